@@ -1,0 +1,186 @@
+/* spin.h -- public API of libspin, the library behind spin-impute.
+ *
+ * spin-impute imputes untyped biallelic SNPs of phased target haplotypes from
+ * a phased reference panel with a SPIN network (Semi-Parametric Inducing Point
+ * Network): per genomic window the whole panel is encoded into a few inducing
+ * points, and a predictor queries them (plus the K panel haplotypes that match
+ * the target longest) at a per-target cost that does not grow with the panel.
+ *
+ * Conventions
+ *  - Positions are 1-based base pairs (as in VCF); genetic positions are cM.
+ *  - Alleles are 0 = REF, 1 = ALT of the *panel* record; target alleles are
+ *    recoded to panel coding during site matching; -1 = missing.
+ *  - Haplotype h of sample i is index 2*i + h.
+ *  - Functions returning int return 0 on success and <0 on error; functions
+ *    returning pointers return NULL on error. Errors are reported through
+ *    spin_log() on stderr; the library never exits and never writes stdout.
+ *  - Every spin_X_init()/load() has a spin_X_destroy() that accepts NULL.
+ */
+#ifndef SPIN_H
+#define SPIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                              */
+/* ------------------------------------------------------------------ */
+
+enum { SPIN_LOG_ERROR = 1, SPIN_LOG_WARN = 2, SPIN_LOG_INFO = 3, SPIN_LOG_DEBUG = 4 };
+extern int spin_verbose; /* messages with level <= spin_verbose are printed; default SPIN_LOG_INFO */
+
+/* Prints "[E::func] msg" / "[W::func] msg" / "[M::func] msg" to stderr. */
+void spin_log(int level, const char *func, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+#define spin_error(...) spin_log(SPIN_LOG_ERROR, __func__, __VA_ARGS__)
+#define spin_warn(...) spin_log(SPIN_LOG_WARN, __func__, __VA_ARGS__)
+#define spin_info(...) spin_log(SPIN_LOG_INFO, __func__, __VA_ARGS__)
+
+const char *spin_version(void); /* e.g. "0.1.0" */
+double spin_realtime(void);     /* wall-clock seconds since an arbitrary origin */
+double spin_cputime(void);      /* process CPU seconds */
+long spin_peakrss(void);        /* peak resident set size in bytes, -1 if unknown */
+
+/* ------------------------------------------------------------------ */
+/* Genetic map (PLINK format: chrom id cM bp, as Beagle's map=)         */
+/* ------------------------------------------------------------------ */
+
+typedef struct spin_gmap_s spin_gmap_t;
+/* Loads the lines of chromosome `chrom` (a leading "chr" is ignored when
+ * comparing). Errors name the file and line. No lines for chrom -> error. */
+spin_gmap_t *spin_gmap_load(const char *fn, const char *chrom);
+void spin_gmap_destroy(spin_gmap_t *m);
+/* cM at bp by linear interpolation; constant-rate extrapolation beyond the
+ * ends using the map's mean rate. m == NULL -> 1 cM/Mb (pos * 1e-6). */
+double spin_gmap_cm(const spin_gmap_t *m, int64_t pos);
+
+/* ------------------------------------------------------------------ */
+/* Reference panel: one contig, biallelic SNPs, bit-packed              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    char *fn;         /* file name, for messages */
+    char *chrom;      /* contig name as written in the panel */
+    int64_t chrom_len;/* ##contig length, 0 if absent */
+    int n_sample;
+    char **samples;
+    int n_hap;        /* 2 * n_sample */
+    int n_site, m_site;
+    int64_t *pos;     /* [n_site] 1-based, non-decreasing */
+    char **id;        /* [n_site] VCF ID ("." if none) */
+    char *ref, *alt;  /* [n_site] single bases A/C/G/T */
+    double *cm;       /* [n_site] genetic position (cM) */
+    float *af;        /* [n_site] ALT frequency in the panel */
+    int nw;           /* 64-bit words per site = (n_hap + 63) / 64 */
+    uint64_t *hap;    /* [n_site * nw]; bit j of word (s*nw + j/64) = ALT on haplotype j */
+    /* what the reader skipped */
+    int64_t n_skip_multiallelic, n_skip_nonsnp;
+} spin_panel_t;
+
+static inline int spin_panel_allele(const spin_panel_t *p, int site, int hap)
+{
+    return (int)((p->hap[(size_t)site * p->nw + (hap >> 6)] >> (hap & 63)) & 1);
+}
+
+void spin_panel_destroy(spin_panel_t *p);
+
+/* ------------------------------------------------------------------ */
+/* Targets: typed sites matched to the panel                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    char *fn;
+    int n_sample;
+    char **samples;
+    int n_hap;        /* 2 * n_sample */
+    int n_typed, m_typed;
+    int *site;        /* [n_typed] panel site index of typed site t, strictly ascending */
+    int8_t *allele;   /* [n_typed * n_hap] allele of hap h at typed site t (panel coding), -1 missing */
+} spin_targets_t;
+
+void spin_targets_destroy(spin_targets_t *t);
+
+/* ------------------------------------------------------------------ */
+/* Windows                                                              */
+/* ------------------------------------------------------------------ */
+
+/* A window: w consecutive untyped panel sites plus a typed context, the
+ * targets' typed sites [t0, t1) (the c nearest on each side of the untyped
+ * block and every typed site inside it). Windows partition the untyped sites. */
+typedef struct {
+    int n_untyped;
+    const int *untyped; /* panel site indices, ascending */
+    int t0, t1;         /* typed context: indices into spin_targets_t.site */
+} spin_window_t;
+
+/* ------------------------------------------------------------------ */
+/* Model                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    int e;        /* embedding width per token */
+    int heads;    /* attention heads (divides e) */
+    int k;        /* latent attributes per row (XABA queries) */
+    int h;        /* inducing points per window */
+    int L;        /* SPIN layers (XABA -> ABLA -> XABD) */
+    int ffn;      /* FFN expansion factor */
+    int w;        /* untyped SNPs per window */
+    int c;        /* typed context SNPs on each side of a window */
+    int K;        /* panel neighbours given to the predictor */
+    int enc_rows; /* max panel rows encoded per window (evenly strided); 0 = all */
+} spin_config_t;
+
+void spin_config_default(spin_config_t *cfg);
+
+typedef struct spin_model_s spin_model_t;
+
+/* Training provenance stored in the model file (free text fields). */
+typedef struct {
+    char *command;   /* command line that trained it */
+    char *data;      /* training data description */
+    uint64_t seed;
+    int64_t steps;
+    double wall_s;
+} spin_provenance_t;
+
+spin_model_t *spin_model_init(const spin_config_t *cfg, uint64_t seed);
+void spin_model_destroy(spin_model_t *m);
+/* Refuses truncated, corrupt (CRC32), wrong-magic, wrong-version or
+ * inconsistent files with a message saying which. */
+spin_model_t *spin_model_load(const char *fn);
+int spin_model_save(const spin_model_t *m, const char *fn); /* atomic: temp + rename */
+const spin_config_t *spin_model_config(const spin_model_t *m);
+const spin_provenance_t *spin_model_provenance(const spin_model_t *m);
+int64_t spin_model_n_params(const spin_model_t *m);
+/* CRC32 of the model file as loaded/saved, 8 hex digits ("00000000" if never saved). */
+const char *spin_model_checksum(const spin_model_t *m);
+
+/* ------------------------------------------------------------------ */
+/* Imputation engine                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct spin_engine_s spin_engine_t;
+
+/* Per-run state and per-thread scratch; n_threads >= 1 drives OpenMP. */
+spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads);
+void spin_engine_destroy(spin_engine_t *e);
+
+/* Imputes windows win[0..n_win). For window i, p_alt[i] must hold
+ * win[i].n_untyped * t->n_hap floats and receives P(ALT) of target haplotype
+ * hap at untyped site j at p_alt[i][j * t->n_hap + hap]. Results do not depend
+ * on n_threads. A window with no typed context is imputed from the panel
+ * alone (population frequencies). */
+int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t,
+                       const spin_window_t *win, int n_win, float **p_alt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

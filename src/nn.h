@@ -1,0 +1,73 @@
+/* nn.h -- neural-network ops with hand-written backward passes (internal).
+ *
+ * All tensors are row-major float arrays. Backward functions ACCUMULATE (+=)
+ * into every gradient output (dX, dW, db, ...) so that a tensor used twice
+ * gets the sum of both contributions; a NULL gradient pointer is skipped.
+ * Forward functions write their outputs (=). Caches needed by the backward
+ * pass are caller-owned buffers whose sizes are given per function.
+ * Single-threaded unless stated: callers parallelise over independent
+ * problems; BLAS is used for the large products (cblas_sgemm).
+ */
+#ifndef SPIN_NN_H
+#define SPIN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Linear: Y[M x O] = X[M x I] W^T + b, W is [O x I], b [O] (b may be NULL). */
+void nn_linear_fwd(int M, int I, int O, const float *X, const float *W, const float *b, float *Y);
+void nn_linear_bwd(int M, int I, int O, const float *X, const float *W, const float *dY,
+                   float *dX, float *dW, float *db);
+
+/* LayerNorm over the last dim D (eps 1e-5); caches mean[M], rstd[M]. */
+void nn_layernorm_fwd(int M, int D, const float *X, const float *g, const float *b, float *Y,
+                      float *mean, float *rstd);
+void nn_layernorm_bwd(int M, int D, const float *X, const float *g, const float *mean,
+                      const float *rstd, const float *dY, float *dX, float *dg, float *db);
+
+/* GELU (exact, erf form). */
+void nn_gelu_fwd(size_t n, const float *x, float *y);
+void nn_gelu_bwd(size_t n, const float *x, const float *dy, float *dx);
+
+/* Row softmax of S[M x N] (max-subtracted). Backward: dS += P * (dP - rowsum(dP * P)). */
+void nn_softmax_fwd(int M, int N, const float *S, float *P);
+void nn_softmax_bwd(int M, int N, const float *P, const float *dP, float *dS);
+
+/* Dropout with probability p: mask[n] (0 or 1/(1-p)) drawn from *rng (xorshift state). */
+void nn_dropout_fwd(size_t n, float p, uint64_t *rng, const float *x, float *y, float *mask);
+void nn_dropout_bwd(size_t n, const float *mask, const float *dy, float *dx);
+
+/* Multi-head attention core for B independent problems.
+ * Q [B x m x de], K/V [B x r x de] (or [r x de] shared by all B when kv_shared),
+ * nh heads split de into contiguous slices of de/nh; scale = 1/sqrt(de/nh).
+ * P [B x nh x m x r] is the cached attention; O [B x m x de].
+ * Optional key mask: kmask [B x r] (1 = attend, 0 = ignore), NULL = all. */
+void nn_attn_fwd(int B, int m, int r, int de, int nh, int kv_shared, const float *Q,
+                 const float *K, const float *V, const uint8_t *kmask, float *P, float *O);
+void nn_attn_bwd(int B, int m, int r, int de, int nh, int kv_shared, const float *Q,
+                 const float *K, const float *V, const float *P, const float *dO, float *dQ,
+                 float *dK, float *dV);
+
+/* Binary cross-entropy with logits on n entries, weights w (NULL = 1):
+ * returns sum w*CE; dlogit += scale * w * (sigmoid(z) - y). */
+double nn_bce_logits(size_t n, const float *z, const float *y, const float *w, float scale,
+                     float *dz);
+
+/* Deterministic RNG (xorshift64*); never returns 0 state. */
+uint64_t nn_rng_next(uint64_t *s);
+double nn_rng_uniform(uint64_t *s); /* [0,1) */
+double nn_rng_normal(uint64_t *s);
+
+/* Adam(W) with bias correction. t is the 1-based step. wd = decoupled weight decay. */
+typedef struct {
+    float lr, beta1, beta2, eps, wd, clip; /* clip: global L2 norm clip, 0 = off */
+} nn_adam_opt_t;
+void nn_adam_default(nn_adam_opt_t *o);
+/* Clips g (global norm) then updates w; m, v are the moment buffers (zero-initialised).
+ * Returns the pre-clip gradient norm. decay_mask[n] (NULL = all 1) selects weights that get wd. */
+double nn_adam_step(size_t n, float *w, float *g, float *m, float *v, const uint8_t *decay_mask,
+                    const nn_adam_opt_t *o, float lr, int64_t t);
+/* Warm-up (linear from 0 over warmup steps) then cosine from lr_max to lr_min at total. */
+float nn_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min);
+
+#endif
