@@ -1,0 +1,3 @@
+/* cli.h -- under construction */
+#pragma once
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* cmd_impute.c -- under construction */
+#include "cli.h"

@@ -1,0 +1,2 @@
+/* cmd_modelinfo.c -- under construction */
+#include "cli.h"

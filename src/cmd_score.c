@@ -1,0 +1,2 @@
+/* cmd_score.c -- under construction */
+#include "cli.h"

@@ -1,0 +1,2 @@
+/* cmd_train.c -- under construction */
+#include "cli.h"

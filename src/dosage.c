@@ -1,0 +1,2 @@
+/* dosage.c -- under construction */
+#include "spin.h"

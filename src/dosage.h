@@ -1,0 +1,3 @@
+/* dosage.h -- under construction */
+#pragma once
+#include "spin.h"

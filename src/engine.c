@@ -1,0 +1,2 @@
+/* engine.c -- under construction */
+#include "spin.h"

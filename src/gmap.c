@@ -1,0 +1,2 @@
+/* gmap.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,3 @@
+/* match.h -- under construction */
+#pragma once
+#include "spin.h"

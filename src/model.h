@@ -1,0 +1,3 @@
+/* model.h -- under construction */
+#pragma once
+#include "spin.h"

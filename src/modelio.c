@@ -1,0 +1,2 @@
+/* modelio.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* neighbors.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* nn.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* optim.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* score.c -- under construction */
+#include "spin.h"

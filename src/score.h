@@ -1,0 +1,3 @@
+/* score.h -- under construction */
+#pragma once
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* stats.c -- under construction */
+#include "spin.h"

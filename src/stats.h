@@ -1,0 +1,3 @@
+/* stats.h -- under construction */
+#pragma once
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* train.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,3 @@
+/* train.h -- under construction */
+#pragma once
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* util.c -- under construction */
+#include "spin.h"

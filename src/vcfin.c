@@ -1,0 +1,2 @@
+/* vcfin.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,3 @@
+/* vcfin.h -- under construction */
+#pragma once
+#include "spin.h"

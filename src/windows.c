@@ -1,0 +1,2 @@
+/* windows.c -- under construction */
+#include "spin.h"

@@ -1,0 +1,3 @@
+/* windows.h -- under construction */
+#pragma once
+#include "spin.h"

@@ -1,0 +1,2 @@
+/* writer.c -- under construction */
+#include "spin.h"

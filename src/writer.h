@@ -1,0 +1,3 @@
+/* writer.h -- under construction */
+#pragma once
+#include "spin.h"
