@@ -1,3 +1,72 @@
-/* main.c -- spin-impute command dispatch. */
+/* main.c -- spin-impute command dispatch (bcftools style: a table of commands).
+ * `spin-impute REF TARGET` without a subcommand means `impute`, so the one-line
+ * usage of the README works. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
-int main(int argc, char *argv[]) { (void)argc; (void)argv; return 0; }
+
+static const struct {
+    const char *name;
+    int (*func)(int, char **);
+    const char *help;
+} commands[] = {
+    {"impute", main_impute, "impute untyped SNPs of phased targets from a phased panel (default)"},
+    {"train", main_train, "train a SPIN model on a phased panel"},
+    {"score", main_score, "score imputed dosages against true genotypes (r2 by MAF bin)"},
+    {"model-info", main_modelinfo, "print a model file's settings and provenance"},
+};
+#define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "\nProgram: spin-impute (genotype imputation with Semi-Parametric Inducing Point Networks)\n"
+                "Version: %s\n\n"
+                "Usage:   spin-impute [impute] [options] REF.bcf TARGET.vcf.gz > OUT.vcf.gz\n"
+                "         spin-impute <command> [options]\n\n"
+                "Commands:\n", spin_version());
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-11s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nRun `spin-impute <command> -h` for a command's options; see man spin-impute(1).\n\n");
+}
+
+char *cli_command_line(int argc, char **argv)
+{
+    size_t len = 12;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    strcpy(s, "spin-impute");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+const char *cli_default_model(void)
+{
+    const char *env = getenv("SPIN_IMPUTE_MODEL");
+    if (env && *env) return env;
+    return SPIN_PKGDATADIR "/default.spin";
+}
+
+int main(int argc, char *argv[])
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SPIN_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return SPIN_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("spin-impute %s\n", spin_version());
+        return SPIN_EXIT_OK;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].func(argc - 1, argv + 1);
+    /* no subcommand: everything is an impute invocation */
+    return main_impute(argc, argv);
+}
