@@ -1,2 +1,67 @@
-/* windows.c -- under construction */
-#include "spin.h"
+/* windows.c -- balanced partition of untyped sites into windows, typed context. */
+#include <stdlib.h>
+
+#include "windows.h"
+
+/* first k in a[0..n) with a[k] >= x */
+static int int_lower_bound(const int *a, int n, int x)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int c, int64_t from, int64_t to,
+                      spin_window_t **win, int *n_win, int **store)
+{
+    *win = NULL, *store = NULL, *n_win = 0;
+    if (w < 1 || c < 0) {
+        spin_error("window size (%d) must be >= 1 and context (%d) >= 0", w, c);
+        return -1;
+    }
+    int n_typed = t ? t->n_typed : 0;
+    const int *tsite = t ? t->site : NULL;
+    /* count untyped sites in range: walk panel and typed list together */
+    int U = 0;
+    for (int s = 0, k = 0; s < p->n_site; ++s) {
+        while (k < n_typed && tsite[k] < s) ++k;
+        if (k < n_typed && tsite[k] == s) continue;
+        if (p->pos[s] >= from && p->pos[s] <= to) ++U;
+    }
+    if (U == 0) return 0;
+    int *u = malloc((size_t)U * sizeof(int));
+    if (!u) goto oom;
+    int j = 0;
+    for (int s = 0, k = 0; s < p->n_site; ++s) {
+        while (k < n_typed && tsite[k] < s) ++k;
+        if (k < n_typed && tsite[k] == s) continue;
+        if (p->pos[s] >= from && p->pos[s] <= to) u[j++] = s;
+    }
+    int nw = (int)(((int64_t)U + w - 1) / w);
+    int base = U / nw, extra = U % nw; /* first `extra` windows get base+1 */
+    spin_window_t *W = calloc((size_t)nw, sizeof(*W));
+    if (!W) {
+        free(u);
+        goto oom;
+    }
+    for (int i = 0, off = 0; i < nw; ++i) {
+        int n = base + (i < extra);
+        int first = u[off], last = u[off + n - 1];
+        W[i].n_untyped = n;
+        W[i].untyped = u + off;
+        int lo = int_lower_bound(tsite, n_typed, first);    /* first typed after the block start */
+        int hi = int_lower_bound(tsite, n_typed, last + 1); /* first typed after the block end */
+        W[i].t0 = lo - c > 0 ? lo - c : 0;
+        W[i].t1 = hi + c < n_typed ? hi + c : n_typed;
+        off += n;
+    }
+    *win = W, *store = u, *n_win = nw;
+    return 0;
+oom:
+    spin_error("out of memory making windows over %d sites", p->n_site);
+    return -1;
+}
