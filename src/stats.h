@@ -32,7 +32,8 @@ typedef struct {
 typedef struct {
     /* target records on the panel's contig (and inside the region, if any) */
     int64_t n_records;
-    int64_t n_outside;        /* of which outside the panel's first..last position */
+    int64_t n_outside;        /* SNP records outside the panel's first..last position (also in
+                               * n_target_only, but not in the match-fraction denominator) */
     int64_t n_matched;        /* typed sites kept: exact + swapped + flipped + flip_swapped */
     int64_t n_exact, n_swapped, n_flipped, n_flip_swapped;
     int64_t n_palindromic, n_allele_mismatch, n_target_only, n_duplicate;

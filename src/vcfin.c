@@ -1,2 +1,737 @@
-/* vcfin.c -- under construction */
-#include "spin.h"
+/* vcfin.c -- read the reference panel (bit-packed) and the targets (matched
+ * to the panel) with HTSlib. Every record read is checked (return value and
+ * rec->errcode) so that a truncated or corrupt file is an error. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <htslib/hts.h>
+#include <htslib/kstring.h>
+#include <htslib/tbx.h>
+#include <htslib/vcf.h>
+
+#include "match.h"
+#include "vcfin.h"
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                        */
+/* ------------------------------------------------------------------ */
+
+/* 48210 -> "48,210" */
+static const char *fmt_int(char *buf, int64_t x)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, x < 0 ? -x : x), j = 0;
+    if (x < 0) buf[j++] = '-';
+    for (int i = 0; i < n; ++i) {
+        buf[j++] = tmp[i];
+        if ((n - i - 1) % 3 == 0 && i < n - 1) buf[j++] = ',';
+    }
+    buf[j] = 0;
+    return buf;
+}
+
+static int is_base(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
+
+static int64_t parse_num(const char *s, const char **end)
+{
+    int64_t x = 0;
+    int any = 0;
+    for (; *s; ++s) {
+        if (*s == ',') continue;
+        if (!isdigit((unsigned char)*s)) break;
+        if (x > (INT64_MAX - 9) / 10) return -1;
+        x = x * 10 + (*s - '0'), any = 1;
+    }
+    *end = s;
+    return any ? x : -1;
+}
+
+int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to)
+{
+    *chrom = NULL;
+    const char *colon = reg ? strrchr(reg, ':') : NULL;
+    size_t len = colon ? (size_t)(colon - reg) : (reg ? strlen(reg) : 0);
+    if (len == 0) goto bad;
+    *from = 1, *to = INT64_MAX;
+    if (colon) {
+        const char *s = colon + 1, *e;
+        if (*s) {
+            if ((*from = parse_num(s, &e)) < 1) goto bad;
+            if (*e == '-') {
+                if (e[1]) {
+                    if ((*to = parse_num(e + 1, &e)) < 1 || *e) goto bad;
+                }
+            } else if (*e) goto bad;
+            else *to = *from; /* "CHR:POS" is the single position, as in bcftools */
+        }
+    }
+    if (*to < *from) goto bad;
+    if (!(*chrom = malloc(len + 1))) goto bad;
+    memcpy(*chrom, reg, len);
+    (*chrom)[len] = 0;
+    return 0;
+bad:
+    spin_error("cannot parse region '%s': expected CHR, CHR:POS or CHR:FROM-TO (1-based, inclusive)",
+               reg ? reg : "(null)");
+    return -1;
+}
+
+/* Contig length from a header (0 if unknown). */
+static int64_t hdr_contig_len(const bcf_hdr_t *h, int tid)
+{
+    if (tid < 0 || tid >= h->n[BCF_DT_CTG] || !h->id[BCF_DT_CTG][tid].val) return 0;
+    return (int64_t)h->id[BCF_DT_CTG][tid].val->info[0];
+}
+
+/* Header contig id of `name`, or of a name equal up to a "chr" prefix. */
+static int hdr_contig_find(const bcf_hdr_t *h, const char *name)
+{
+    int tid = bcf_hdr_name2id(h, name);
+    if (tid >= 0) return tid;
+    for (int i = 0; i < h->n[BCF_DT_CTG]; ++i)
+        if (spin_chrom_equal(h->id[BCF_DT_CTG][i].key, name)) return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* A record reader: whole file, or a region through the index           */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *fn;
+    htsFile *fp;
+    bcf_hdr_t *hdr;
+    hts_idx_t *idx; /* BCF */
+    tbx_t *tbx;     /* VCF.gz */
+    hts_itr_t *itr;
+    kstring_t ks;
+} reader_t;
+
+static void reader_close(reader_t *r)
+{
+    hts_itr_destroy(r->itr);
+    if (r->idx) hts_idx_destroy(r->idx);
+    if (r->tbx) tbx_destroy(r->tbx);
+    if (r->hdr) bcf_hdr_destroy(r->hdr);
+    if (r->fp) hts_close(r->fp);
+    free(r->ks.s);
+    memset(r, 0, sizeof(*r));
+}
+
+static int reader_open(reader_t *r, const char *fn, int n_threads)
+{
+    memset(r, 0, sizeof(*r));
+    r->fn = fn;
+    if (!(r->fp = hts_open(fn, "r"))) {
+        spin_error("cannot open '%s': %s", fn, errno ? strerror(errno) : "unknown error");
+        return -1;
+    }
+    enum htsExactFormat f = hts_get_format(r->fp)->format;
+    if (f != vcf && f != bcf) {
+        spin_error("'%s' is not a VCF or BCF file", fn);
+        reader_close(r);
+        return -1;
+    }
+    if (n_threads > 1 && hts_set_threads(r->fp, n_threads) < 0)
+        spin_warn("could not start %d decompression threads for '%s'; reading single-threaded", n_threads, fn);
+    if (!(r->hdr = bcf_hdr_read(r->fp))) {
+        spin_error("cannot read the VCF/BCF header of '%s' (not a VCF, or truncated?)", fn);
+        reader_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads the index silently. 0 ok, -1 no index (not an error by itself). */
+static int reader_load_index(reader_t *r)
+{
+    const htsFormat *fmt = hts_get_format(r->fp);
+    if (fmt->format == bcf) r->idx = hts_idx_load3(r->fn, NULL, HTS_FMT_CSI, HTS_IDX_SILENT_FAIL);
+    else if (fmt->compression == bgzf) r->tbx = tbx_index_load3(r->fn, NULL, HTS_IDX_SILENT_FAIL);
+    return (r->idx || r->tbx) ? 0 : -1;
+}
+
+/* Positions the indexed reader on contig tid, 1-based [from, to].
+ * Returns 0, or <0 on error (logged). */
+static int reader_query(reader_t *r, int tid, int64_t from, int64_t to)
+{
+    hts_pos_t beg = from > 0 ? (hts_pos_t)(from - 1) : 0;
+    hts_pos_t end = to >= HTS_POS_MAX ? HTS_POS_MAX : (hts_pos_t)to;
+    const char *name = bcf_hdr_id2name(r->hdr, tid);
+    if (r->idx) r->itr = bcf_itr_queryi(r->idx, tid, beg, end);
+    else {
+        int ttid = tbx_name2id(r->tbx, name);
+        if (ttid < 0) { /* contig absent from the index: no records there */
+            r->itr = NULL;
+            return 1;
+        }
+        r->itr = tbx_itr_queryi(r->tbx, ttid, beg, end);
+    }
+    if (!r->itr) {
+        spin_error("index query for %s:%lld-%lld failed in '%s'", name, (long long)from, (long long)to, r->fn);
+        return -1;
+    }
+    return 0;
+}
+
+/* Next record: 0 ok, 1 end of data, <0 error (logged). `queried` = 1 if
+ * reader_query() was called (then a NULL itr means "no records"). */
+static int reader_next(reader_t *r, bcf1_t *rec, int queried)
+{
+    int ret;
+    if (queried) {
+        if (!r->itr) return 1;
+        if (r->idx) ret = bcf_itr_next(r->fp, r->itr, rec);
+        else {
+            ret = tbx_itr_next(r->fp, r->tbx, r->itr, &r->ks);
+            if (ret >= 0) {
+                if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+            }
+        }
+    } else ret = bcf_read(r->fp, r->hdr, rec);
+    if (ret == -1) return 1;
+    /* an undeclared contig or tag is only a header omission (htslib adds a
+     * dummy header line); anything else means the record cannot be trusted */
+    if (ret >= 0) rec->errcode &= ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF);
+    if (ret < -1 || rec->errcode) {
+        if (rec->errcode)
+            spin_error("malformed or truncated record in '%s' near %s:%lld (error code %d): check the file "
+                       "with `bcftools view` and fix or re-create it",
+                       r->fn, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1, rec->errcode);
+        else
+            spin_error("read error in '%s' (truncated or corrupt file?); the last good record was before "
+                       "%s:%lld",
+                       r->fn, rec->rid >= 0 ? bcf_seqname_safe(r->hdr, rec) : "?", (long long)rec->pos + 1);
+        return -1;
+    }
+    if (bcf_unpack(rec, BCF_UN_STR) < 0 || rec->errcode) {
+        spin_error("malformed record in '%s' at %s:%lld", r->fn, bcf_seqname_safe(r->hdr, rec),
+                   (long long)rec->pos + 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Panel                                                                */
+/* ------------------------------------------------------------------ */
+
+void spin_panel_destroy(spin_panel_t *p)
+{
+    if (!p) return;
+    free(p->fn);
+    free(p->chrom);
+    for (int i = 0; i < p->n_sample; ++i) free(p->samples[i]);
+    free(p->samples);
+    if (p->id)
+        for (int i = 0; i < p->n_site; ++i) free(p->id[i]);
+    free(p->id);
+    free(p->pos);
+    free(p->ref);
+    free(p->alt);
+    free(p->cm);
+    free(p->af);
+    free(p->hap);
+    free(p);
+}
+
+static int panel_grow(spin_panel_t *p)
+{
+    int m = p->m_site ? p->m_site * 2 : 1024;
+    void *v;
+#define GROW(f, sz)                                                                                             \
+    if (!(v = realloc(p->f, (size_t)m * (sz)))) return -1;                                                     \
+    p->f = v;
+    GROW(pos, sizeof(int64_t));
+    GROW(id, sizeof(char *));
+    GROW(ref, 1);
+    GROW(alt, 1);
+    GROW(cm, sizeof(double));
+    GROW(af, sizeof(float));
+    GROW(hap, (size_t)p->nw * sizeof(uint64_t));
+#undef GROW
+    p->m_site = m;
+    return 0;
+}
+
+/* Shared genotype checks: *gt holds ngt values, 2 per sample required.
+ * Returns 0 or <0 after logging (what = "reference panel"/"target"). */
+static int check_ploidy(const char *fn, const bcf_hdr_t *h, const bcf1_t *rec, int ngt, int n_sample)
+{
+    if (ngt <= 0) {
+        spin_error("'%s' has no GT at %s:%lld: a phased GT field is required", fn, bcf_seqname_safe(h, rec),
+                   (long long)rec->pos + 1);
+        return -1;
+    }
+    if (ngt != 2 * n_sample) {
+        spin_error("'%s' at %s:%lld: genotypes have ploidy %d, spin-impute needs diploid genotypes "
+                   "(impute haploid regions such as male chrX separately)",
+                   fn, bcf_seqname_safe(h, rec), (long long)rec->pos + 1, n_sample ? ngt / n_sample : 0);
+        return -1;
+    }
+    return 0;
+}
+
+spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
+{
+    reader_t r;
+    spin_panel_t *p = NULL;
+    bcf1_t *rec = NULL;
+    int32_t *gt = NULL;
+    int ngt_arr = 0, queried = 0, tid0 = -1, ret;
+    int64_t from = 0, to = INT64_MAX, n_dup = 0;
+    char *rchrom = NULL;
+    if (reader_open(&r, fn, n_threads) < 0) return NULL;
+    if (!(p = calloc(1, sizeof(*p))) || !(rec = bcf_init()) || !(p->fn = strdup(fn))) goto oom;
+    p->n_sample = bcf_hdr_nsamples(r.hdr);
+    if (p->n_sample == 0) {
+        spin_error("reference panel '%s' has no samples", fn);
+        goto err;
+    }
+    p->n_hap = 2 * p->n_sample;
+    p->nw = (p->n_hap + 63) / 64;
+    if (!(p->samples = calloc((size_t)p->n_sample, sizeof(char *)))) goto oom;
+    for (int i = 0; i < p->n_sample; ++i)
+        if (!(p->samples[i] = strdup(r.hdr->samples[i]))) goto oom;
+
+    if (region) {
+        if (spin_region_parse(region, &rchrom, &from, &to) < 0) goto err;
+        tid0 = hdr_contig_find(r.hdr, rchrom);
+        if (tid0 < 0) {
+            spin_error("region contig '%s' is not in the header of '%s'", rchrom, fn);
+            goto err;
+        }
+        if (reader_load_index(&r) < 0) {
+            spin_error("--region needs an index for '%s': run `bcftools index %s` (the VCF must be bgzipped)", fn,
+                       fn);
+            goto err;
+        }
+        if ((ret = reader_query(&r, tid0, from, to)) < 0) goto err;
+        queried = 1;
+    }
+
+    while ((ret = reader_next(&r, rec, queried)) == 0) {
+        const char *chr = bcf_seqname_safe(r.hdr, rec);
+        int64_t pos = (int64_t)rec->pos + 1;
+        if (tid0 < 0) tid0 = rec->rid;
+        else if (rec->rid != tid0) {
+            if (queried) continue; /* cannot happen with an index, but be safe */
+            spin_error("reference panel '%s' holds several contigs (%s, %s): use --region CHR or CHR:FROM-TO, "
+                       "or split it per chromosome",
+                       fn, bcf_hdr_id2name(r.hdr, tid0), chr);
+            goto err;
+        }
+        if (pos < from || pos > to) continue;
+        if (p->n_site > 0 && pos < p->pos[p->n_site - 1]) {
+            spin_error("reference panel '%s' is not sorted: %s:%lld comes after %s:%lld (sort with bcftools sort)",
+                       fn, chr, (long long)pos, chr, (long long)p->pos[p->n_site - 1]);
+            goto err;
+        }
+        if (rec->n_allele > 2) {
+            ++p->n_skip_multiallelic;
+            continue;
+        }
+        if (rec->n_allele != 2 || !is_base(rec->d.allele[0]) || !is_base(rec->d.allele[1]) ||
+            toupper((unsigned char)rec->d.allele[0][0]) == toupper((unsigned char)rec->d.allele[1][0])) {
+            ++p->n_skip_nonsnp;
+            continue;
+        }
+        char ref = (char)toupper((unsigned char)rec->d.allele[0][0]);
+        char alt = (char)toupper((unsigned char)rec->d.allele[1][0]);
+        /* same position and alleles twice: keep the first */
+        int dup = 0;
+        for (int k = p->n_site - 1; k >= 0 && p->pos[k] == pos; --k)
+            if (p->ref[k] == ref && p->alt[k] == alt) dup = 1;
+        if (dup) {
+            ++n_dup;
+            continue;
+        }
+        int ngt = bcf_get_genotypes(r.hdr, rec, &gt, &ngt_arr);
+        if (check_ploidy(fn, r.hdr, rec, ngt, p->n_sample) < 0) goto err;
+        if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
+        int s = p->n_site;
+        uint64_t *row = p->hap + (size_t)s * p->nw;
+        memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
+        int n_alt = 0;
+        for (int i = 0; i < p->n_sample; ++i) {
+            int32_t a = gt[2 * i], b = gt[2 * i + 1];
+            if (b == bcf_int32_vector_end) {
+                spin_error("sample %s in reference panel '%s' is haploid at %s:%lld: spin-impute needs diploid "
+                           "genotypes (impute haploid regions such as male chrX separately)",
+                           p->samples[i], fn, chr, (long long)pos);
+                goto err;
+            }
+            if (bcf_gt_is_missing(a) || bcf_gt_is_missing(b)) {
+                spin_error("sample %s in reference panel '%s' has a missing genotype at %s:%lld: a reference "
+                           "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
+                           p->samples[i], fn, chr, (long long)pos);
+                goto err;
+            }
+            if (!bcf_gt_is_phased(b)) {
+                spin_error("sample %s in reference panel '%s' is unphased at %s:%lld: phase the panel first "
+                           "(SHAPEIT5, Eagle2 or Beagle)",
+                           p->samples[i], fn, chr, (long long)pos);
+                goto err;
+            }
+            int aa = bcf_gt_allele(a), ab = bcf_gt_allele(b);
+            if (aa > 1 || ab > 1 || aa < 0 || ab < 0) {
+                spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, (long long)pos,
+                           p->samples[i]);
+                goto err;
+            }
+            int h = 2 * i;
+            if (aa) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
+            if (ab) row[(h + 1) >> 6] |= 1ULL << ((h + 1) & 63), ++n_alt;
+        }
+        p->pos[s] = pos;
+        if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
+        p->ref[s] = ref, p->alt[s] = alt;
+        p->cm[s] = (double)pos * 1e-6;
+        p->af[s] = (float)n_alt / (float)p->n_hap;
+        ++p->n_site;
+    }
+    if (ret < 0) goto err;
+    if (tid0 < 0 || p->n_site == 0) {
+        if (region)
+            spin_error("reference panel '%s' has no biallelic SNPs in region %s", fn, region);
+        else spin_error("reference panel '%s' has no biallelic SNPs", fn);
+        goto err;
+    }
+    if (!(p->chrom = strdup(bcf_hdr_id2name(r.hdr, tid0)))) goto oom;
+    p->chrom_len = hdr_contig_len(r.hdr, tid0);
+    if (p->n_skip_multiallelic || p->n_skip_nonsnp)
+        spin_warn("reference panel '%s': skipped %lld multi-allelic and %lld non-SNP records (indels, symbolic, "
+                  "monomorphic); split multi-allelic sites with `bcftools norm -m- ` to keep their SNPs",
+                  fn, (long long)p->n_skip_multiallelic, (long long)p->n_skip_nonsnp);
+    if (n_dup) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
+                         (long long)n_dup);
+    free(rchrom);
+    free(gt);
+    bcf_destroy(rec);
+    reader_close(&r);
+    return p;
+oom:
+    spin_error("out of memory reading reference panel '%s'", fn);
+err:
+    free(rchrom);
+    free(gt);
+    if (rec) bcf_destroy(rec);
+    reader_close(&r);
+    spin_panel_destroy(p);
+    return NULL;
+}
+
+int spin_panel_set_map(spin_panel_t *p, const spin_gmap_t *m)
+{
+    for (int s = 0; s < p->n_site; ++s) p->cm[s] = spin_gmap_cm(m, p->pos[s]);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Targets                                                              */
+/* ------------------------------------------------------------------ */
+
+void spin_targets_destroy(spin_targets_t *t)
+{
+    if (!t) return;
+    free(t->fn);
+    for (int i = 0; i < t->n_sample; ++i) free(t->samples[i]);
+    free(t->samples);
+    free(t->site);
+    free(t->allele);
+    free(t);
+}
+
+/* Known autosome/X lengths to name the build in a mismatch message. */
+static const struct {
+    const char *name;
+    int64_t b37, b38;
+} build_len[] = {
+    {"1", 249250621, 248956422}, {"2", 243199373, 242193529}, {"3", 198022430, 198295559},
+    {"4", 191154276, 190214555}, {"5", 180915260, 181538259}, {"6", 171115067, 170805979},
+    {"7", 159138663, 159345973}, {"8", 146364022, 145138636}, {"9", 141213431, 138394717},
+    {"10", 135534747, 133797422}, {"11", 135006516, 135086622}, {"12", 133851895, 133275309},
+    {"13", 115169878, 114364328}, {"14", 107349540, 107043718}, {"15", 102531392, 101991189},
+    {"16", 90354753, 90338345},   {"17", 81195210, 83257441},   {"18", 78077248, 80373285},
+    {"19", 59128983, 58617616},   {"20", 63025520, 64444167},   {"21", 48129895, 46709983},
+    {"22", 51304566, 50818468},   {"X", 155270560, 156040895},
+};
+
+static const char *build_name(const char *chrom, int64_t len)
+{
+    const char *c = spin_chrom_strip(chrom);
+    for (size_t i = 0; i < sizeof(build_len) / sizeof(build_len[0]); ++i)
+        if (strcmp(build_len[i].name, c) == 0)
+            return len == build_len[i].b37 ? "GRCh37" : len == build_len[i].b38 ? "GRCh38" : "unknown build";
+    return "unknown build";
+}
+
+/* Contigs in both headers with different lengths -> error. The panel's
+ * header is re-read from p->fn (cheap); if that fails only p->chrom_len is
+ * compared. */
+static int check_contig_lengths(const spin_panel_t *p, const char *fn, const bcf_hdr_t *th)
+{
+    bcf_hdr_t *ph = NULL;
+    htsFile *fp = hts_open(p->fn, "r");
+    if (fp) ph = bcf_hdr_read(fp);
+    int bad = 0;
+    for (int i = 0; i < th->n[BCF_DT_CTG] && !bad; ++i) {
+        const char *name = th->id[BCF_DT_CTG][i].key;
+        int64_t tl = hdr_contig_len(th, i), pl = 0;
+        if (ph) {
+            int j = hdr_contig_find(ph, name);
+            if (j >= 0) pl = hdr_contig_len(ph, j);
+        } else if (spin_chrom_equal(name, p->chrom)) pl = p->chrom_len;
+        if (tl > 0 && pl > 0 && tl != pl) {
+            char b1[32], b2[32];
+            spin_error("contig %s has length %s in the reference panel '%s' (%s) but %s in the targets '%s' (%s): "
+                       "different genome builds; lift the targets over (e.g. bcftools +liftover or Picard "
+                       "LiftoverVcf) or use a panel of the same build",
+                       name, fmt_int(b1, pl), p->fn, build_name(name, pl), fmt_int(b2, tl), fn,
+                       build_name(name, tl));
+            bad = 1;
+        }
+    }
+    if (ph) bcf_hdr_destroy(ph);
+    if (fp) hts_close(fp);
+    return bad ? -1 : 0;
+}
+
+typedef struct { /* a kept target record before sorting by panel site */
+    int site;
+    size_t row; /* offset in the allele buffer */
+} typed_t;
+
+static int cmp_typed(const void *a, const void *b)
+{
+    const typed_t *x = a, *y = b;
+    return (x->site > y->site) - (x->site < y->site);
+}
+
+spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
+                                  spin_match_stats_t *st)
+{
+    return spin_targets_read2(fn, p, region, n_threads, SPIN_MIN_MATCH_FRAC, st);
+}
+
+spin_targets_t *spin_targets_read2(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
+                                   double min_frac, spin_match_stats_t *st_out)
+{
+    reader_t r;
+    spin_targets_t *t = NULL;
+    spin_match_stats_t *st = st_out ? st_out : spin_match_stats_init();
+    bcf1_t *rec = NULL;
+    int32_t *gt = NULL;
+    int ngt_arr = 0, queried = 0, ret, n_typ = 0, m_typ = 0;
+    int64_t from = 1, to = INT64_MAX, last_pos = 0;
+    char *rchrom = NULL;
+    uint8_t *is_typed = NULL;
+    typed_t *typ = NULL;
+    int8_t *buf = NULL;
+    char num1[32], num2[32];
+    if (!st) return NULL;
+    if (reader_open(&r, fn, n_threads) < 0) {
+        if (!st_out) spin_match_stats_destroy(st);
+        return NULL;
+    }
+    if (!(t = calloc(1, sizeof(*t))) || !(rec = bcf_init()) || !(t->fn = strdup(fn))) goto oom;
+    if (!(is_typed = calloc((size_t)p->n_site + 1, 1))) goto oom;
+    t->n_sample = bcf_hdr_nsamples(r.hdr);
+    if (t->n_sample == 0) {
+        spin_error("target file '%s' has no samples", fn);
+        goto err;
+    }
+    t->n_hap = 2 * t->n_sample;
+    if (!(t->samples = calloc((size_t)t->n_sample, sizeof(char *)))) goto oom;
+    for (int i = 0; i < t->n_sample; ++i)
+        if (!(t->samples[i] = strdup(r.hdr->samples[i]))) goto oom;
+    if (check_contig_lengths(p, fn, r.hdr) < 0) goto err;
+    if (region) {
+        if (spin_region_parse(region, &rchrom, &from, &to) < 0) goto err;
+        if (!spin_chrom_equal(rchrom, p->chrom)) {
+            spin_error("region %s is not on the reference panel's contig %s", region, p->chrom);
+            goto err;
+        }
+    }
+    /* the target's own name for the panel contig, if declared in its header */
+    int ttid = hdr_contig_find(r.hdr, p->chrom);
+    if (ttid >= 0 && reader_load_index(&r) == 0) {
+        if ((ret = reader_query(&r, ttid, from, to)) < 0) goto err;
+        queried = 1;
+    }
+
+    const int64_t span0 = p->pos[0], span1 = p->pos[p->n_site - 1];
+    int said_chr = 0;
+    while ((ret = reader_next(&r, rec, queried)) == 0) {
+        const char *chr = bcf_seqname_safe(r.hdr, rec);
+        int64_t pos = (int64_t)rec->pos + 1;
+        if (!spin_chrom_equal(chr, p->chrom)) {
+            ++st->n_other_contig;
+            continue;
+        }
+        if (pos < from || pos > to) continue;
+        if (!said_chr && strcmp(chr, p->chrom) != 0) {
+            spin_info("target contig '%s' is the reference panel's '%s' (names differ by a \"chr\" prefix)", chr,
+                      p->chrom);
+            said_chr = st->chr_renamed = 1;
+        }
+        if (pos < last_pos) {
+            spin_error("target file '%s' is not sorted: %s:%lld comes after %s:%lld (sort with bcftools sort)", fn,
+                       chr, (long long)pos, chr, (long long)last_pos);
+            goto err;
+        }
+        last_pos = pos;
+        ++st->n_records;
+        const char *tref = rec->d.allele[0];
+        const char *talt = rec->n_allele > 1 ? rec->d.allele[1] : ".";
+        if (rec->n_allele > 2) {
+            kstring_t a = {0, 0, NULL};
+            for (int k = 1; k < rec->n_allele; ++k) ksprintf(&a, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
+            int rc = spin_match_stats_note(st, SPIN_NOTE_MULTIALLELIC, chr, pos, tref, a.s);
+            free(a.s);
+            if (rc < 0) goto err;
+            continue;
+        }
+        if (!is_base(tref) || (rec->n_allele == 2 && !is_base(talt))) {
+            if (spin_match_stats_note(st, SPIN_NOTE_NONSNP, chr, pos, tref, talt) < 0) goto err;
+            continue;
+        }
+        /* outside the panel's span: target-only, and not held against the
+         * match fraction (the panel may be a chunk of the chromosome) */
+        if (pos < span0 || pos > span1) {
+            ++st->n_outside;
+            if (spin_match_stats_note(st, SPIN_NOTE_TARGET_ONLY, chr, pos, tref, talt) < 0) goto err;
+            continue;
+        }
+        /* best match among panel sites at this position (a split multi-allelic
+         * site gives several); ties go to the first panel record */
+        int best_k = -1;
+        spin_match_t best = SPIN_MATCH_MISMATCH;
+        int k = spin_pos_lower_bound(p->pos, p->n_site, pos);
+        int any = k < p->n_site && p->pos[k] == pos;
+        for (; k < p->n_site && p->pos[k] == pos; ++k) {
+            spin_match_t m = spin_match_alleles(p->ref[k], p->alt[k], tref[0], rec->n_allele > 1 ? talt[0] : 0);
+            if (m < best) best = m, best_k = k;
+        }
+        spin_note_t why;
+        if (!any) why = SPIN_NOTE_TARGET_ONLY;
+        else if (best == SPIN_MATCH_AMBIGUOUS) why = SPIN_NOTE_PALINDROMIC;
+        else if (best == SPIN_MATCH_MISMATCH) why = SPIN_NOTE_ALLELE_MISMATCH;
+        else if (is_typed[best_k]) why = SPIN_NOTE_DUPLICATE;
+        else why = SPIN_NOTE_N;
+        if (why != SPIN_NOTE_N) {
+            if (spin_match_stats_note(st, why, chr, pos, tref, talt) < 0) goto err;
+            continue;
+        }
+        /* kept: read and check genotypes */
+        int ngt = bcf_get_genotypes(r.hdr, rec, &gt, &ngt_arr);
+        if (check_ploidy(fn, r.hdr, rec, ngt, t->n_sample) < 0) goto err;
+        if (n_typ == m_typ) {
+            m_typ = m_typ ? m_typ * 2 : 256;
+            typed_t *nt = realloc(typ, (size_t)m_typ * sizeof(*nt));
+            if (!nt) goto oom;
+            typ = nt;
+            int8_t *nb = realloc(buf, (size_t)m_typ * t->n_hap);
+            if (!nb) goto oom;
+            buf = nb;
+        }
+        int8_t *row = buf + (size_t)n_typ * t->n_hap;
+        int swap = spin_match_swaps(best);
+        for (int i = 0; i < t->n_sample; ++i) {
+            int32_t a = gt[2 * i], b = gt[2 * i + 1];
+            if (b == bcf_int32_vector_end) {
+                spin_error("sample %s in target file '%s' is haploid at %s:%lld: spin-impute needs diploid "
+                           "genotypes (impute haploid regions such as male chrX separately)",
+                           t->samples[i], fn, chr, (long long)pos);
+                goto err;
+            }
+            int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
+            int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
+            /* phase matters only for a called heterozygote; "0/0" or "./." carry no phase */
+            if (!ma && !mb && aa != ab && !bcf_gt_is_phased(b)) {
+                spin_error("sample %s in target file '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
+                           "targets first with SHAPEIT5, Eagle2 or Beagle",
+                           t->samples[i], fn, aa, ab, chr, (long long)pos);
+                goto err;
+            }
+            if (aa >= rec->n_allele || ab >= rec->n_allele) {
+                spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, (long long)pos,
+                           t->samples[i]);
+                goto err;
+            }
+            if (swap) {
+                if (aa >= 0) aa = 1 - aa;
+                if (ab >= 0) ab = 1 - ab;
+            }
+            st->n_missing_gt += ma + mb;
+            row[2 * i] = (int8_t)aa, row[2 * i + 1] = (int8_t)ab;
+        }
+        typ[n_typ].site = best_k, typ[n_typ].row = (size_t)n_typ * t->n_hap;
+        ++n_typ;
+        is_typed[best_k] = 1;
+        ++st->n_matched;
+        if (best == SPIN_MATCH_EXACT) ++st->n_exact;
+        else {
+            spin_note_t n = best == SPIN_MATCH_SWAP ? SPIN_NOTE_SWAPPED
+                            : best == SPIN_MATCH_FLIP ? SPIN_NOTE_FLIPPED
+                                                      : SPIN_NOTE_FLIP_SWAPPED;
+            if (spin_match_stats_note(st, n, chr, pos, tref, talt) < 0) goto err;
+        }
+    }
+    if (ret < 0) goto err;
+    st->n_missing_hapsite = (int64_t)n_typ * t->n_hap;
+
+    /* refuse mismatched data before any model work */
+    if (st->n_records == 0) {
+        spin_error("target file '%s' has no records on contig %s%s%s (the reference panel's contig; %lld records "
+                   "on other contigs): check the chromosome and --region",
+                   fn, p->chrom, region ? " in region " : "", region ? region : "", (long long)st->n_other_contig);
+        goto err;
+    }
+    int64_t denom = st->n_records - st->n_outside - st->n_multiallelic - st->n_nonsnp - st->n_duplicate;
+    if (n_typ == 0 || (denom > 0 && (double)st->n_matched < min_frac * (double)denom)) {
+        if (denom <= 0) denom = st->n_records;
+        spin_error("%s of %s target sites (%.2f%%) match the reference panel on %s (%lld not in the panel, %lld "
+                   "with other alleles, %lld ambiguous A/T or C/G): different genome build or chromosome naming? "
+                   "At least %.0f%% must match.",
+                   fmt_int(num1, st->n_matched), fmt_int(num2, denom), 100.0 * (double)st->n_matched / (double)denom,
+                   p->chrom, (long long)st->n_target_only, (long long)st->n_allele_mismatch,
+                   (long long)st->n_palindromic, 100.0 * min_frac);
+        goto err;
+    }
+    /* typed sites in panel order (target order can differ at a position
+     * carrying several panel records) */
+    qsort(typ, (size_t)n_typ, sizeof(*typ), cmp_typed);
+    t->n_typed = t->m_typed = n_typ;
+    if (!(t->site = malloc((size_t)n_typ * sizeof(int))) || !(t->allele = malloc((size_t)n_typ * t->n_hap)))
+        goto oom;
+    for (int i = 0; i < n_typ; ++i) {
+        t->site[i] = typ[i].site;
+        memcpy(t->allele + (size_t)i * t->n_hap, buf + typ[i].row, (size_t)t->n_hap);
+    }
+    free(typ);
+    free(buf);
+    free(is_typed);
+    free(rchrom);
+    free(gt);
+    bcf_destroy(rec);
+    reader_close(&r);
+    if (!st_out) spin_match_stats_destroy(st);
+    return t;
+oom:
+    spin_error("out of memory reading targets '%s'", fn);
+err:
+    free(typ);
+    free(buf);
+    free(is_typed);
+    free(rchrom);
+    free(gt);
+    if (rec) bcf_destroy(rec);
+    reader_close(&r);
+    spin_targets_destroy(t);
+    if (!st_out) spin_match_stats_destroy(st);
+    return NULL;
+}
