@@ -1,13 +1,223 @@
-/* check_windows.c -- under construction */
+/* check_windows.c -- window partition and typed-context choice. */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
-START_TEST(test_placeholder) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+
+#include "windows.h"
+
+/* panel with n sites at pos 10, 20, 30, ... (only pos and n_site are used) */
+static spin_panel_t *mk_panel(int n)
+{
+    spin_panel_t *p = calloc(1, sizeof(*p));
+    p->n_site = n;
+    p->pos = malloc((size_t)n * sizeof(int64_t));
+    for (int i = 0; i < n; ++i) p->pos[i] = 10 * (int64_t)(i + 1);
+    return p;
+}
+
+static spin_targets_t *mk_targets(const int *site, int n)
+{
+    spin_targets_t *t = calloc(1, sizeof(*t));
+    t->n_typed = n;
+    t->site = malloc((size_t)(n ? n : 1) * sizeof(int));
+    if (n) memcpy(t->site, site, (size_t)n * sizeof(int));
+    return t;
+}
+
+static void free_pt(spin_panel_t *p, spin_targets_t *t)
+{
+    free(p->pos), free(p);
+    if (t) free(t->site), free(t);
+}
+
+START_TEST(test_hand_example)
+{
+    /* 10 sites, typed {2,5}: untyped {0,1,3,4,6,7,8,9}, U = 8, w = 3 ->
+     * 3 windows of 3,3,2 */
+    static const int ts[] = {2, 5};
+    spin_panel_t *p = mk_panel(10);
+    spin_targets_t *t = mk_targets(ts, 2);
+    spin_window_t *w = NULL;
+    int nw = -1, *store = NULL;
+    ck_assert_int_eq(spin_windows_make(p, t, 3, 1, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 3);
+    static const int u0[] = {0, 1, 3}, u1[] = {4, 6, 7}, u2[] = {8, 9};
+    ck_assert_int_eq(w[0].n_untyped, 3);
+    ck_assert_int_eq(w[1].n_untyped, 3);
+    ck_assert_int_eq(w[2].n_untyped, 2);
+    for (int i = 0; i < 3; ++i) ck_assert_int_eq(w[0].untyped[i], u0[i]);
+    for (int i = 0; i < 3; ++i) ck_assert_int_eq(w[1].untyped[i], u1[i]);
+    for (int i = 0; i < 2; ++i) ck_assert_int_eq(w[2].untyped[i], u2[i]);
+    /* c = 1: window 0 holds typed 2 inside, plus typed 5 on the right */
+    ck_assert_int_eq(w[0].t0, 0); ck_assert_int_eq(w[0].t1, 2);
+    /* window 1 (4..7) holds typed 5 inside, typed 2 on the left, none right */
+    ck_assert_int_eq(w[1].t0, 0); ck_assert_int_eq(w[1].t1, 2);
+    /* window 2 (8..9): typed 5 on the left only */
+    ck_assert_int_eq(w[2].t0, 1); ck_assert_int_eq(w[2].t1, 2);
+    free(w), free(store);
+    /* c = 0: only the typed sites inside the span */
+    ck_assert_int_eq(spin_windows_make(p, t, 3, 0, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(w[0].t0, 0); ck_assert_int_eq(w[0].t1, 1);
+    ck_assert_int_eq(w[1].t0, 1); ck_assert_int_eq(w[1].t1, 2);
+    ck_assert_int_eq(w[2].t0, 2); ck_assert_int_eq(w[2].t1, 2);
+    free(w), free(store);
+    free_pt(p, t);
+}
 END_TEST
+
+START_TEST(test_partition_large)
+{
+    /* 1000 sites, every 7th typed; w = 64, c = 3 */
+    int nt = 0, ts[200];
+    for (int s = 3; s < 1000; s += 7) ts[nt++] = s;
+    spin_panel_t *p = mk_panel(1000);
+    spin_targets_t *t = mk_targets(ts, nt);
+    spin_window_t *w = NULL;
+    int nw, *store = NULL;
+    ck_assert_int_eq(spin_windows_make(p, t, 64, 3, 0, INT64_MAX, &w, &nw, &store), 0);
+    int U = 1000 - nt; /* 143 typed -> 857 untyped */
+    ck_assert_int_eq(U, 857);
+    ck_assert_int_eq(nw, (U + 63) / 64); /* 14 */
+    int seen[1000] = {0}, prev = -1, total = 0, mx = 0, mn = 1 << 30;
+    for (int i = 0; i < nw; ++i) {
+        ck_assert_int_le(w[i].n_untyped, 64);
+        mx = w[i].n_untyped > mx ? w[i].n_untyped : mx;
+        mn = w[i].n_untyped < mn ? w[i].n_untyped : mn;
+        for (int j = 0; j < w[i].n_untyped; ++j) {
+            int s = w[i].untyped[j];
+            ck_assert_int_gt(s, prev); /* ascending across windows */
+            prev = s;
+            ++seen[s];
+            ++total;
+        }
+        /* context: typed sites inside the span plus exactly 3 on each side
+         * (none at the ends are short here: first typed is site 3) */
+        int first = w[i].untyped[0], last = w[i].untyped[w[i].n_untyped - 1];
+        int inside = 0;
+        for (int k = 0; k < nt; ++k) inside += ts[k] > first && ts[k] < last;
+        int left = 0, right = 0;
+        for (int k = w[i].t0; k < w[i].t1; ++k) left += ts[k] < first, right += ts[k] > last;
+        ck_assert_int_eq(w[i].t1 - w[i].t0, inside + left + right);
+        int avail_left = 0, avail_right = 0;
+        for (int k = 0; k < nt; ++k) avail_left += ts[k] < first, avail_right += ts[k] > last;
+        ck_assert_int_eq(left, avail_left < 3 ? avail_left : 3);
+        ck_assert_int_eq(right, avail_right < 3 ? avail_right : 3);
+    }
+    ck_assert_int_eq(total, U);
+    ck_assert_int_le(mx - mn, 1); /* balanced: 857 = 3 * 62 + 11 * 61 */
+    ck_assert_int_eq(mx, 62);
+    for (int s = 0; s < 1000; ++s) ck_assert_int_eq(seen[s], (s % 7 == 3) ? 0 : 1);
+    free(w), free(store);
+    free_pt(p, t);
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+    spin_panel_t *p = mk_panel(201);
+    spin_window_t *w = NULL;
+    int nw, *store = NULL;
+    /* 201 sites, w = 100: 3 windows of 67, not 100 + 100 + 1 */
+    ck_assert_int_eq(spin_windows_make(p, NULL, 100, 2, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 3);
+    for (int i = 0; i < 3; ++i) ck_assert_int_eq(w[i].n_untyped, 67);
+    free(w), free(store);
+    /* 200 sites in range [10, 2000]: two full windows */
+    ck_assert_int_eq(spin_windows_make(p, NULL, 100, 2, 10, 2000, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 2);
+    ck_assert_int_eq(w[0].n_untyped, 100);
+    ck_assert_int_eq(w[1].n_untyped, 100);
+    free(w), free(store);
+    /* w = 1: one window per site */
+    ck_assert_int_eq(spin_windows_make(p, NULL, 1, 0, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 201);
+    ck_assert_int_eq(w[200].untyped[0], 200);
+    free(w), free(store);
+    /* bad arguments */
+    ck_assert_int_lt(spin_windows_make(p, NULL, 0, 0, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_lt(spin_windows_make(p, NULL, 10, -1, 0, INT64_MAX, &w, &nw, &store), 0);
+    free_pt(p, NULL);
+}
+END_TEST
+
+START_TEST(test_no_typed)
+{
+    spin_panel_t *p = mk_panel(25);
+    spin_targets_t *t = mk_targets(NULL, 0);
+    spin_window_t *w = NULL;
+    int nw, *store = NULL;
+    ck_assert_int_eq(spin_windows_make(p, t, 10, 5, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 3); /* 25 -> 9, 8, 8 */
+    ck_assert_int_eq(w[0].n_untyped, 9);
+    ck_assert_int_eq(w[2].n_untyped, 8);
+    for (int i = 0; i < nw; ++i) {
+        ck_assert_int_eq(w[i].t0, 0);
+        ck_assert_int_eq(w[i].t1, 0);
+    }
+    free(w), free(store);
+    free_pt(p, t);
+}
+END_TEST
+
+START_TEST(test_all_typed)
+{
+    int ts[5] = {0, 1, 2, 3, 4};
+    spin_panel_t *p = mk_panel(5);
+    spin_targets_t *t = mk_targets(ts, 5);
+    spin_window_t *w = (spin_window_t *)1;
+    int nw = -1, *store = (int *)1;
+    ck_assert_int_eq(spin_windows_make(p, t, 10, 5, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 0);
+    ck_assert_ptr_null(w);
+    ck_assert_ptr_null(store);
+    free_pt(p, t);
+}
+END_TEST
+
+START_TEST(test_region)
+{
+    /* pos 10..100 (sites 0..9), typed {5} (pos 60). Core [35, 75] holds sites
+     * 3..6 (pos 40..70); untyped in core: {3, 4, 6}. Context reaches outside
+     * the core (the buffer), here typed site 5 for both windows with c = 1. */
+    int ts[3] = {1, 5, 8};
+    spin_panel_t *p = mk_panel(10);
+    spin_targets_t *t = mk_targets(ts, 3);
+    spin_window_t *w = NULL;
+    int nw, *store = NULL;
+    ck_assert_int_eq(spin_windows_make(p, t, 2, 1, 35, 75, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 2);
+    ck_assert_int_eq(w[0].n_untyped, 2);
+    ck_assert_int_eq(w[0].untyped[0], 3); ck_assert_int_eq(w[0].untyped[1], 4);
+    ck_assert_int_eq(w[1].n_untyped, 1);
+    ck_assert_int_eq(w[1].untyped[0], 6);
+    /* window 0 (3..4): left typed 1 (buffer), right typed 5 */
+    ck_assert_int_eq(w[0].t0, 0); ck_assert_int_eq(w[0].t1, 2);
+    /* window 1 (6): left typed 5, right typed 8 (buffer) */
+    ck_assert_int_eq(w[1].t0, 1); ck_assert_int_eq(w[1].t1, 3);
+    free(w), free(store);
+    /* inclusive bounds: [40, 40] is site 3 alone */
+    ck_assert_int_eq(spin_windows_make(p, t, 2, 1, 40, 40, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 1);
+    ck_assert_int_eq(w[0].untyped[0], 3);
+    free(w), free(store);
+    /* empty core */
+    ck_assert_int_eq(spin_windows_make(p, t, 2, 1, 41, 49, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 0);
+    free_pt(p, t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("windows");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placeholder);
+    tcase_add_test(tc, test_hand_example);
+    tcase_add_test(tc, test_partition_large);
+    tcase_add_test(tc, test_sizes);
+    tcase_add_test(tc, test_no_typed);
+    tcase_add_test(tc, test_all_typed);
+    tcase_add_test(tc, test_region);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
