@@ -14,7 +14,7 @@ int spin_verbose = SPIN_LOG_INFO;
 
 void spin_log(int level, const char *func, const char *fmt, ...)
 {
-    if (level > spin_verbose) return;
+    if (level > spin_verbose || !fmt) return;
     char tag = level <= SPIN_LOG_ERROR ? 'E' : level == SPIN_LOG_WARN ? 'W' : level == SPIN_LOG_INFO ? 'M' : 'D';
     va_list ap;
     fprintf(stderr, "[%c::%s] ", tag, func ? func : "spin");
