@@ -1,5 +1,6 @@
 /* gmap.c -- genetic map: PLINK "chrom id cM bp" lines (as Beagle's map=),
- * plain or gzipped, linear interpolation. */
+ * plain or gzipped, linear interpolation. A SHAPEIT5/GLIMPSE map (header line
+ * "pos chr cM", then "bp chrom cM" lines) is recognised by its header. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ spin_gmap_t *spin_gmap_load(const char *fn, const char *chrom)
     }
     spin_gmap_t *m = calloc(1, sizeof(*m));
     kstring_t ks = {0, 0, NULL};
-    int m_alloc = 0, ret;
+    int m_alloc = 0, ret, shapeit = 0, seen_data = 0;
     int64_t lineno = 0;
     if (!m) goto oom;
     while ((ret = bgzf_getline(fp, '\n', &ks)) >= 0) {
@@ -57,7 +58,19 @@ spin_gmap_t *spin_gmap_load(const char *fn, const char *chrom)
         char *f[4];
         int nf = split_ws(ks.s, f, 4);
         if (nf == 0 || f[0][0] == '#') continue;
-        if (nf != 4) {
+        if (!seen_data++ && nf == 3 && !strcmp(f[0], "pos") && !strcmp(f[1], "chr") && !strcmp(f[2], "cM")) {
+            shapeit = 1;
+            continue;
+        }
+        if (shapeit) {
+            if (nf != 3) {
+                spin_error("%s line %lld: expected 3 columns (pos chr cM) in a SHAPEIT5-style map, found %d", fn,
+                           (long long)lineno, nf);
+                goto err;
+            }
+            char *bp_field = f[0];
+            f[0] = f[1], f[1] = NULL, f[3] = bp_field; /* to PLINK column order: chrom id cM bp */
+        } else if (nf != 4) {
             spin_error("%s line %lld: expected 4 whitespace-separated columns (chrom id cM bp), found %d", fn,
                        (long long)lineno, nf);
             goto err;

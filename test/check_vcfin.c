@@ -321,6 +321,12 @@ START_TEST(test_gmap)
     ck_assert_double_eq_tol(spin_gmap_cm(m, 1250), 1.25, 1e-12);
     ck_assert_double_eq_tol(spin_gmap_cm(m, 500), 0.5, 1e-12); /* 1 cM/kb mean rate */
     spin_gmap_destroy(m);
+    /* SHAPEIT5-style map: header "pos chr cM", columns bp chrom cM */
+    m = spin_gmap_load(tmpf("s.gmap", "pos\tchr\tcM\n100\t20\t0.5\n300\t20\t1.5\n"), "chr20");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_double_eq_tol(spin_gmap_cm(m, 200), 1.0, 1e-12);
+    spin_gmap_destroy(m);
+    ck_assert_ptr_null(spin_gmap_load(tmpf("s2.gmap", "pos\tchr\tcM\n100\t20\t0.5\t9\n"), "20"));
 }
 END_TEST
 
