@@ -1,3 +1,143 @@
-/* model.h -- under construction */
-#pragma once
+/* model.h -- the SPIN network: parameters, inference (encode/predict), training
+ * forward+backward, model file I/O (internal to libspin).
+ *
+ * A window is seen in token coordinates: tokens are the window's sites (typed
+ * context + untyped block) in position order, one SNP per token. Alleles are
+ * int8 per token: 0 = REF, 1 = ALT (panel coding); -1 = missing (typed) or
+ * masked (untyped). doc/architecture.md "The model (v1)" is the spec.
+ *
+ * Inference, per window (engine.c):
+ *   spin_model_window(m, w, wc)                 tabulate per-token K/V (once)
+ *   spin_model_encode(m, w, wc, n, rows, H_D, s) panel -> inducing points H_D
+ *   spin_model_set_hd(m, wc, H_D)               predictor keys/values of H_D
+ *   spin_model_predict(m, w, wc, row, K, nb, p, s) per target haplotype (thread-safe,
+ *                                               wc read-only, s per-thread scratch)
+ * All buffers are caller-owned and sized by the *_size functions; nothing here
+ * allocates during inference.
+ */
+#ifndef SPIN_MODEL_H
+#define SPIN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
 #include "spin.h"
+
+/* One window in token coordinates. */
+typedef struct {
+    int D;                  /* tokens per row */
+    const uint8_t *typed;   /* [D] 1 typed, 0 untyped */
+    const float *dcm;       /* [D] cM of the site minus the window centre's cM; non-decreasing */
+    const float *af;        /* [D] panel ALT frequency in [0,1] */
+    int nu;                 /* untyped tokens */
+    const int *uidx;        /* [nu] token indices of untyped tokens, ascending; outputs are per untyped token */
+} spin_wtok_t;
+
+/* Named parameter tensor: a contiguous slice [offset, offset+size) of spin_model_t.w. */
+typedef struct {
+    char name[40];
+    int ndim;
+    int shape[4];
+    int64_t offset, size;
+    uint8_t decay;          /* 1 = weight decay applies (matrices); 0 = biases, LN, embeddings, latent inits */
+} spin_tensor_t;
+
+/* Offsets into w of one multihead attention block MAB(Xq [m x dq], Y [r x dkv]). */
+typedef struct {
+    int dq, dkv, f;         /* query/output width, key input width, FFN width */
+    int64_t ln1g, ln1b, Wq, bq, Wk, bk, Wv, bv, Wo, bo, ln2g, ln2b, W1, b1, W2, b2;
+} spin_mab_t;
+
+#define SPIN_NPHI 4         /* fixed features of a token's cM offset */
+#define SPIN_NPSI 3         /* fixed features of a token's allele frequency */
+#define SPIN_NIBS 5         /* copy-path IBS features per (neighbour, untyped token) */
+#define SPIN_CHID 16        /* copy-path MLP hidden width */
+#define SPIN_MAX_L 8
+
+/* Offsets of every tensor (filled by the layout builder). */
+typedef struct {
+    int64_t E, P, A, b;           /* token embedding: E [6 x e], P [e x NPHI], A [e x NPSI], b [e] */
+    int64_t HA0, HD0;             /* latent init [k x e], inducing-point init [h x k*e] */
+    spin_mab_t xaba[SPIN_MAX_L], abla[SPIN_MAX_L], xabd[SPIN_MAX_L];
+    spin_mab_t pred;              /* MAB(z [1 x ke], H_D [h x ke]) */
+    int64_t G;                    /* [k*e x e]: l_nn(u) = <G q_u, c> + ... */
+    int64_t bafW, bafb;           /* [1 x NPSI], [1]: b(af_u) */
+    int64_t cW1, cb1, cW2, cb2, cwl; /* copy MLP [CHID x NIBS], [CHID], [1 x CHID], [1], linear skip [1 x NIBS] */
+    int64_t beta, cbias;          /* copy-path gain (init 1) and bias (K > 0 only) */
+} spin_layout_t;
+
+struct spin_model_s {
+    spin_config_t cfg;
+    int64_t n_params;
+    float *w;                     /* [n_params] flat parameters */
+    int n_tensor;
+    spin_tensor_t *tensor;
+    spin_layout_t lay;
+    spin_provenance_t prov;       /* strings owned by the model */
+    char checksum[9];             /* CRC32 of the file as loaded/saved; "00000000" if never */
+};
+
+/* 0 if cfg is usable, else <0 with a message saying which field is wrong. */
+int spin_config_check(const spin_config_t *cfg);
+/* A model with the layout of cfg and all parameters zero (used by the loader). */
+spin_model_t *spin_model_alloc(const spin_config_t *cfg);
+/* Replaces the provenance (strings are copied). */
+int spin_model_set_provenance(spin_model_t *m, const spin_provenance_t *p);
+/* mask[n_params]: 1 where weight decay applies (matrices), 0 elsewhere. */
+void spin_model_decay_mask(const spin_model_t *m, uint8_t *mask);
+/* Tensor by name, NULL if absent. */
+const spin_tensor_t *spin_model_tensor(const spin_model_t *m, const char *name);
+/* Floats in H_D: h * k * e. */
+size_t spin_model_hd_size(const spin_config_t *c);
+
+/* ---------------- inference ---------------- */
+
+/* Per-window context: tabulated token K/V for every layer and token state,
+ * masked-untyped decoding vectors, predictor K/V of H_D. One per thread (or one
+ * shared per window, read-only during predict). Sized for max_D tokens, max_nu untyped. */
+typedef struct spin_wctx_s spin_wctx_t;
+spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu);
+void spin_wctx_destroy(spin_wctx_t *wc);
+/* Fills wc for window w (w->D <= max_D, w->nu <= max_nu). */
+int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *wc);
+
+/* Encoder over n_rows panel rows (rows: n_rows x D alleles, untyped visible; -1 allowed).
+ * Writes H_D [h x k*e]. scratch: spin_enc_scratch_size floats. n_rows >= 1. */
+size_t spin_enc_scratch_size(const spin_config_t *c, int D, int n_rows);
+int spin_model_encode(const spin_model_t *m, const spin_wtok_t *w, const spin_wctx_t *wc,
+                      int n_rows, const int8_t *rows, float *H_D, float *scratch);
+/* Projects H_D into the predictor's keys/values in wc (once per window, after encode
+ * or after loading a cached H_D). */
+int spin_model_set_hd(const spin_model_t *m, spin_wctx_t *wc, const float *H_D);
+
+/* One target haplotype: row [D] (typed alleles 0/1/-1; untyped entries ignored),
+ * K neighbour haplotypes nb [K x D] (all alleles visible, 0/1), K >= 0 (0 = no copy path).
+ * Writes p_alt [w->nu] = P(ALT) at the untyped tokens. scratch: spin_pred_scratch_size floats. */
+size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int K);
+int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_wctx_t *wc,
+                       const int8_t *row, int K, const int8_t *nb, float *p_alt, float *scratch);
+
+/* ---------------- training ---------------- */
+
+/* Forward with caches over n_ctx context rows (untyped visible) and n_q query rows
+ * (typed alleles only; untyped ignored), then backward. OpenMP over rows inside
+ * (n_threads of ws); the result is bit-identical for every thread count: rows are
+ * processed in fixed chunks whose gradient buffers are summed in chunk order. */
+typedef struct spin_train_ws_s spin_train_ws_t;
+spin_train_ws_t *spin_train_ws_init(const spin_model_t *m, int max_D, int max_nu, int max_ctx,
+                                    int max_q, int max_K, int n_threads);
+void spin_train_ws_destroy(spin_train_ws_t *ws);
+/* nb: n_q x K x D neighbour alleles; y: n_q x nu true alleles (0/1); wt: n_q x nu loss
+ * weights or NULL. Returns the summed weighted BCE (nats), or <0 on error;
+ * ADDS to grad[n_params] the gradient of the MEAN loss (sum / (n_q*nu)).
+ * p_out (n_q x nu, may be NULL) receives P(ALT). */
+double spin_model_train_step(const spin_model_t *m, spin_train_ws_t *ws, const spin_wtok_t *w,
+                             int n_ctx, const int8_t *ctx, int n_q, const int8_t *q, int K,
+                             const int8_t *nb, const float *y, const float *wt, float *grad,
+                             float *p_out);
+
+/* ---------------- file I/O (modelio.c) ---------------- */
+
+/* CRC32 (zlib) as 8 lowercase hex digits into out[9]. */
+void spin_model_set_checksum(spin_model_t *m, uint32_t crc);
+
+#endif
