@@ -1,0 +1,185 @@
+#!/bin/bash
+# report.sh -- turn a bench/run.sh work directory into RESULTS.md and PNG plots.
+#   report.sh WORK RESULTS.md PLOTDIR THREADS REPEATS SCALING_REPEATS ELAPSED_S SCRM_ARGS SIZES
+# Reads WORK/times.tsv (tool task phase rep wall cpu rss_kb status), WORK/scored.txt,
+# WORK/<task>/score.<tool>.tsv (from `spin-impute score --tsv`) and task.txt files.
+set -euo pipefail
+work=$1 results=$2 plots=$3 threads=$4 repeats=$5 srepeats=$6 elapsed=$7 scrm_args=$8 sizes=$9
+mkdir -p "$plots"
+taskdir() { case $1 in p[0-9]*) echo "$work/scaling/$1" ;; *) echo "$work/$1" ;; esac; }
+kv() { sed -n "s/^$2=//p" "$1"; }
+sn() { awk -F'\t' -v k="$2" '$1 == "SN" && $2 == k { print $3 }' "$1"; }
+
+# medians per tool/task/phase over successful repeats: tool task phase wall cpu rss_mb n
+awk -F'\t' '$8 == "ok" { k = $1 "\t" $2 "\t" $3; n[k]++; w[k, n[k]] = $5; c[k, n[k]] = $6; m[k, n[k]] = $7 }
+    function med(a, k, nn,   i, j, t, v) {
+        for (i = 1; i <= nn; i++) v[i] = a[k, i]
+        for (i = 2; i <= nn; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+        return nn % 2 ? v[(nn + 1) / 2] : (v[nn / 2] + v[nn / 2 + 1]) / 2 }
+    END { for (k in n) printf "%s\t%.2f\t%.2f\t%.1f\t%d\n", k, med(w, k, n[k]), med(c, k, n[k]), med(m, k, n[k]) / 1024, n[k] }' \
+    "$work/times.tsv" | sort >"$work/medians.tsv"
+med() { awk -F'\t' -v t="$1" -v k="$2" -v p="$3" -v c="$4" '$1 == t && $2 == k && $3 == p { print $c }' "$work/medians.tsv"; }
+
+# one row per scored tool/task
+rows=$work/rows.tsv
+: >"$rows"
+while read -r tool task; do
+    d=$(taskdir "$task")
+    s=$d/score.$tool.tsv
+    bins=$(awk -F'\t' '$1 == "BIN" { printf "%s%s/%s", (n++ ? "\t" : ""), $6, $7 }' "$s")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$task" \
+        "$(($(kv "$d/task.txt" panel_samples) * 2))" "$(med "$tool" "$task" impute 4)" "$(med "$tool" "$task" impute 5)" \
+        "$(med "$tool" "$task" impute 6)" "$(med "$tool" "$task" prep 4)" "$(sn "$s" pooled_r2)" "$(sn "$s" mean_r2)" \
+        "$(sn "$s" concordance)" "$(sn "$s" nonref_concordance)" "$(sn "$s" dr2_calibration_r)" \
+        "$(sn "$s" sites_scored)" "$(sn "$s" sites_missing_from_imputed)" "$(sn "$s" genotypes_scored)" "$bins" >>"$rows"
+done <"$work/scored.txt"
+# columns: 1 tool 2 task 3 haps 4 wall 5 cpu 6 rss 7 prep 8 pooled 9 mean 10 conc 11 nrc 12 calib
+#          13 sites 14 missing 15 genotypes 16.. bins (mean/agg)
+
+first_score=$(awk '{ print $2 }' "$work/scored.txt" | head -n1)
+bin_hdr=""
+if [ -n "$first_score" ]; then
+    bin_hdr=$(awk -F'\t' '$1 == "BIN" { printf " (%s,%s] |", $2, $3 }' "$(taskdir "$first_score")/score.$(head -n1 "$work/scored.txt" | cut -d' ' -f1).tsv")
+fi
+nbin=$(echo "$bin_hdr" | tr -cd '|' | wc -c)
+
+table() { # task filter (awk regex on task) -> markdown rows with ratios to Beagle
+    awk -F'\t' -v re="$1" -v nbin="$nbin" '
+        function ratio(a, b) { return (b + 0 > 0 && a != "" && a != "NA") ? sprintf("%.2f", a / b) : "-" }
+        $2 ~ re { r[++n] = $0; if ($1 == "beagle") { bw[$2] = $4; bm[$2] = $6; br[$2] = $8 } }
+        END { for (i = 1; i <= n; i++) { split(r[i], f, "\t")
+            line = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |", f[1], f[2], f[3], f[4], f[5], f[6], \
+                f[7] == "" ? "-" : f[7], f[8], f[9])
+            for (b = 0; b < nbin; b++) line = line " " (f[16 + b] == "" ? "-" : f[16 + b]) " |"
+            line = line sprintf(" %s | %s | %s | %s | %s | %s |", f[10], f[11], f[12], \
+                ratio(f[4], bw[f[2]]), ratio(f[6], bm[f[2]]), ratio(f[8], br[f[2]]))
+            print line } }' "$rows"
+}
+
+# ---- plots ------------------------------------------------------------------------------------
+gp_common='set terminal pngcairo size 800,500 noenhanced font ",10"; set datafile missing "NA"; set key right bottom; set grid'
+command -v gnuplot >/dev/null || { echo "report.sh: gnuplot not found" >&2; exit 1; }
+gp_term=pngcairo
+gnuplot -e 'set terminal pngcairo' 2>/dev/null || gp_term=png
+gp_common=${gp_common/pngcairo/$gp_term}
+plot_list=""
+for task in $(awk '{ print $2 }' "$work/scored.txt" | sort -u); do
+    case $task in p[0-9]*) continue ;; esac
+    d=$(taskdir "$task")
+    dat=$work/r2maf.$task.dat
+    tl=$(awk -v t="$task" '$2 == t { print $1 }' "$work/scored.txt")
+    # bin label + one mean-r2 column per tool
+    awk -F'\t' '$1 == "BIN" { print "(" $2 "," $3 "]" }' "$d/score.$(echo "$tl" | head -n1).tsv" >"$dat.lab"
+    cols=("$dat.lab")
+    for tool in $tl; do
+        awk -F'\t' '$1 == "BIN" { print $6 }' "$d/score.$tool.tsv" >"$dat.$tool"
+        cols+=("$dat.$tool")
+    done
+    { printf 'bin'; for tool in $tl; do printf '\t%s' "$tool"; done; printf '\n'; paste "${cols[@]}"; } >"$dat"
+    ncol=$(($(echo "$tl" | wc -w) + 1))
+    gnuplot -e "$gp_common; set output '$plots/r2_maf_$task.png'; set title 'mean per-variant r2 by MAF bin: $task'; \
+        set xlabel 'MAF bin'; set ylabel 'mean r2'; set yrange [0:1]; \
+        plot for [i=2:$ncol] '$dat' using i:xtic(1) with linespoints lw 2 title columnheader(i)"
+    plot_list="$plot_list r2_maf_$task.png"
+done
+if grep -q ' p[0-9]' "$work/scored.txt" 2>/dev/null || awk '$2 ~ /^p[0-9]/' "$work/medians.tsv" | grep -q .; then
+    for metric in wall rss; do
+        col=4; yl='wall-clock seconds'
+        [ $metric = rss ] && { col=6; yl='peak RSS (MB)'; }
+        dat=$work/scaling.$metric.dat
+        tl=$(awk -F'\t' '$2 ~ /^p[0-9]/ && $3 == "impute" { print $1 }' "$work/medians.tsv" | sort -u)
+        {
+            printf 'haplotypes'
+            for tool in $tl; do printf '\t%s' "$tool"; done
+            printf '\n'
+            for n in $sizes; do
+                printf '%d' $((n * 2))
+                for tool in $tl; do
+                    v=$(med "$tool" "p$n" impute $col)
+                    printf '\t%s' "${v:-NA}"
+                done
+                printf '\n'
+            done
+        } >"$dat"
+        ncol=$(($(echo "$tl" | wc -w) + 1))
+        gnuplot -e "$gp_common; set output '$plots/scaling_$metric.png'; set title 'cost vs panel size (scrm, 100 targets, $threads threads)'; \
+            set logscale xy; set xlabel 'panel haplotypes'; set ylabel '$yl'; \
+            plot for [i=2:$ncol] '$dat' using 1:i with linespoints lw 2 title columnheader(i)"
+        plot_list="$plot_list scaling_$metric.png"
+    done
+fi
+
+# ---- RESULTS.md --------------------------------------------------------------------------------
+ver_beagle=$(beagle 2>&1 | grep -m1 'version' || true)
+ver_mm=$(minimac4 --version 2>&1 | head -n1 || true)
+ver_spin=$("${SPIN:-false}" --version 2>/dev/null | head -n1 || echo "not available")
+ver_bcf=$(bcftools --version | head -n1)
+ver_java=$(java -version 2>&1 | grep -v '^Picked' | head -n1 || true)
+cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
+rel_plots=$(python3 -c "import os,sys; print(os.path.relpath(sys.argv[1], os.path.dirname(sys.argv[2])))" "$plots" "$results" 2>/dev/null || echo plots)
+hdr="| tool | task | panel haps | wall s | CPU s | peak RSS MB | prep s | pooled R² | mean r² |$bin_hdr conc. | NR conc. | DR2 calib. r | wall ×Beagle | RSS ×Beagle | R² ×Beagle |"
+sep=$(echo "$hdr" | sed 's/[^|]/-/g; s/--*/---/g')
+{
+    cat <<EOF
+# Benchmark: spin-impute vs Beagle 5.4 vs Minimac4
+
+Generated by \`bench/run.sh\` on $(date -u +%Y-%m-%d) (whole run ${elapsed} s). Do not edit by hand:
+rerun \`bench/run.sh\` (or \`make bench\`).
+
+## Setup
+
+- Machine: ${cpu:-unknown CPU}, $(nproc) cores; every tool ran with **$threads threads**.
+- Versions: $ver_beagle; $ver_mm; spin-impute: $ver_spin; $ver_bcf; $ver_java.
+- Timing: \`/usr/bin/time -v\`; medians of $repeats runs (real-data tasks) and $srepeats (scaling task).
+  *wall s*, *CPU s* (user+system) and *peak RSS* are the imputation step; *prep s* is the one-off
+  reference preparation (Minimac4 \`--compress-reference\`; spin-impute training for *spin_trained*),
+  not included in *wall s*. Beagle's RSS is a JVM heap size effect (\`JAVA_TOOL_OPTIONS=${JAVA_TOOL_OPTIONS:-}\`).
+- Tasks (\`bench/make_task.sh\`, seed 11): biallelic SNPs, one record per position; samples split into
+  panel and targets; panel keeps sites polymorphic in the panel; targets keep an array-like typed set
+  (one random SNP with panel MAF ≥ 5% per 5 kb); truth = the targets at every panel site.
+- Scoring (\`spin-impute score --sites masked.tsv --af-from panel.vcf.gz\`): every tool is scored on
+  exactly the same sites (the panel sites that are not typed), MAF bins from the panel. Pooled R² =
+  squared Pearson correlation over all genotype dosages (as in the SPIN paper); mean r² over sites
+  polymorphic in the truth; bins show *mean per-variant r² / aggregate r²*; concordance of hard
+  calls (GT); NR = non-reference concordance; DR2 calib. = Pearson r between the tool's DR2/R2 and
+  the true per-variant r².
+
+Commands (per task directory \`D\`):
+
+\`\`\`
+beagle gt=D/targets.vcf.gz ref=D/panel.vcf.gz map=D/map.plink out=D/out.beagle nthreads=$threads
+minimac4 --compress-reference D/panel.vcf.gz > D/panel.msav
+minimac4 -t $threads -m D/map.plink -f GT,DS -O vcf.gz -o D/out.minimac4.vcf.gz D/panel.msav D/targets.vcf.gz
+spin-impute D/panel.vcf.gz D/targets.vcf.gz -o D/out.spin.vcf.gz --map D/map.plink --threads $threads
+spin-impute score -t D/truth.vcf.gz -s D/masked.tsv -a D/panel.vcf.gz --tsv D/score.TOOL.tsv D/out.TOOL.vcf.gz
+\`\`\`
+
+## Tasks
+
+| task | description | panel samples | target samples | sites | typed | scored (masked) |
+|---|---|---|---|---|---|---|
+EOF
+    if [ -f "$work/tasks.run" ]; then
+        sort -u "$work/tasks.run" | while IFS='|' read -r name desc; do
+            t=$work/$name/task.txt
+            echo "| $name | $desc | $(kv "$t" panel_samples) | $(kv "$t" target_samples) | $(kv "$t" sites) | $(kv "$t" typed) | $(kv "$t" masked) |"
+        done
+    fi
+    for n in $sizes; do
+        t=$work/scaling/p$n/task.txt
+        [ -f "$t" ] && echo "| p$n | scaling: first $n panel samples of the scrm panel | $n | $(kv "$t" target_samples) | $(wc -l <"$work/scaling/p$n/masked.tsv") + typed | $(kv "$t" typed) | $(wc -l <"$work/scaling/p$n/masked.tsv") |"
+    done
+    printf '\n## Results: real-data and simulated tasks\n\n%s\n%s\n' "$hdr" "$sep"
+    table '^(eur_lct|sim_ooa3|all_chr1)$'
+    if awk '$2 ~ /^p[0-9]/' "$rows" | grep -q .; then
+        printf '\n## Results: scaling (scrm panels, fixed 100 targets)\n\nscrm command: `scrm %s` (2 Mb, converted by `bench/scrm2vcf.sh`), uniform map 1 cM/Mb.\n\n%s\n%s\n' \
+            "$scrm_args" "$hdr" "$sep"
+        table '^p[0-9]+$'
+    fi
+    if [ -s "$work/notes.txt" ]; then
+        printf '\n## Runs that failed or were skipped\n\n'
+        cat "$work/notes.txt"
+    fi
+    printf '\n## Plots\n\n'
+    for p in $plot_list; do printf '![%s](%s/%s)\n\n' "$p" "$rel_plots" "$p"; done
+} >"$results"
