@@ -157,7 +157,7 @@ typedef struct {
     int ns;                /* truth samples */
     int8_t *gt;            /* [n * ns] alt counts, -1 missing */
     float *maf;            /* [n] from --af-from, -1 unknown */
-    char **key;            /* [n] owned by h */
+    char **key;            /* [n] "chrom\tpos\tref\talt", owned by h */
     char *seen, *to_score; /* [n] */
 } truth_t;
 
@@ -212,7 +212,8 @@ static void truth_destroy(truth_t *t)
     free(t->to_score);
 }
 
-static int hash_put(khash_t(skey) *h, const char *key, int val)
+/* 1 if added (*stored = the owned copy of key), 0 if present (the first is kept), <0 on error */
+static int hash_put(khash_t(skey) *h, const char *key, int val, char **stored)
 {
     int absent;
     char *dup = strdup(key);
@@ -224,9 +225,10 @@ static int hash_put(khash_t(skey) *h, const char *key, int val)
     }
     if (!absent) {
         free(dup);
-        return 0; /* keep the first */
+        return 0;
     }
     kh_val(h, k) = val;
+    if (stored) *stored = dup;
     return 1;
 }
 
@@ -280,23 +282,25 @@ static int load_truth(truth_t *t, const char *fn, char ***samples)
         bcf_unpack(rec, BCF_UN_STR);
         const char *chrom = bcf_seqname_safe(hdr, rec);
         make_key(&ks, chrom, rec->pos + 1, rec->d.allele[0], rec->d.allele[1]);
-        int put = hash_put(t->h, ks.s, t->n);
+        if (t->n == t->m) {
+            t->m = t->m ? 2 * t->m : 1024;
+            int8_t *g2 = realloc(t->gt, (size_t)t->m * t->ns);
+            char **k2 = realloc(t->key, (size_t)t->m * sizeof(char *));
+            if (g2) t->gt = g2;
+            if (k2) t->key = k2;
+            if (!g2 || !k2) goto end;
+        }
+        int put = hash_put(t->h, ks.s, t->n, &t->key[t->n]);
         if (put < 0) goto end;
         if (put == 0) continue; /* duplicate record: the first one is the truth */
         make_key(&ks, chrom, rec->pos + 1, NULL, NULL);
-        if (hash_put(t->hpos, ks.s, t->n) < 0) goto end;
+        if (hash_put(t->hpos, ks.s, t->n, NULL) < 0) goto end;
         int ngt = bcf_get_genotypes(hdr, rec, &gt, &mgt);
         if (ngt <= 0) {
             spin_error("truth file '%s' has no GT at %s:%lld", fn, chrom, (long long)rec->pos + 1);
             goto end;
         }
         int pl = ngt / t->ns;
-        if (t->n == t->m) {
-            t->m = t->m ? 2 * t->m : 1024;
-            int8_t *g2 = realloc(t->gt, (size_t)t->m * t->ns);
-            if (!g2) goto end;
-            t->gt = g2;
-        }
         int8_t *row = t->gt + (size_t)t->n * t->ns;
         for (int i = 0; i < t->ns; i++) row[i] = (int8_t)gt_altcount(gt + (size_t)i * pl, pl);
         t->n++;
@@ -350,15 +354,9 @@ static int mark_site(truth_t *t, spin_score_t *s, kstring_t *ks, const char *chr
         s->n_list_not_in_truth++;
         return 0;
     }
-    /* truth records at one position are consecutive in a sorted file; the key recheck
-     * guards against unsorted input */
-    size_t lp = ks->l;
-    char *pre = strdup(ks->s);
-    if (!pre) return -1;
-    for (khint_t k = kh_begin(t->h); k != kh_end(t->h); k++)
-        if (kh_exist(t->h, k) && strncmp(kh_key(t->h, k), pre, lp) == 0 && kh_key(t->h, k)[lp] == '\t')
-            t->to_score[kh_val(t->h, k)] = 1;
-    free(pre);
+    /* truth records at one position are consecutive in a (sorted) truth file */
+    for (size_t lp = ks->l; i < t->n && strncmp(t->key[i], ks->s, lp) == 0 && t->key[i][lp] == '\t'; i++)
+        t->to_score[i] = 1;
     return 0;
 }
 
