@@ -1,4 +1,12 @@
-/* windows.c -- balanced partition of untyped sites into windows, typed context. */
+/* windows.c -- partition of untyped sites into windows, typed context.
+ *
+ * Windows are anchored at the first untyped site in [from, to]: blocks of
+ * exactly w consecutive untyped sites, so a region that starts at a window
+ * boundary of the whole-contig partition and holds whole windows is
+ * partitioned exactly as in the whole run (what `spin-impute chunk` relies on
+ * to make chunk outputs concatenate into the whole-run output). The remainder
+ * r = U mod w forms a last window, or joins the previous one when r < w/4 so
+ * there is never a tiny last window (the model is trained on about w sites). */
 #include <stdlib.h>
 
 #include "windows.h"
@@ -41,15 +49,16 @@ int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int
         if (k < n_typed && tsite[k] == s) continue;
         if (p->pos[s] >= from && p->pos[s] <= to) u[j++] = s;
     }
-    int nw = (int)(((int64_t)U + w - 1) / w);
-    int base = U / nw, extra = U % nw; /* first `extra` windows get base+1 */
+    int n_full = U / w, rem = U % w;
+    int nw = n_full + (rem > 0);
+    if (rem > 0 && n_full > 0 && rem < (w + 3) / 4) nw = n_full; /* tail joins the last full window */
     spin_window_t *W = calloc((size_t)nw, sizeof(*W));
     if (!W) {
         free(u);
         goto oom;
     }
     for (int i = 0, off = 0; i < nw; ++i) {
-        int n = base + (i < extra);
+        int n = i < nw - 1 ? w : U - off;
         int first = u[off], last = u[off + n - 1];
         W[i].n_untyped = n;
         W[i].untyped = u + off;

@@ -8,11 +8,12 @@
 /* Builds the windows over the untyped panel sites s (sites not in t->site)
  * with from <= p->pos[s] <= to (pass 0, INT64_MAX for the whole contig).
  *
- * Sizes: U untyped sites in range go into n = ceil(U / w) windows of
- * consecutive sites; the first U % n windows get ceil(U / n) sites, the others
- * floor(U / n). So no window exceeds w, sizes differ by at most one, and there
- * is never a tiny last window. The partition depends only on the untyped sites
- * in [from, to] (deterministic).
+ * Sizes: blocks of exactly w consecutive untyped sites, anchored at the first
+ * untyped site in [from, to]; the remainder r = U mod w is a last window of r
+ * sites, or joins the previous window when r < w/4 (never a tiny last
+ * window). So a region that starts at a window boundary of the whole-contig
+ * partition and holds whole windows gets exactly the whole run's windows
+ * (`spin-impute chunk` cuts chunks that way). Deterministic.
  *
  * Context: [t0, t1) indexes t->site: every typed site between the window's
  * first and last untyped site, plus the c nearest typed sites on each side

@@ -81,7 +81,7 @@ START_TEST(test_partition_large)
     ck_assert_int_eq(nw, (U + 63) / 64); /* 14 */
     int seen[1000] = {0}, prev = -1, total = 0, mx = 0, mn = 1 << 30;
     for (int i = 0; i < nw; ++i) {
-        ck_assert_int_le(w[i].n_untyped, 64);
+        ck_assert_int_eq(w[i].n_untyped, i < nw - 1 ? 64 : 857 - 13 * 64);
         mx = w[i].n_untyped > mx ? w[i].n_untyped : mx;
         mn = w[i].n_untyped < mn ? w[i].n_untyped : mn;
         for (int j = 0; j < w[i].n_untyped; ++j) {
@@ -105,8 +105,9 @@ START_TEST(test_partition_large)
         ck_assert_int_eq(right, avail_right < 3 ? avail_right : 3);
     }
     ck_assert_int_eq(total, U);
-    ck_assert_int_le(mx - mn, 1); /* balanced: 857 = 3 * 62 + 11 * 61 */
-    ck_assert_int_eq(mx, 62);
+    /* anchored: 857 = 13 * 64 + 25, and 25 >= 64/4 keeps its own window */
+    ck_assert_int_eq(mx, 64);
+    ck_assert_int_eq(mn, 25);
     for (int s = 0; s < 1000; ++s) ck_assert_int_eq(seen[s], (s % 7 == 3) ? 0 : 1);
     free(w), free(store);
     free_pt(p, t);
@@ -118,11 +119,27 @@ START_TEST(test_sizes)
     spin_panel_t *p = mk_panel(201);
     spin_window_t *w = NULL;
     int nw, *store = NULL;
-    /* 201 sites, w = 100: 3 windows of 67, not 100 + 100 + 1 */
+    /* 201 sites, w = 100: the 1-site tail joins the last window: 100 + 101, not 100 + 100 + 1 */
     ck_assert_int_eq(spin_windows_make(p, NULL, 100, 2, 0, INT64_MAX, &w, &nw, &store), 0);
-    ck_assert_int_eq(nw, 3);
-    for (int i = 0; i < 3; ++i) ck_assert_int_eq(w[i].n_untyped, 67);
+    ck_assert_int_eq(nw, 2);
+    ck_assert_int_eq(w[0].n_untyped, 100);
+    ck_assert_int_eq(w[1].n_untyped, 101);
     free(w), free(store);
+    /* a region starting at a window boundary of the whole partition and holding
+     * whole windows is partitioned exactly as the whole run (chunking relies on it) */
+    {
+        spin_window_t *wa = NULL, *wb = NULL;
+        int na, nb, *sa = NULL, *sb = NULL;
+        ck_assert_int_eq(spin_windows_make(p, NULL, 30, 2, 0, INT64_MAX, &wa, &na, &sa), 0);
+        int64_t from = p->pos[wa[2].untyped[0]], to = p->pos[wa[4].untyped[wa[4].n_untyped - 1]];
+        ck_assert_int_eq(spin_windows_make(p, NULL, 30, 2, from, to, &wb, &nb, &sb), 0);
+        ck_assert_int_eq(nb, 3);
+        for (int i = 0; i < 3; ++i) {
+            ck_assert_int_eq(wb[i].n_untyped, wa[i + 2].n_untyped);
+            for (int j = 0; j < wb[i].n_untyped; ++j) ck_assert_int_eq(wb[i].untyped[j], wa[i + 2].untyped[j]);
+        }
+        free(wa), free(sa), free(wb), free(sb);
+    }
     /* 200 sites in range [10, 2000]: two full windows */
     ck_assert_int_eq(spin_windows_make(p, NULL, 100, 2, 10, 2000, &w, &nw, &store), 0);
     ck_assert_int_eq(nw, 2);
@@ -148,9 +165,9 @@ START_TEST(test_no_typed)
     spin_window_t *w = NULL;
     int nw, *store = NULL;
     ck_assert_int_eq(spin_windows_make(p, t, 10, 5, 0, INT64_MAX, &w, &nw, &store), 0);
-    ck_assert_int_eq(nw, 3); /* 25 -> 9, 8, 8 */
-    ck_assert_int_eq(w[0].n_untyped, 9);
-    ck_assert_int_eq(w[2].n_untyped, 8);
+    ck_assert_int_eq(nw, 3); /* 25 -> 10, 10, 5 (5 >= 10/4 keeps its own window) */
+    ck_assert_int_eq(w[0].n_untyped, 10);
+    ck_assert_int_eq(w[2].n_untyped, 5);
     for (int i = 0; i < nw; ++i) {
         ck_assert_int_eq(w[i].t0, 0);
         ck_assert_int_eq(w[i].t1, 0);
