@@ -172,7 +172,7 @@ EOF
     printf '\n## Results: real-data and simulated tasks\n\n%s\n%s\n' "$hdr" "$sep"
     table '^(eur_lct|sim_ooa3|all_chr1)$'
     if awk '$2 ~ /^p[0-9]/' "$rows" | grep -q .; then
-        printf '\n## Results: scaling (scrm panels, fixed 100 targets)\n\nscrm command: `scrm %s` (2 Mb, converted by `bench/scrm2vcf.sh`), uniform map 1 cM/Mb.\n\n%s\n%s\n' \
+        printf '\n## Results: scaling (scrm panels, fixed 100 targets)\n\nscrm command: `scrm %s` (2 Mb, converted by `bench/scrm2vcf.py`), uniform map 1 cM/Mb.\n\n%s\n%s\n' \
             "$scrm_args" "$hdr" "$sep"
         table '^p[0-9]+$'
     fi

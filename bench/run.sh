@@ -85,7 +85,7 @@ build_scaling() {
         command -v scrm >/dev/null || { echo "run.sh: scrm not found" >&2; exit 1; }
         log "simulating the scaling panel: scrm $SCRM_ARGS"
         # shellcheck disable=SC2086
-        scrm $SCRM_ARGS | "$bench/scrm2vcf.sh" 20 2000000 7 SIM | bgzip -c >"$d/sim.vcf.gz.tmp"
+        scrm $SCRM_ARGS | "$bench/scrm2vcf.py" 20 2000000 7 SIM | bgzip -c >"$d/sim.vcf.gz.tmp"
         mv "$d/sim.vcf.gz.tmp" "$d/sim.vcf.gz"
         bcftools index -f "$d/sim.vcf.gz"
         awk 'BEGIN { for (p = 0; p <= 2000000; p += 100000) printf "20\t.\t%.6f\t%d\n", p * 1e-6, p + 1 }' >"$d/sim.map"
