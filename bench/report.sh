@@ -167,7 +167,9 @@ EOF
     fi
     for n in $sizes; do
         t=$work/scaling/p$n/task.txt
-        [ -f "$t" ] && echo "| p$n | scaling: first $n panel samples of the scrm panel | $n | $(kv "$t" target_samples) | $(wc -l <"$work/scaling/p$n/masked.tsv") + typed | $(kv "$t" typed) | $(wc -l <"$work/scaling/p$n/masked.tsv") |"
+        [ -f "$t" ] || continue
+        nm=$(wc -l <"$work/scaling/p$n/masked.tsv")
+        echo "| p$n | scaling: first $n panel samples of the scrm panel | $n | $(kv "$t" target_samples) | $((nm + $(kv "$t" typed))) | $(kv "$t" typed) | $nm |"
     done
     printf '\n## Results: real-data and simulated tasks\n\n%s\n%s\n' "$hdr" "$sep"
     table '^(eur_lct|sim_ooa3|all_chr1)$'
