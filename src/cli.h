@@ -14,6 +14,7 @@ int main_impute(int argc, char **argv);
 int main_train(int argc, char **argv);
 int main_score(int argc, char **argv);
 int main_modelinfo(int argc, char **argv);
+int main_chunk(int argc, char **argv);
 
 /* "spin-impute" followed by argv joined with spaces (for provenance headers); caller frees. */
 char *cli_command_line(int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct {
     {"impute", main_impute, "impute untyped SNPs of phased targets from a phased panel (default)"},
     {"train", main_train, "train a SPIN model on a phased panel"},
     {"score", main_score, "score imputed dosages against true genotypes (r2 by MAF bin)"},
+    {"chunk", main_chunk, "cut a contig into imputation chunks made of whole model windows"},
     {"model-info", main_modelinfo, "print a model file's settings and provenance"},
 };
 #define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
