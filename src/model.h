@@ -61,8 +61,11 @@ typedef struct {
     spin_mab_t pred;              /* MAB(z [1 x ke], H_D [h x ke]) */
     int64_t G;                    /* [k*e x e]: l_nn(u) = <G q_u, c> + ... */
     int64_t bafW, bafb;           /* [1 x NPSI], [1]: b(af_u) */
-    int64_t cW1, cb1, cW2, cb2, cwl; /* copy MLP [CHID x NIBS], [CHID], [1 x CHID], [1], linear skip [1 x NIBS] */
+    int64_t cW1, cb1, cW2, cwl;   /* copy score MLP [CHID x NIBS], [CHID], [1 x CHID], linear skip [1 x NIBS]
+                                   * (no output bias: the score enters a softmax over neighbours) */
     int64_t beta, cbias;          /* copy-path gain (init 1) and bias (K > 0 only) */
+    int64_t row_end;              /* params touched by per-row XABA/ABLA + embedding: [0, row_end) */
+    int64_t query_end;            /* ... plus predictor/decoder/copy path: [0, query_end); HD0 and XABD follow */
 } spin_layout_t;
 
 struct spin_model_s {
@@ -137,7 +140,63 @@ double spin_model_train_step(const spin_model_t *m, spin_train_ws_t *ws, const s
 
 /* ---------------- file I/O (modelio.c) ---------------- */
 
-/* CRC32 (zlib) as 8 lowercase hex digits into out[9]. */
+/* Stores crc as 8 lowercase hex digits in m->checksum. */
 void spin_model_set_checksum(spin_model_t *m, uint32_t crc);
+
+/* ---------------- internal to model.c / model_train.c ---------------- */
+
+/* Token states: typed REF/ALT/missing, untyped REF/ALT/masked. */
+enum { SPIN_ST_T0, SPIN_ST_T1, SPIN_ST_TMISS, SPIN_ST_U0, SPIN_ST_U1, SPIN_ST_UMASK };
+static inline int spin_tok_state(int typed, int a, int force_mask)
+{
+    if (typed) return a == 0 ? SPIN_ST_T0 : a == 1 ? SPIN_ST_T1 : SPIN_ST_TMISS;
+    if (force_mask) return SPIN_ST_UMASK;
+    return a == 0 ? SPIN_ST_U0 : a == 1 ? SPIN_ST_U1 : SPIN_ST_UMASK;
+}
+
+/* Activation cache of one MAB over M query rows (P: B*nh*m*r floats). */
+typedef struct {
+    float *Xn, *mu1, *rs1, *Q, *P, *O, *H, *Hn, *mu2, *rs2, *F, *Gf;
+} spin_mabc_t;
+
+void spin_phi(float dcm, float *phi);          /* [SPIN_NPHI] */
+void spin_psi(float af, float *psi);           /* [SPIN_NPSI] */
+/* tc[D x e] = P phi(dcm) + A psi(af) + b: the state-independent part of each token. */
+void spin_tok_const(const spin_model_t *m, int D, const float *dcm, const float *af, float *tc);
+void spin_tok_const_bwd(const spin_model_t *m, int D, const float *dcm, const float *af,
+                        const float *dtc, float *g);
+/* x[e] = E[state] (+ AF prior mix for typed-missing) + tc_d. */
+void spin_tok_embed(const spin_model_t *m, int state, float af, const float *tc_d, float *x);
+void spin_tok_embed_bwd(const spin_model_t *m, int state, float af, const float *dx, float *g);
+
+/* MAB pieces; the attention core (nn_attn_*) is called in between by the caller. */
+void spin_mab_q(const float *w, const spin_mab_t *L, int M, const float *Xq, spin_mabc_t *c);
+void spin_mab_kv(const float *w, const spin_mab_t *L, int R, const float *Y, float *K, float *V);
+void spin_mab_out(const float *w, const spin_mab_t *L, int M, const float *Xq, spin_mabc_t *c,
+                  float *out);
+/* tmp: M*(2*dq + 2*f) floats. dXq and g accumulate; dO is overwritten. */
+void spin_mab_out_bwd(const float *w, const spin_mab_t *L, int M, const float *Xq,
+                      const spin_mabc_t *c, const float *dout, float *dXq, float *dO, float *g,
+                      float *tmp);
+/* tmp: M*dq floats. */
+void spin_mab_q_bwd(const float *w, const spin_mab_t *L, int M, const float *Xq,
+                    const spin_mabc_t *c, const float *dQ, float *dXq, float *g, float *tmp);
+void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y, const float *dK,
+                     const float *dV, float *dY, float *g);
+
+/* IBS features [nu x SPIN_NIBS] of neighbour nbj against the target row. */
+void spin_ibs_feats(const spin_wtok_t *w, const int8_t *row, const int8_t *nbj, float *f);
+/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
+void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s);
+/* Softmax over K neighbours per untyped token and the copy logit:
+ * s [K x nu] -> a [K x nu]; pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
+void spin_copy_mix(const spin_wtok_t *w, int K, const int8_t *nb, const float *s, float *a,
+                   float *pc, float *lc);
+/* Allele of neighbour j at untyped token u as a float: 0/1, or af_u when missing. */
+static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
+{
+    return a == 0 ? 0.0f : a == 1 ? 1.0f : w->af[w->uidx[u]];
+}
+#define SPIN_PC_EPS 1e-3f
 
 #endif
