@@ -1,13 +1,428 @@
-/* check_model.c -- under construction */
+/* check_model.c -- SPIN network: MAB and whole-model gradients against central
+ * finite differences, inference path == training forward, hand-computed copy
+ * path, determinism across seeds and thread counts. */
 #include <check.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
-START_TEST(test_placeholder) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+
+#include "model.h"
+#include "nn.h"
+
+static uint64_t trng = 12345;
+static float urand(float a) { return (float)((2.0 * nn_rng_uniform(&trng) - 1.0) * a); }
+
+/* |a-b| <= rel*max(|a|,|b|) + abs */
+static int close_enough(double a, double b, double rel, double abs_)
+{
+    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return fabs(a - b) <= rel * m + abs_;
+}
+
+/* ---------------- MAB alone ---------------- */
+
+enum { MQ = 3, MR = 5, DQ = 16, DKV = 12, MF = 32, NH = 2 };
+
+typedef struct {
+    spin_mab_t L;
+    int64_t n;
+    float *w, *g;
+    float Xq[MQ * DQ], Y[MR * DKV], R[MQ * DQ];
+} mabt_t;
+
+static void mabt_layout(mabt_t *t)
+{
+    int64_t o = 0;
+    spin_mab_t *L = &t->L;
+    L->dq = DQ, L->dkv = DKV, L->f = MF;
+    L->ln1g = o, o += DQ;
+    L->ln1b = o, o += DQ;
+    L->Wq = o, o += DQ * DQ;
+    L->bq = o, o += DQ;
+    L->Wk = o, o += DQ * DKV;
+    L->bk = o, o += DQ;
+    L->Wv = o, o += DQ * DKV;
+    L->bv = o, o += DQ;
+    L->Wo = o, o += DQ * DQ;
+    L->bo = o, o += DQ;
+    L->ln2g = o, o += DQ;
+    L->ln2b = o, o += DQ;
+    L->W1 = o, o += MF * DQ;
+    L->b1 = o, o += MF;
+    L->W2 = o, o += DQ * MF;
+    L->b2 = o, o += DQ;
+    t->n = o;
+}
+
+typedef struct {
+    float Xn[MQ * DQ], Q[MQ * DQ], O[MQ * DQ], H[MQ * DQ], Hn[MQ * DQ], F[MQ * MF], Gf[MQ * MF];
+    float mu1[MQ], rs1[MQ], mu2[MQ], rs2[MQ], P[NH * MQ * MR];
+    float K[MR * DQ], V[MR * DQ], out[MQ * DQ];
+    spin_mabc_t c;
+} mabrun_t;
+
+static double mab_loss(mabt_t *t, mabrun_t *r)
+{
+    spin_mabc_t *c = &r->c;
+    c->Xn = r->Xn, c->Q = r->Q, c->O = r->O, c->H = r->H, c->Hn = r->Hn, c->F = r->F, c->Gf = r->Gf;
+    c->mu1 = r->mu1, c->rs1 = r->rs1, c->mu2 = r->mu2, c->rs2 = r->rs2, c->P = r->P;
+    spin_mab_q(t->w, &t->L, MQ, t->Xq, c);
+    spin_mab_kv(t->w, &t->L, MR, t->Y, r->K, r->V);
+    nn_attn_fwd(1, MQ, MR, DQ, NH, 0, c->Q, r->K, r->V, NULL, c->P, c->O);
+    spin_mab_out(t->w, &t->L, MQ, t->Xq, c, r->out);
+    double s = 0;
+    for (int i = 0; i < MQ * DQ; ++i) s += (double)r->out[i] * t->R[i];
+    return s;
+}
+
+START_TEST(test_mab_grad)
+{
+    mabt_t t;
+    mabt_layout(&t);
+    t.w = malloc(t.n * sizeof(float));
+    t.g = calloc(t.n, sizeof(float));
+    for (int64_t i = 0; i < t.n; ++i) t.w[i] = urand(0.4f);
+    for (int i = 0; i < DQ; ++i) t.w[t.L.ln1g + i] += 1.0f, t.w[t.L.ln2g + i] += 1.0f;
+    for (int i = 0; i < MQ * DQ; ++i) t.Xq[i] = urand(1.0f), t.R[i] = urand(1.0f);
+    for (int i = 0; i < MR * DKV; ++i) t.Y[i] = urand(1.0f);
+    mabrun_t r;
+    mab_loss(&t, &r);
+    float dXq[MQ * DQ] = {0}, dY[MR * DKV] = {0}, dO[MQ * DQ], dQ[MQ * DQ] = {0}, dK[MR * DQ] = {0},
+          dV[MR * DQ] = {0};
+    float tmp[MQ * (2 * DQ + 2 * MF)];
+    spin_mab_out_bwd(t.w, &t.L, MQ, t.Xq, &r.c, t.R, dXq, dO, t.g, tmp);
+    nn_attn_bwd(1, MQ, MR, DQ, NH, 0, r.c.Q, r.K, r.V, r.c.P, dO, dQ, dK, dV);
+    spin_mab_q_bwd(t.w, &t.L, MQ, t.Xq, &r.c, dQ, dXq, t.g, tmp);
+    spin_mab_kv_bwd(t.w, &t.L, MR, t.Y, dK, dV, dY, t.g);
+    const float h = 1e-2f;
+    int nbad = 0, nchk = 0;
+#define FD(arr, i, grad)                                                                         \
+    do {                                                                                         \
+        float s0 = (arr)[i];                                                                     \
+        (arr)[i] = s0 + h;                                                                       \
+        double lp = mab_loss(&t, &r);                                                            \
+        (arr)[i] = s0 - h;                                                                       \
+        double lm = mab_loss(&t, &r);                                                            \
+        (arr)[i] = s0;                                                                           \
+        double fd = (lp - lm) / (2.0 * h);                                                       \
+        ++nchk;                                                                                  \
+        if (!close_enough((grad), fd, 2e-2, 2e-3)) {                                             \
+            ++nbad;                                                                              \
+            fprintf(stderr, "MAB grad mismatch %s[%d]: analytic %g fd %g\n", #arr, (int)(i),     \
+                    (double)(grad), fd);                                                         \
+        }                                                                                        \
+    } while (0)
+    for (int i = 0; i < MQ * DQ; ++i) FD(t.Xq, i, dXq[i]);
+    for (int i = 0; i < MR * DKV; ++i) FD(t.Y, i, dY[i]);
+    for (int64_t i = 0; i < t.n; ++i) FD(t.w, i, t.g[i]);
+#undef FD
+    ck_assert_int_eq(nbad, 0);
+    ck_assert_int_eq(nchk, MQ * DQ + MR * DKV + (int)t.n);
+    /* gradients are not trivially zero */
+    double gn = 0;
+    for (int i = 0; i < MR * DKV; ++i) gn += fabs(dY[i]);
+    ck_assert(gn > 1e-3);
+    free(t.w);
+    free(t.g);
+}
 END_TEST
+
+/* ---------------- whole model, toy size ---------------- */
+
+enum { TD = 7, TNU = 4, TCTX = 5, TQ = 2, TK = 3 };
+static const uint8_t ttyped[TD] = {1, 0, 0, 1, 0, 1, 0};
+static const int tuidx[TNU] = {1, 2, 4, 6};
+static const float tdcm[TD] = {-0.30f, -0.21f, -0.05f, 0.0f, 0.004f, 0.12f, 0.41f};
+static const float taf[TD] = {0.3f, 0.05f, 0.5f, 0.7f, 0.2f, 0.45f, 0.9f};
+
+static void toy_cfg(spin_config_t *c)
+{
+    spin_config_default(c);
+    c->e = 8, c->heads = 2, c->k = 2, c->h = 3, c->L = 2, c->ffn = 2, c->w = 4, c->c = 2, c->K = TK;
+}
+
+static spin_wtok_t toy_window(void)
+{
+    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx};
+    return w;
+}
+
+typedef struct {
+    int8_t ctx[TCTX * TD], q[TQ * TD], nb[TQ * TK * TD];
+    float y[TQ * TNU], wt[TQ * TNU];
+} toy_data_t;
+
+static void toy_data(toy_data_t *d, int n_ctx, int n_q, int8_t *ctx, int8_t *q, int8_t *nb, float *y,
+                     float *wt)
+{
+    (void)d;
+    for (int i = 0; i < n_ctx * TD; ++i) ctx[i] = (int8_t)(nn_rng_next(&trng) & 1);
+    ctx[3] = -1; /* a missing typed allele in the context */
+    for (int i = 0; i < n_q * TD; ++i) q[i] = (int8_t)(nn_rng_next(&trng) & 1);
+    q[TD + 5] = -1; /* and in a query */
+    for (int i = 0; i < n_q * TK * TD; ++i) nb[i] = (int8_t)(nn_rng_next(&trng) & 1);
+    for (int i = 0; i < n_q; ++i)
+        for (int u = 0; u < TNU; ++u) {
+            /* neighbours disagree at every untyped token so p_copy stays inside the clamp */
+            nb[((size_t)i * TK + 0) * TD + tuidx[u]] = 0;
+            nb[((size_t)i * TK + 1) * TD + tuidx[u]] = 1;
+            y[i * TNU + u] = (float)(nn_rng_next(&trng) & 1);
+            if (wt) wt[i * TNU + u] = 0.5f + (float)nn_rng_uniform(&trng);
+        }
+}
+
+/* Random parameters around the init, so that every path carries gradient. */
+static spin_model_t *toy_model(uint64_t seed, float gscale)
+{
+    spin_config_t c;
+    toy_cfg(&c);
+    spin_model_t *m = spin_model_init(&c, seed);
+    ck_assert_ptr_nonnull(m);
+    for (int64_t i = 0; i < m->n_params; ++i) m->w[i] += urand(0.25f);
+    for (int64_t j = 0; j < (int64_t)c.k * c.e * c.e; ++j) m->w[m->lay.G + j] = urand(gscale);
+    return m;
+}
+
+START_TEST(test_model_grad)
+{
+    spin_model_t *m = toy_model(7, 0.5f);
+    spin_wtok_t w = toy_window();
+    toy_data_t d;
+    toy_data(&d, TCTX, TQ, d.ctx, d.q, d.nb, d.y, d.wt);
+    spin_train_ws_t *ws = spin_train_ws_init(m, TD, TNU, TCTX, TQ, TK, 1);
+    ck_assert_ptr_nonnull(ws);
+    float *g = calloc(m->n_params, sizeof(float));
+    double L0 = spin_model_train_step(m, ws, &w, TCTX, d.ctx, TQ, d.q, TK, d.nb, d.y, d.wt, g, NULL);
+    ck_assert(L0 > 0 && isfinite(L0));
+    const double norm = 1.0 / (TQ * TNU); /* gradients are of the mean loss */
+    const float h = 1e-2f;
+    int nbad = 0, nchk = 0;
+    float *g2 = calloc(m->n_params, sizeof(float));
+    for (int t = 0; t < m->n_tensor; ++t) {
+        const spin_tensor_t *T = &m->tensor[t];
+        double tn = 0;
+        for (int64_t i = 0; i < T->size; ++i) tn += fabs(g[T->offset + i]);
+        if (tn == 0) fprintf(stderr, "tensor %s has zero gradient\n", T->name);
+        ck_assert_msg(tn > 0, "tensor %s gets no gradient", T->name);
+        int ns = T->size < 3 ? (int)T->size : 3;
+        for (int s = 0; s < ns; ++s) {
+            int64_t i = T->offset + (int64_t)(nn_rng_next(&trng) % (uint64_t)T->size);
+            float w0 = m->w[i];
+            m->w[i] = w0 + h;
+            double lp = spin_model_train_step(m, ws, &w, TCTX, d.ctx, TQ, d.q, TK, d.nb, d.y, d.wt, g2, NULL);
+            m->w[i] = w0 - h;
+            double lm = spin_model_train_step(m, ws, &w, TCTX, d.ctx, TQ, d.q, TK, d.nb, d.y, d.wt, g2, NULL);
+            m->w[i] = w0;
+            double fd = (lp - lm) / (2.0 * h) * norm;
+            ++nchk;
+            if (!close_enough(g[i], fd, 2e-2, 2e-4)) {
+                ++nbad;
+                fprintf(stderr, "model grad mismatch %s[%lld]: analytic %g fd %g\n", T->name,
+                        (long long)(i - T->offset), (double)g[i], fd);
+            }
+        }
+    }
+    ck_assert_int_eq(nbad, 0);
+    ck_assert(nchk > 100);
+    free(g);
+    free(g2);
+    spin_train_ws_destroy(ws);
+    spin_model_destroy(m);
+}
+END_TEST
+
+/* Inference (tables, encode, set_hd, predict) == training forward, with and
+ * without the copy path (with it the toy outputs are often saturated). */
+START_TEST(test_predict_matches_train)
+{
+    spin_model_t *m = toy_model(11, 0.05f);
+    spin_wtok_t w = toy_window();
+    toy_data_t d;
+    toy_data(&d, TCTX, TQ, d.ctx, d.q, d.nb, d.y, NULL);
+    spin_train_ws_t *ws = spin_train_ws_init(m, TD, TNU, TCTX, TQ, TK, 1);
+    float *g = calloc(m->n_params, sizeof(float)), p_train[TQ * TNU], p_inf[TNU];
+    spin_wctx_t *wc = spin_wctx_init(m, TD, TNU);
+    ck_assert_ptr_nonnull(wc);
+    float *es = malloc(spin_enc_scratch_size(&m->cfg, TD, TCTX) * sizeof(float));
+    float *ps = malloc(spin_pred_scratch_size(&m->cfg, TD, TNU, TK) * sizeof(float));
+    float *HD = malloc(spin_model_hd_size(&m->cfg) * sizeof(float));
+    for (int K = TK; K >= 0; K -= TK) {
+        int8_t nbk[TQ * TK * TD];
+        for (int i = 0; i < TQ; ++i) memcpy(nbk + i * K * TD, d.nb + i * TK * TD, (size_t)K * TD);
+        spin_model_train_step(m, ws, &w, TCTX, d.ctx, TQ, d.q, K, nbk, d.y, NULL, g, p_train);
+        ck_assert_int_eq(spin_model_window(m, &w, wc), 0);
+        ck_assert_int_eq(spin_model_encode(m, &w, wc, TCTX, d.ctx, HD, es), 0);
+        ck_assert_int_eq(spin_model_set_hd(m, wc, HD), 0);
+        for (int i = 0; i < TQ; ++i) {
+            int8_t row[TD];
+            memcpy(row, d.q + i * TD, TD);
+            for (int u = 0; u < TNU; ++u) row[tuidx[u]] = (int8_t)(u & 1); /* must be ignored */
+            ck_assert_int_eq(spin_model_predict(m, &w, wc, row, K, nbk + (size_t)i * K * TD, p_inf, ps), 0);
+            for (int u = 0; u < TNU; ++u) {
+                if (K == 0)
+                    ck_assert_msg(p_inf[u] > 0.01f && p_inf[u] < 0.99f, "p_inf %g", p_inf[u]);
+                ck_assert_msg(fabsf(p_inf[u] - p_train[i * TNU + u]) < 1e-5f, "K%d q%d u%d: predict %g train %g",
+                              K, i, u, p_inf[u], p_train[i * TNU + u]);
+            }
+        }
+    }
+    free(es);
+    free(ps);
+    free(HD);
+    free(g);
+    spin_wctx_destroy(wc);
+    spin_train_ws_destroy(ws);
+    spin_model_destroy(m);
+}
+END_TEST
+
+/* With G = 0, b(af) = 0 and the init copy score log(dl)+log(dr), P(ALT) is the
+ * IBS-weighted neighbour vote: hand-computed. */
+START_TEST(test_copy_path_hand)
+{
+    spin_config_t c;
+    toy_cfg(&c);
+    spin_model_t *m = spin_model_init(&c, 3);
+    memset(m->w + m->lay.G, 0, (size_t)c.k * c.e * c.e * sizeof(float));
+    memset(m->w + m->lay.cW2, 0, SPIN_CHID * sizeof(float));
+    const uint8_t typed[5] = {1, 0, 1, 0, 1};
+    const float dcm[5] = {0, 0.1f, 0.2f, 0.3f, 0.4f}, af[5] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    const int uidx[2] = {1, 3};
+    spin_wtok_t w = {5, typed, dcm, af, 2, uidx};
+    const int8_t row[5] = {0, -1, 1, -1, 0};
+    const int8_t nb[2 * 5] = {0, 1, 1, 0, 0, /* matches the target everywhere */
+                              0, 0, 0, 1, 0}; /* mismatch at token 2 */
+    spin_wctx_t *wc = spin_wctx_init(m, 8, 4);
+    ck_assert_int_eq(spin_model_window(m, &w, wc), 0);
+    float *es = malloc(spin_enc_scratch_size(&c, 5, 2) * sizeof(float));
+    float *ps = malloc(spin_pred_scratch_size(&c, 5, 2, 4) * sizeof(float));
+    float *HD = malloc(spin_model_hd_size(&c) * sizeof(float));
+    ck_assert_int_eq(spin_model_encode(m, &w, wc, 2, nb, HD, es), 0);
+    spin_model_set_hd(m, wc, HD);
+    float p[2];
+    ck_assert_int_eq(spin_model_predict(m, &w, wc, row, 2, nb, p, ps), 0);
+    /* u=1: nb0 dl=0.1 (censored at token 0), dr=0.3 (censored at token 4); nb1 dl=0.1, dr=0.1 */
+    double a0 = 0.3001 / (0.3001 + 0.1001);
+    ck_assert_msg(fabs(p[0] - a0) < 1e-4, "p[0]=%g expected %g", p[0], a0);
+    ck_assert_msg(fabs(p[1] - (1 - a0)) < 1e-4, "p[1]=%g expected %g", p[1], 1 - a0);
+    /* no typed token anywhere: all features equal -> plain neighbour mean */
+    const uint8_t untyped[5] = {0, 0, 0, 0, 0};
+    const int uall[5] = {0, 1, 2, 3, 4};
+    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall};
+    const int8_t nb4[4 * 5] = {1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0};
+    spin_wctx_t *wc0 = spin_wctx_init(m, 5, 5);
+    float *es0 = malloc(spin_enc_scratch_size(&c, 5, 4) * sizeof(float));
+    float *ps0 = malloc(spin_pred_scratch_size(&c, 5, 5, 4) * sizeof(float));
+    ck_assert_int_eq(spin_model_window(m, &w0, wc0), 0);
+    ck_assert_int_eq(spin_model_encode(m, &w0, wc0, 4, nb4, HD, es0), 0);
+    spin_model_set_hd(m, wc0, HD);
+    float p5[5];
+    int8_t row0[5] = {-1, -1, -1, -1, -1};
+    ck_assert_int_eq(spin_model_predict(m, &w0, wc0, row0, 4, nb4, p5, ps0), 0);
+    const float expect[5] = {0.75f, 0.0f, 0.75f, 0.5f, 0.0f};
+    for (int u = 0; u < 5; ++u) {
+        float e = expect[u] < 1e-3f ? 1e-3f : expect[u];
+        ck_assert_msg(fabsf(p5[u] - e) < 1e-4f, "u%d: %g expected %g", u, p5[u], e);
+    }
+    /* K = 0: the neural logit alone, here exactly 0 -> 0.5 */
+    ck_assert_int_eq(spin_model_predict(m, &w0, wc0, row0, 0, NULL, p5, ps0), 0);
+    for (int u = 0; u < 5; ++u) ck_assert(fabsf(p5[u] - 0.5f) < 1e-6f);
+    free(es);
+    free(ps);
+    free(es0);
+    free(ps0);
+    free(HD);
+    spin_wctx_destroy(wc);
+    spin_wctx_destroy(wc0);
+    spin_model_destroy(m);
+}
+END_TEST
+
+START_TEST(test_determinism)
+{
+    spin_config_t c;
+    toy_cfg(&c);
+    spin_model_t *a = spin_model_init(&c, 42), *b = spin_model_init(&c, 42), *d = spin_model_init(&c, 43);
+    ck_assert_int_eq(a->n_params, b->n_params);
+    ck_assert_int_eq(memcmp(a->w, b->w, a->n_params * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(a->w, d->w, a->n_params * sizeof(float)), 0);
+    /* LN gains 1, biases 0, beta 1 */
+    const spin_tensor_t *t = spin_model_tensor(a, "xaba0.ln1.g");
+    ck_assert_ptr_nonnull(t);
+    ck_assert(a->w[t->offset] == 1.0f);
+    t = spin_model_tensor(a, "xabd1.b1");
+    ck_assert_ptr_nonnull(t);
+    ck_assert(a->w[t->offset] == 0.0f);
+    ck_assert(a->w[a->lay.beta] == 1.0f);
+    /* weight decay: matrices only */
+    uint8_t *mask = malloc(a->n_params);
+    spin_model_decay_mask(a, mask);
+    ck_assert_int_eq(mask[spin_model_tensor(a, "pred.Wq")->offset], 1);
+    ck_assert_int_eq(mask[spin_model_tensor(a, "pred.bq")->offset], 0);
+    ck_assert_int_eq(mask[spin_model_tensor(a, "tok.E")->offset], 0);
+    ck_assert_int_eq(mask[spin_model_tensor(a, "HD0")->offset], 0);
+    free(mask);
+    /* several chunks of rows: 1 and 2 threads give identical loss and gradients */
+    enum { NC = 21, NQ = 17 };
+    int8_t *ctx = malloc(NC * TD), *q = malloc(NQ * TD), *nb = malloc(NQ * TK * TD);
+    float *y = malloc(NQ * TNU * sizeof(float));
+    toy_data(NULL, NC, NQ, ctx, q, nb, y, NULL);
+    spin_wtok_t w = toy_window();
+    float *g1 = calloc(a->n_params, sizeof(float)), *g2 = calloc(a->n_params, sizeof(float));
+    float p1[NQ * TNU], p2[NQ * TNU];
+    spin_train_ws_t *w1 = spin_train_ws_init(a, TD, TNU, NC, NQ, TK, 1);
+    spin_train_ws_t *w2 = spin_train_ws_init(a, TD, TNU, NC, NQ, TK, 2);
+    double l1 = spin_model_train_step(a, w1, &w, NC, ctx, NQ, q, TK, nb, y, NULL, g1, p1);
+    double l2 = spin_model_train_step(a, w2, &w, NC, ctx, NQ, q, TK, nb, y, NULL, g2, p2);
+    ck_assert(l1 > 0);
+    ck_assert(l1 == l2);
+    ck_assert_int_eq(memcmp(g1, g2, a->n_params * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(p1, p2, sizeof(p1)), 0);
+    /* the gradient accumulates */
+    spin_model_train_step(a, w1, &w, NC, ctx, NQ, q, TK, nb, y, NULL, g1, NULL);
+    int64_t i = spin_model_tensor(a, "copy.bias")->offset;
+    ck_assert(fabsf(g1[i] - 2 * g2[i]) <= 1e-6f * fabsf(g1[i]) + 1e-9f);
+    free(ctx);
+    free(q);
+    free(nb);
+    free(y);
+    free(g1);
+    free(g2);
+    spin_train_ws_destroy(w1);
+    spin_train_ws_destroy(w2);
+    spin_model_destroy(a);
+    spin_model_destroy(b);
+    spin_model_destroy(d);
+}
+END_TEST
+
+START_TEST(test_config_check)
+{
+    spin_config_t c;
+    spin_config_default(&c);
+    ck_assert_int_eq(spin_config_check(&c), 0);
+    c.heads = 5; /* does not divide e = 32 */
+    ck_assert_int_lt(spin_config_check(&c), 0);
+    ck_assert_ptr_null(spin_model_init(&c, 1));
+    spin_config_default(&c);
+    c.L = 0;
+    ck_assert_int_lt(spin_config_check(&c), 0);
+}
+END_TEST
+
 int main(void)
 {
+    spin_verbose = 0;
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placeholder);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_mab_grad);
+    tcase_add_test(tc, test_model_grad);
+    tcase_add_test(tc, test_predict_matches_train);
+    tcase_add_test(tc, test_copy_path_hand);
+    tcase_add_test(tc, test_determinism);
+    tcase_add_test(tc, test_config_check);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
