@@ -88,9 +88,12 @@ if grep -q ' p[0-9]' "$work/scored.txt" 2>/dev/null || awk '$2 ~ /^p[0-9]/' "$wo
         [ $metric = rss ] && { col=6; yl='peak RSS (MB)'; }
         dat=$work/scaling.$metric.dat
         tl=$(awk -F'\t' '$2 ~ /^p[0-9]/ && $3 == "impute" { print $1 }' "$work/medians.tsv" | sort -u)
+        # tools with a one-off preparation also get a line "TOOL+prep" (wall: sum; RSS: max)
+        tp=$(awk -F'\t' '$2 ~ /^p[0-9]/ && $3 == "prep" { print $1 }' "$work/medians.tsv" | sort -u)
         {
             printf 'haplotypes'
             for tool in $tl; do printf '\t%s' "$tool"; done
+            for tool in $tp; do printf '\t%s+prep' "$tool"; done
             printf '\n'
             for n in $sizes; do
                 printf '%d' $((n * 2))
@@ -98,10 +101,16 @@ if grep -q ' p[0-9]' "$work/scored.txt" 2>/dev/null || awk '$2 ~ /^p[0-9]/' "$wo
                     v=$(med "$tool" "p$n" impute $col)
                     printf '\t%s' "${v:-NA}"
                 done
+                for tool in $tp; do
+                    a=$(med "$tool" "p$n" impute $col) b=$(med "$tool" "p$n" prep $col)
+                    if [ -n "$a" ] && [ -n "$b" ]; then
+                        awk -v a="$a" -v b="$b" -v m=$metric 'BEGIN { printf "\t%.2f", m == "rss" ? (a > b ? a : b) : a + b }'
+                    else printf '\tNA'; fi
+                done
                 printf '\n'
             done
         } >"$dat"
-        ncol=$(($(echo "$tl" | wc -w) + 1))
+        ncol=$(($(echo "$tl $tp" | wc -w) + 1))
         gnuplot -e "$gp_common; set output '$plots/scaling_$metric.png'; set title 'cost vs panel size (scrm, 100 targets, $threads threads)'; \
             set logscale xy; set xlabel 'panel haplotypes'; set ylabel '$yl'; \
             plot for [i=2:$ncol] '$dat' using 1:i with linespoints lw 2 title columnheader(i)"
