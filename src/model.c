@@ -429,44 +429,66 @@ void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y,
 /* Copy path                                                            */
 /* ------------------------------------------------------------------ */
 
-void spin_ibs_feats(const spin_wtok_t *w, const int8_t *row, const int8_t *nbj, float *f)
+int spin_gaps(const spin_wtok_t *w, int *g0, float *mid)
 {
-    const int D = w->D, nu = w->nu;
+    int ng = 0, iu = 0, typed_since = 1;
+    for (int d = 0; d < w->D && iu < w->nu; ++d) {
+        if (w->typed[d]) {
+            typed_since = 1;
+        } else if (w->uidx[iu] == d) {
+            if (typed_since) g0[ng++] = iu, typed_since = 0;
+            ++iu;
+        }
+    }
+    g0[ng] = w->nu;
+    for (int g = 0; g < ng; ++g) {
+        double s = 0;
+        for (int u = g0[g]; u < g0[g + 1]; ++u) s += w->dcm[w->uidx[u]];
+        mid[g] = (float)(s / (g0[g + 1] - g0[g]));
+    }
+    return ng;
+}
+
+void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                    const int8_t *row, const int8_t *nbj, float *f)
+{
+    const int D = w->D;
     int first = -1, last = -1;
     for (int d = 0; d < D; ++d)
         if (w->typed[d]) {
             if (first < 0) first = d;
             last = d;
         }
-    /* left: nearest typed mismatch before u; censored at the first typed token */
-    int mm = -1, iu = 0;
-    for (int d = 0; d < D && iu < nu; ++d) {
+    /* left: nearest typed mismatch before the gap; censored at the first typed token */
+    int mm = -1, g = 0;
+    for (int d = 0; d < D && g < ng; ++d) {
         if (w->typed[d]) {
             if (row[d] >= 0 && nbj[d] >= 0 && row[d] != nbj[d]) mm = d;
-        } else if (w->uidx[iu] == d) {
-            float *fu = f + (size_t)iu * SPIN_NIBS;
-            if (mm >= 0) fu[0] = w->dcm[d] - w->dcm[mm], fu[2] = 0.0f;
-            else fu[0] = first >= 0 && first < d ? w->dcm[d] - w->dcm[first] : 0.0f, fu[2] = 1.0f;
-            ++iu;
+        } else if (w->uidx[g0[g]] == d) {
+            float *fg = f + (size_t)g * SPIN_NIBS;
+            if (mm >= 0) fg[0] = mid[g] - w->dcm[mm], fg[2] = 0.0f;
+            else fg[0] = first >= 0 && first < d ? mid[g] - w->dcm[first] : 0.0f, fg[2] = 1.0f;
+            ++g;
         }
     }
-    mm = -1, iu = nu - 1;
-    for (int d = D - 1; d >= 0 && iu >= 0; --d) {
+    /* right: nearest typed mismatch after the gap; censored at the last typed token */
+    mm = -1, g = ng - 1;
+    for (int d = D - 1; d >= 0 && g >= 0; --d) {
         if (w->typed[d]) {
             if (row[d] >= 0 && nbj[d] >= 0 && row[d] != nbj[d]) mm = d;
-        } else if (w->uidx[iu] == d) {
-            float *fu = f + (size_t)iu * SPIN_NIBS;
-            if (mm >= 0) fu[1] = w->dcm[mm] - w->dcm[d], fu[3] = 0.0f;
-            else fu[1] = last >= 0 && last > d ? w->dcm[last] - w->dcm[d] : 0.0f, fu[3] = 1.0f;
-            --iu;
+        } else if (w->uidx[g0[g + 1] - 1] == d) {
+            float *fg = f + (size_t)g * SPIN_NIBS;
+            if (mm >= 0) fg[1] = w->dcm[mm] - mid[g], fg[3] = 0.0f;
+            else fg[1] = last >= 0 && last > d ? w->dcm[last] - mid[g] : 0.0f, fg[3] = 1.0f;
+            --g;
         }
     }
-    for (int u = 0; u < nu; ++u) {
-        float *fu = f + (size_t)u * SPIN_NIBS;
-        float dl = fu[0] > 0 ? fu[0] : 0, dr = fu[1] > 0 ? fu[1] : 0;
-        fu[4] = logf(dl + dr + 1e-4f);
-        fu[0] = logf(dl + 1e-4f);
-        fu[1] = logf(dr + 1e-4f);
+    for (g = 0; g < ng; ++g) {
+        float *fg = f + (size_t)g * SPIN_NIBS;
+        float dl = fg[0] > 0 ? fg[0] : 0, dr = fg[1] > 0 ? fg[1] : 0;
+        fg[4] = logf(dl + dr + 1e-4f);
+        fg[0] = logf(dl + 1e-4f);
+        fg[1] = logf(dr + 1e-4f);
     }
 }
 
@@ -493,23 +515,25 @@ void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, fl
     }
 }
 
-void spin_copy_mix(const spin_wtok_t *w, int K, const int8_t *nb, const float *s, float *a,
-                   float *pc, float *lc)
+void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                   const float *s, float *a, float *pc, float *lc)
 {
-    const int nu = w->nu, D = w->D;
-    for (int u = 0; u < nu; ++u) {
-        float mx = s[u];
-        for (int j = 1; j < K; ++j) mx = s[(size_t)j * nu + u] > mx ? s[(size_t)j * nu + u] : mx;
+    const int D = w->D;
+    for (int g = 0; g < ng; ++g) {
+        float mx = s[g];
+        for (int j = 1; j < K; ++j) mx = s[(size_t)j * ng + g] > mx ? s[(size_t)j * ng + g] : mx;
         float z = 0;
-        for (int j = 0; j < K; ++j) z += a[(size_t)j * nu + u] = expf(s[(size_t)j * nu + u] - mx);
-        float p = 0, iz = 1.0f / z;
-        for (int j = 0; j < K; ++j) {
-            float aj = a[(size_t)j * nu + u] *= iz;
-            p += aj * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
+        for (int j = 0; j < K; ++j) z += a[(size_t)j * ng + g] = expf(s[(size_t)j * ng + g] - mx);
+        float iz = 1.0f / z;
+        for (int j = 0; j < K; ++j) a[(size_t)j * ng + g] *= iz;
+        for (int u = g0[g]; u < g0[g + 1]; ++u) {
+            float p = 0;
+            for (int j = 0; j < K; ++j)
+                p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
+            pc[u] = p;
+            float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
+            lc[u] = logf(q / (1.0f - q));
         }
-        pc[u] = p;
-        float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
-        lc[u] = logf(q / (1.0f - q));
     }
 }
 
@@ -525,6 +549,8 @@ struct spin_wctx_s {
     float *qu;          /* [nu x e] masked-untyped embeddings (decoder queries) */
     float *bu;          /* [nu] b(af_u) */
     float *Kp, *Vp;     /* [h x ke] predictor keys/values of H_D */
+    int ng, *g0;        /* copy-path gaps: [max_nu + 1] */
+    float *mid;         /* [max_nu] */
     float *buf;
 };
 
@@ -555,6 +581,9 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     wc->bu = take(&p, nu);
     wc->Kp = take(&p, hd);
     wc->Vp = take(&p, hd);
+    wc->g0 = malloc((nu + 1) * sizeof(int));
+    wc->mid = malloc(nu * sizeof(float));
+    if (!wc->g0 || !wc->mid) goto oom;
     return wc;
 oom:
     spin_error("out of memory allocating a window context (%d tokens)", max_D);
@@ -565,6 +594,8 @@ oom:
 void spin_wctx_destroy(spin_wctx_t *wc)
 {
     if (!wc) return;
+    free(wc->g0);
+    free(wc->mid);
     free(wc->buf);
     free(wc);
 }
@@ -591,6 +622,7 @@ int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *
     const spin_config_t *c = &m->cfg;
     int e = c->e, D = w->D;
     wc->D = D, wc->nu = w->nu, wc->has_hd = 0;
+    wc->ng = spin_gaps(w, wc->g0, wc->mid);
     spin_tok_const(m, D, w->dcm, w->af, wc->tc);
     for (int d = 0; d < D; ++d)
         for (int s = 0; s < 3; ++s)
@@ -819,9 +851,11 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
     }
     if (K > 0 && nu > 0) {
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];
-        for (int j = 0; j < K; ++j) spin_ibs_feats(w, row, nb + (size_t)j * D, F + (size_t)j * nu * SPIN_NIBS);
-        spin_copy_score(m, K * nu, F, pt[9], pt[10], S);
-        spin_copy_mix(w, K, nb, S, A, pc, lc);
+        int ng = wc->ng;
+        for (int j = 0; j < K; ++j)
+            spin_ibs_feats(w, ng, wc->g0, wc->mid, row, nb + (size_t)j * D, F + (size_t)j * ng * SPIN_NIBS);
+        spin_copy_score(m, K * ng, F, pt[9], pt[10], S);
+        spin_copy_mix(w, K, ng, wc->g0, nb, S, A, pc, lc);
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];
         for (int u = 0; u < nu; ++u) lg[u] += beta * lc[u] + cb;
     }

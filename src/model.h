@@ -184,14 +184,20 @@ void spin_mab_q_bwd(const float *w, const spin_mab_t *L, int M, const float *Xq,
 void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y, const float *dK,
                      const float *dV, float *dY, float *g);
 
-/* IBS features [nu x SPIN_NIBS] of neighbour nbj against the target row. */
-void spin_ibs_feats(const spin_wtok_t *w, const int8_t *row, const int8_t *nbj, float *f);
+/* The copy path works per gap: a maximal run of untyped tokens with no typed token
+ * between them. IBS features, scores and neighbour weights are computed once per
+ * gap (at the gap's mean cM), then mixed per untyped token. g0[ng+1]: first
+ * untyped index of each gap (g0[ng] = nu); mid[ng]. Returns ng (0 if nu == 0). */
+int spin_gaps(const spin_wtok_t *w, int *g0, float *mid);
+/* IBS features [ng x SPIN_NIBS] of neighbour nbj against the target row. */
+void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                    const int8_t *row, const int8_t *nbj, float *f);
 /* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
 void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s);
-/* Softmax over K neighbours per untyped token and the copy logit:
- * s [K x nu] -> a [K x nu]; pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
-void spin_copy_mix(const spin_wtok_t *w, int K, const int8_t *nb, const float *s, float *a,
-                   float *pc, float *lc);
+/* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token
+ * pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
+void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                   const float *s, float *a, float *pc, float *lc);
 /* Allele of neighbour j at untyped token u as a float: 0/1, or af_u when missing. */
 static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
 {

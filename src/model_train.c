@@ -30,6 +30,8 @@ struct spin_train_ws_s {
     size_t gb_n, tmp_n;
     rowset_t C, Q;
     float *tc, *qu, *bu;              /* window: [D x e], [nu x e], [nu] */
+    int ng, *g0;                      /* copy-path gaps [max_nu + 1] */
+    float *mid;                       /* [max_nu] */
     float *HD[SPIN_MAX_L + 1];        /* [h x ke] */
     spin_mabc_t dc[SPIN_MAX_L];       /* XABD caches (M = h, P: nh*h*max_ctx) */
     float *Kd[SPIN_MAX_L], *Vd[SPIN_MAX_L]; /* [max_ctx x ke] */
@@ -156,7 +158,9 @@ spin_train_ws_t *spin_train_ws_init(const spin_model_t *m, int max_D, int max_nu
     ws->Q.st = malloc((size_t)max_q * max_D);
     int nch = (max_ctx > max_q ? max_ctx : max_q) / CHUNK + 1;
     ws->lpart = calloc(nch, sizeof(double));
-    if (!ws->gb || !ws->tmp || !ws->C.st || !ws->Q.st || !ws->lpart) goto oom;
+    ws->g0 = malloc((ws->max_nu + 1) * sizeof(int));
+    ws->mid = malloc(ws->max_nu * sizeof(float));
+    if (!ws->g0 || !ws->mid || !ws->gb || !ws->tmp || !ws->C.st || !ws->Q.st || !ws->lpart) goto oom;
     size_t n = ws_layout(ws, c, NULL);
     ws->buf = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
     if (!ws->buf) goto oom;
@@ -178,6 +182,8 @@ void spin_train_ws_destroy(spin_train_ws_t *ws)
     free(ws->C.st);
     free(ws->Q.st);
     free(ws->lpart);
+    free(ws->g0);
+    free(ws->mid);
     free(ws);
 }
 
@@ -314,11 +320,14 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
         if (K > 0 && nu > 0) {
             const int8_t *nbq = nb + qi * K * D;
             float *F = ws->F + qi * Kn * SPIN_NIBS;
+            int ng = ws->ng;
             for (int j = 0; j < K; ++j)
-                spin_ibs_feats(w, q + qi * D, nbq + (size_t)j * D, F + (size_t)j * nu * SPIN_NIBS);
-            spin_copy_score(m, K * (int)nu, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
+                spin_ibs_feats(w, ng, ws->g0, ws->mid, q + qi * D, nbq + (size_t)j * D,
+                               F + (size_t)j * ng * SPIN_NIBS);
+            spin_copy_score(m, K * ng, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
                             ws->S + qi * Kn);
-            spin_copy_mix(w, K, nbq, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu, ws->lc + qi * nu);
+            spin_copy_mix(w, K, ng, ws->g0, nbq, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
+                          ws->lc + qi * nu);
             for (size_t u = 0; u < nu; ++u) lg[u] += beta * ws->lc[qi * nu + u] + cb;
         }
         if (p_out)
@@ -362,24 +371,28 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
             const float *A = ws->A + qi * Kn, *lc = ws->lc + qi * nu, *pcp = ws->pcp + qi * nu;
             const float *F = ws->F + qi * Kn * SPIN_NIBS, *H1 = ws->H1 + qi * Kn * SPIN_CHID,
                         *Gh = ws->Gh + qi * Kn * SPIN_CHID;
-            for (size_t u = 0; u < nu; ++u) {
-                float d = dlr[u];
-                g[ly->beta] += d * lc[u];
-                g[ly->cbias] += d;
-                float pv = pcp[u], dpc = 0;
-                if (pv > SPIN_PC_EPS && pv < 1.0f - SPIN_PC_EPS) dpc = d * beta / (pv * (1.0f - pv));
-                float sa = 0;
-                for (int j = 0; j < K; ++j) {
-                    float da = dpc * spin_nb_allele(w, nbq[(size_t)j * D + w->uidx[u]], (int)u);
-                    ds[(size_t)j * nu + u] = da;
-                    sa += A[(size_t)j * nu + u] * da;
+            int ng = ws->ng;
+            memset(ds, 0, (size_t)K * ng * sizeof(float));
+            for (int gi = 0; gi < ng; ++gi) {
+                /* dL/da_j(gap) = sum over the gap's tokens of dL/dpc(u) * allele_j(u) */
+                for (int u = ws->g0[gi]; u < ws->g0[gi + 1]; ++u) {
+                    float d = dlr[u];
+                    g[ly->beta] += d * lc[u];
+                    g[ly->cbias] += d;
+                    float pv = pcp[u];
+                    if (!(pv > SPIN_PC_EPS && pv < 1.0f - SPIN_PC_EPS)) continue; /* clamped */
+                    float dpc = d * beta / (pv * (1.0f - pv));
+                    for (int j = 0; j < K; ++j)
+                        ds[(size_t)j * ng + gi] += dpc * spin_nb_allele(w, nbq[(size_t)j * D + w->uidx[u]], u);
                 }
+                float sa = 0;
+                for (int j = 0; j < K; ++j) sa += A[(size_t)j * ng + gi] * ds[(size_t)j * ng + gi];
                 for (int j = 0; j < K; ++j) {
-                    size_t ju = (size_t)j * nu + u;
-                    ds[ju] = A[ju] * (ds[ju] - sa);
+                    size_t jg = (size_t)j * ng + gi;
+                    ds[jg] = A[jg] * (ds[jg] - sa);
                 }
             }
-            size_t n = (size_t)K * nu;
+            size_t n = (size_t)K * ng;
             float *gW1 = g + ly->cW1, *gb1 = g + ly->cb1, *gW2 = g + ly->cW2, *gwl = g + ly->cwl;
             for (size_t i = 0; i < n; ++i)
                 for (int o = 0; o < SPIN_CHID; ++o) {
@@ -450,6 +463,12 @@ double spin_model_train_step(const spin_model_t *m, spin_train_ws_t *ws, const s
     size_t e = c->e, k = c->k, ke = k * e, h = c->h, nh = c->heads, hk = h * ke;
     int D = w->D, nu = w->nu, nt = ws->nt;
     /* window tables */
+    for (int u = 0; u < nu; ++u)
+        if (w->uidx[u] < 0 || w->uidx[u] >= D || w->typed[w->uidx[u]] || (u && w->uidx[u] <= w->uidx[u - 1])) {
+            spin_error("untyped token index %d (of %d) is invalid", u, nu);
+            return -1.0;
+        }
+    ws->ng = spin_gaps(w, ws->g0, ws->mid);
     spin_tok_const(m, D, w->dcm, w->af, ws->tc);
     const float *bW = m->w + ly->bafW;
     for (int u = 0; u < nu; ++u) {

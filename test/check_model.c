@@ -302,6 +302,16 @@ START_TEST(test_copy_path_hand)
     spin_model_set_hd(m, wc, HD);
     float p[2];
     ck_assert_int_eq(spin_model_predict(m, &w, wc, row, 2, nb, p, ps), 0);
+    /* gaps of the toy window: {1,2} | {4} | {6} */
+    spin_wtok_t tw = toy_window();
+    int g0[TNU + 1];
+    float mid[TNU];
+    ck_assert_int_eq(spin_gaps(&tw, g0, mid), 3);
+    ck_assert_int_eq(g0[0], 0);
+    ck_assert_int_eq(g0[1], 2);
+    ck_assert_int_eq(g0[2], 3);
+    ck_assert_int_eq(g0[3], 4);
+    ck_assert(fabsf(mid[0] - (-0.13f)) < 1e-6f);
     /* u=1: nb0 dl=0.1 (censored at token 0), dr=0.3 (censored at token 4); nb1 dl=0.1, dr=0.1 */
     double a0 = 0.3001 / (0.3001 + 0.1001);
     ck_assert_msg(fabs(p[0] - a0) < 1e-4, "p[0]=%g expected %g", p[0], a0);
