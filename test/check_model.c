@@ -216,7 +216,7 @@ START_TEST(test_model_grad)
             m->w[i] = w0;
             double fd = (lp - lm) / (2.0 * h) * norm;
             ++nchk;
-            if (!close_enough(g[i], fd, 2e-2, 2e-4)) {
+            if (!close_enough(g[i], fd, 2e-2, 1e-3)) { /* gradients here are O(0.01-10) */
                 ++nbad;
                 fprintf(stderr, "model grad mismatch %s[%lld]: analytic %g fd %g\n", T->name,
                         (long long)(i - T->offset), (double)g[i], fd);
