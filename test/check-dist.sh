@@ -1,0 +1,55 @@
+#!/bin/sh
+# check-dist.sh -- what the Bioconda recipe does, without conda: build the
+# `make dist` tarball, unpack it in a temporary directory, run
+# packaging/bioconda/build.sh's steps (./configure --prefix=$PREFIX && make &&
+# make install) and run the installed binary with the installed default model.
+# Runs in its own directories: the only thing it does in the build tree is
+# `make dist-gzip` with distdir pointing into the temporary directory.
+# Skipped inside `make distcheck` (read-only source tree: the tarball is being
+# tested already) and when SPIN_SKIP_DIST=1.
+set -eu
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+[ "${SPIN_SKIP_DIST:-0}" = 1 ] && { echo "SKIP: SPIN_SKIP_DIST=1" >&2; exit 77; }
+[ -w "$top_srcdir" ] || { echo "SKIP: read-only source tree (make distcheck)" >&2; exit 77; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/spin-dist.XXXXXX")
+trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$tmp/log" ] && tail -30 "$tmp/log" >&2; exit 1; }
+# a clean make: not the jobserver of the `make check` that runs this test
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES || true
+
+ver=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
+[ -n "$ver" ] || fail "no PACKAGE_VERSION in $top_builddir/Makefile"
+make -s -C "$top_builddir" dist-gzip distdir="$tmp/spin-impute-$ver" > "$tmp/log" 2>&1 || fail "make dist"
+tarball=$tmp/spin-impute-$ver.tar.gz
+[ -f "$tarball" ] || fail "make dist did not write $tarball"
+for f in configure Makefile.in man/spin-impute.1 workflow/Snakefile packaging/bioconda/meta.yaml \
+         packaging/bioconda/build.sh test-data/ref.bcf test/check-chunks.sh; do
+    tar -tzf "$tarball" | grep -qx "spin-impute-$ver/$f" || fail "$f missing from the tarball (EXTRA_DIST)"
+done
+if [ -f "$top_srcdir/model/default.spin" ]; then
+    tar -tzf "$tarball" | grep -qx "spin-impute-$ver/model/default.spin" || fail "model/default.spin missing from the tarball"
+fi
+
+# build.sh, with PREFIX and CPU_COUNT as conda-build sets them
+mkdir "$tmp/work" "$tmp/prefix"
+( cd "$tmp/work" && tar -xzf "$tarball" && cd "spin-impute-$ver" &&
+  PREFIX="$tmp/prefix" CPU_COUNT=1 bash ./packaging/bioconda/build.sh ) > "$tmp/log" 2>&1 || fail "build.sh"
+bin=$tmp/prefix/bin/spin-impute
+[ -x "$bin" ] || fail "no installed binary"
+[ "$("$bin" --version)" = "spin-impute $ver" ] || fail "--version: $("$bin" --version)"
+[ -f "$tmp/prefix/share/man/man1/spin-impute.1" ] || fail "man page not installed"
+
+# the recipe's test: a tiny imputation with the installed default model
+if [ -f "$top_srcdir/model/default.spin" ]; then
+    [ -f "$tmp/prefix/share/spin-impute/default.spin" ] || fail "default model not installed in share/spin-impute"
+    T=$top_srcdir/test-data
+    ( unset SPIN_IMPUTE_MODEL; cd "$tmp" &&
+      "$bin" impute -q -r 20:1000000-1050000 --buffer 50000 -o out.vcf.gz "$T/ref.bcf" "$T/target.vcf.gz" ) ||
+        fail "installed binary with the installed default model"
+    n=$(gzip -dc "$tmp/out.vcf.gz" | grep -vc '^#')
+    [ "$n" -gt 0 ] || fail "tiny imputation wrote no record"
+    echo "check-dist: tarball builds and installs; installed binary imputed $n records with the installed model"
+else
+    echo "check-dist: tarball builds and installs (no model/default.spin yet: imputation not tried)"
+fi
