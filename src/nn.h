@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Linear: Y[M x O] = X[M x I] W^T + b, W is [O x I], b [O] (b may be NULL). */
-void nn_linear_fwd(int M, int I, int O, const float *X, const float *W, const float *b, float *Y);
-void nn_linear_bwd(int M, int I, int O, const float *X, const float *W, const float *dY,
+/* Linear: Y[M x O] = X[M x In] W^T + b, W is [O x In], b [O] (b may be NULL). */
+void nn_linear_fwd(int M, int In, int O, const float *X, const float *W, const float *b, float *Y);
+void nn_linear_bwd(int M, int In, int O, const float *X, const float *W, const float *dY,
                    float *dX, float *dW, float *db);
 
 /* LayerNorm over the last dim D (eps 1e-5); caches mean[M], rstd[M]. */
