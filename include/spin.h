@@ -180,6 +180,12 @@ void spin_engine_destroy(spin_engine_t *e);
 int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t,
                        const spin_window_t *win, int n_win, float **p_alt);
 
+/* P(ALT) for every (typed site t, target haplotype h) whose target allele is
+ * missing (-1), written at p_miss[t * t->n_hap + h]; entries of observed
+ * alleles are left unspecified. Results do not depend on n_threads. */
+int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t,
+                                     float *p_miss);
+
 #ifdef __cplusplus
 }
 #endif
