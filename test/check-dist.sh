@@ -4,7 +4,7 @@
 # packaging/bioconda/build.sh's steps (./configure --prefix=$PREFIX && make &&
 # make install) and run the installed binary with the installed default model.
 # Runs in its own directories: the only thing it does in the build tree is
-# `make dist-gzip` with distdir pointing into the temporary directory.
+# `make distdir` with distdir pointing into the temporary directory.
 # Skipped inside `make distcheck` (read-only source tree: the tarball is being
 # tested already) and when SPIN_SKIP_DIST=1.
 set -eu
@@ -20,8 +20,13 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES || true
 
 ver=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
 [ -n "$ver" ] || fail "no PACKAGE_VERSION in $top_builddir/Makefile"
-make -s -C "$top_builddir" dist-gzip distdir="$tmp/spin-impute-$ver" > "$tmp/log" 2>&1 || fail "make dist"
+# `make dist` = `make distdir` + tar; distdir points into $tmp so that nothing of
+# the running build changes (an absolute distdir would put absolute names into
+# the tar, hence tar here, as am__tar does: ustar, owner-neutral)
+make -s -C "$top_builddir" distdir distdir="$tmp/spin-impute-$ver" > "$tmp/log" 2>&1 || fail "make distdir"
 tarball=$tmp/spin-impute-$ver.tar.gz
+( cd "$tmp" && tar --format=ustar --owner=0 --group=0 -chf - "spin-impute-$ver" | gzip -c > "$tarball" &&
+  chmod -R u+w "spin-impute-$ver" && rm -rf "spin-impute-$ver" ) || fail "tar of the dist directory"
 [ -f "$tarball" ] || fail "make dist did not write $tarball"
 for f in configure Makefile.in man/spin-impute.1 workflow/Snakefile packaging/bioconda/meta.yaml \
          packaging/bioconda/build.sh test-data/ref.bcf test/check-chunks.sh; do
