@@ -1,2 +1,36 @@
-/* dosage.c -- under construction */
-#include "spin.h"
+/* dosage.c -- DS/GP/GT/AF/DR2 arithmetic and Beagle's number formats. */
+#include <math.h>
+#include <stdio.h>
+
+#include "dosage.h"
+
+void spin_gp(double p1, double p2, double gp[3])
+{
+    gp[0] = (1 - p1) * (1 - p2);
+    gp[1] = p1 * (1 - p2) + p2 * (1 - p1);
+    gp[2] = p1 * p2;
+}
+
+void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2)
+{
+    double S = 0, Q = 0, N = n_hap;
+    for (int h = 0; h < n_hap; h++) S += p[h], Q += (double)p[h] * p[h];
+    *af = n_hap > 0 ? S / N : 0;
+    *dr2 = 0;
+    if (n_hap == 0 || S == 0 || fmin(S, N - S) < 0.001) return;
+    double num = Q - S * S / N, den = S - S * S / N;
+    if (num <= 0 || den <= 0) return;
+    *dr2 = num / den;
+}
+
+int spin_fmt_dose(char *buf, double x)
+{
+    long long v = llround(x * 100.0);
+    int neg = v < 0;
+    if (neg) v = -v;
+    long long ip = v / 100, fp = v % 100;
+    const char *sg = neg && v ? "-" : "";
+    if (fp == 0) return snprintf(buf, 24, "%s%lld", sg, ip);
+    if (fp % 10 == 0) return snprintf(buf, 24, "%s%lld.%lld", sg, ip, fp / 10);
+    return snprintf(buf, 24, "%s%lld.%02lld", sg, ip, fp);
+}

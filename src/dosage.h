@@ -1,3 +1,28 @@
-/* dosage.h -- under construction */
-#pragma once
-#include "spin.h"
+/* dosage.h -- per-sample and per-site quantities from per-haplotype P(ALT)
+ * (design.md section 2; Beagle 5.4 semantics, ecosystem.md 1.1 and 1.5).
+ *
+ * p1, p2 are the ALT probabilities of a sample's two haplotypes.
+ *   DS = p1 + p2
+ *   GP = ((1-p1)(1-p2), p1(1-p2) + p2(1-p1), p1 p2)   (haplotypes independent)
+ *   GT = a1|a2 with a = 1 iff p > 0.5 (a tie goes to REF)
+ * Over all N target haplotypes with S = sum p, Q = sum p^2:
+ *   AF  = S / N
+ *   DR2 = (Q - S^2/N) / (S - S^2/N), 0 when S = 0, min(S, N-S) < 0.001 or the
+ *         numerator <= 0 (Beagle's rules; equals Minimac's R2)
+ * Sums run in double in haplotype order, so results never depend on threads. */
+#ifndef SPIN_DOSAGE_H
+#define SPIN_DOSAGE_H
+
+#include <stddef.h>
+
+void spin_gp(double p1, double p2, double gp[3]);
+static inline int spin_gt_allele(double p) { return p > 0.5; }
+/* AF and DR2 of one site from p[0..n_hap). */
+void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2);
+
+/* Beagle's "#.##" pattern: x rounded to 2 decimals (half away from zero on the
+ * binary value of x * 100), trailing zeros dropped: 0, 0.5, 1.23, 2. Writes a
+ * NUL-terminated string into buf (>= 24 bytes) and returns its length. */
+int spin_fmt_dose(char *buf, double x);
+
+#endif

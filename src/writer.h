@@ -1,3 +1,48 @@
-/* writer.h -- under construction */
-#pragma once
+/* writer.h -- imputed VCF/BCF output with HTSlib: header, records, atomic -o.
+ *
+ * Call order: spin_writer_open -> spin_writer_site for every output site in
+ * position order -> spin_writer_close (success) or spin_writer_abort (any
+ * error). With a file name, records go to a temporary file in the same
+ * directory ("<dir>/.<name>.tmp.XXXXXX") that is renamed to the requested
+ * name only after a clean close (and index build for -W); abort, or a failed
+ * close, removes it. So a file under the requested name is always complete.
+ *
+ * VCF text ('v', 'z') is written line by line exactly as formatted here (Beagle's
+ * number formats, dosage.h); BCF ('b', 'u') parses the same line, so both carry
+ * identical values. Output bytes do not depend on the number of threads. */
+#ifndef SPIN_WRITER_H
+#define SPIN_WRITER_H
+
 #include "spin.h"
+
+typedef struct spin_writer_s spin_writer_t;
+
+typedef struct {
+    const spin_panel_t *panel;   /* contig name and length for the ##contig line */
+    int n_sample;
+    const char *const *samples;  /* target sample names, in output column order */
+    int gp;                      /* add FORMAT/GP (Beagle gp=true) */
+    int ap;                      /* add FORMAT/AP1,AP2 (Beagle ap=true) */
+    int write_index;             /* -W: CSI index next to the output file (needs a file, 'z' or 'b') */
+    int no_version;              /* omit filedate, version, command and model lines */
+    const char *command;         /* for ##spin-imputeCommand */
+    const char *model_checksum;  /* for ##spin-imputeModel */
+} spin_writer_opt_t;
+
+/* fn NULL or "-": stdout. fmt 'v','z','b','u', or 0 to infer from fn's
+ * extension (.vcf -> v, .bcf -> b, otherwise z; stdout -> z). n_threads adds
+ * BGZF compression threads. NULL on error, with a message naming fn. */
+spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt);
+
+/* One record. p_alt[2i+h] = P(ALT) of haplotype h of sample i (panel coding).
+ * imputed = 1 adds INFO/IMP. Typed sites pass observed alleles as 0/1. */
+int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, char ref, char alt,
+                     int imputed, const float *p_alt, int n_hap);
+
+/* Closes (and indexes, renames); frees w. Returns <0 on any failure, after
+ * removing the temporary file. */
+int spin_writer_close(spin_writer_t *w);
+/* Closes, removes the temporary file, frees w. Accepts NULL. */
+void spin_writer_abort(spin_writer_t *w);
+
+#endif

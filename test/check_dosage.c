@@ -1,13 +1,100 @@
-/* check_dosage.c -- under construction */
+/* check_dosage.c -- DS/GP/GT/AF/DR2 arithmetic and Beagle number formats,
+ * against hand-computed values. */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
-START_TEST(test_placeholder) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+
+#include "dosage.h"
+
+START_TEST(test_gp)
+{
+    double gp[3];
+    spin_gp(0.2, 0.5, gp);
+    ck_assert_double_eq_tol(gp[0], 0.4, 1e-12);  /* 0.8 * 0.5 */
+    ck_assert_double_eq_tol(gp[1], 0.5, 1e-12);  /* 0.2*0.5 + 0.5*0.8 */
+    ck_assert_double_eq_tol(gp[2], 0.1, 1e-12);  /* 0.2 * 0.5 */
+    ck_assert_double_eq_tol(gp[0] + gp[1] + gp[2], 1.0, 1e-12);
+    /* DS = GP1 + 2 GP2 = p1 + p2 */
+    ck_assert_double_eq_tol(gp[1] + 2 * gp[2], 0.7, 1e-12);
+    spin_gp(1, 0, gp);
+    ck_assert(gp[0] == 0 && gp[1] == 1 && gp[2] == 0);
+}
 END_TEST
+
+START_TEST(test_gt)
+{
+    ck_assert_int_eq(spin_gt_allele(0.5), 0); /* tie goes to REF */
+    ck_assert_int_eq(spin_gt_allele(0.5001), 1);
+    ck_assert_int_eq(spin_gt_allele(0.0), 0);
+    ck_assert_int_eq(spin_gt_allele(1.0), 1);
+}
+END_TEST
+
+START_TEST(test_dr2)
+{
+    double af, dr2;
+    /* p = (1, 0, 1, 0): S = 2, Q = 2, N = 4 -> (2 - 1) / (2 - 1) = 1 */
+    float a[4] = {1, 0, 1, 0};
+    spin_site_af_dr2(a, 4, &af, &dr2);
+    ck_assert_double_eq_tol(af, 0.5, 1e-12);
+    ck_assert_double_eq_tol(dr2, 1.0, 1e-12);
+    /* p = (0.5, 0.5, 0.5, 0.5): no variance -> 0 */
+    float b[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    spin_site_af_dr2(b, 4, &af, &dr2);
+    ck_assert_double_eq_tol(af, 0.5, 1e-12);
+    ck_assert_double_eq(dr2, 0);
+    /* p = (0.9, 0.1, 0.8, 0.2): S = 2, Q = 0.81+0.01+0.64+0.04 = 1.5; (1.5-1)/(2-1) = 0.5 */
+    float c[4] = {0.9f, 0.1f, 0.8f, 0.2f};
+    spin_site_af_dr2(c, 4, &af, &dr2);
+    ck_assert_double_eq_tol(dr2, 0.5, 1e-6);
+    /* all zero, all one, tiny S: 0 (Beagle's rules) */
+    float z[2] = {0, 0}, o[2] = {1, 1}, t[2] = {0.0004f, 0};
+    spin_site_af_dr2(z, 2, &af, &dr2);
+    ck_assert(af == 0 && dr2 == 0);
+    spin_site_af_dr2(o, 2, &af, &dr2);
+    ck_assert(af == 1 && dr2 == 0);
+    spin_site_af_dr2(t, 2, &af, &dr2);
+    ck_assert_double_eq(dr2, 0);
+    /* N = 2, p = (1, 0): S = 1, Q = 1 -> (1 - 0.5)/(1 - 0.5) = 1 */
+    float d[2] = {1, 0};
+    spin_site_af_dr2(d, 2, &af, &dr2);
+    ck_assert_double_eq_tol(dr2, 1.0, 1e-12);
+}
+END_TEST
+
+static const char *fmt(double x)
+{
+    static char b[24];
+    spin_fmt_dose(b, x);
+    return b;
+}
+
+START_TEST(test_format)
+{
+    ck_assert_str_eq(fmt(0), "0");
+    ck_assert_str_eq(fmt(2), "2");
+    ck_assert_str_eq(fmt(0.5), "0.5");
+    ck_assert_str_eq(fmt(1.23), "1.23");
+    ck_assert_str_eq(fmt(1.2), "1.2");
+    ck_assert_str_eq(fmt(0.1 + 0.2), "0.3");
+    ck_assert_str_eq(fmt(1.995), "2");      /* 199.5 in binary is 199.49999.. or 199.5: either way a 2-decimal value */
+    ck_assert_str_eq(fmt(0.004), "0");
+    ck_assert_str_eq(fmt(0.006), "0.01");
+    ck_assert_str_eq(fmt(0.999), "1");
+    ck_assert_str_eq(fmt((float)0.7f + (float)0.25f), "0.95");
+    ck_assert_str_eq(fmt(1.05), "1.05");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dosage");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placeholder);
+    tcase_add_test(tc, test_gp);
+    tcase_add_test(tc, test_gt);
+    tcase_add_test(tc, test_dr2);
+    tcase_add_test(tc, test_format);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

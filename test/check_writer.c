@@ -1,13 +1,206 @@
-/* check_writer.c -- under construction */
+/* check_writer.c -- header strings, record values, VCF vs BCF, atomic -o. */
 #include <check.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
-START_TEST(test_placeholder) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+#include <unistd.h>
+
+#include <htslib/vcf.h>
+
+#include "writer.h"
+
+static char dir[64];
+static spin_panel_t panel;
+static const char *const samples[2] = {"S1", "S2"};
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/spin-writer-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    memset(&panel, 0, sizeof(panel));
+    panel.chrom = "20";
+    panel.chrom_len = 63025520;
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (getenv("KEEP")) return;
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int n_files(void)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))) n++;
+    closedir(d);
+    return n;
+}
+
+static spin_writer_opt_t opts(int gp, int ap, int nov)
+{
+    spin_writer_opt_t o;
+    memset(&o, 0, sizeof(o));
+    o.panel = &panel, o.n_sample = 2, o.samples = samples;
+    o.gp = gp, o.ap = ap, o.no_version = nov;
+    o.command = "spin-impute test", o.model_checksum = "deadbeef";
+    return o;
+}
+
+/* typed site (observed 0|1, 1|1), imputed site, imputed monomorphic site */
+static void write_three(const char *fn, char fmt, int gp, int ap, int nov, int index)
+{
+    spin_writer_opt_t o = opts(gp, ap, nov);
+    o.write_index = index;
+    spin_writer_t *w = spin_writer_open(fn, fmt, 1, &o);
+    ck_assert_ptr_nonnull(w);
+    float typed[4] = {0, 1, 1, 1}, imp[4] = {0.9f, 0.1f, 0.25f, 0.75f}, mono[4] = {0, 0, 0, 0};
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, "rs1", 'A', 'G', 0, typed, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 200, ".", 'C', 'T', 1, imp, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 300, ".", 'G', 'A', 1, mono, 4), 0);
+    ck_assert_int_eq(spin_writer_close(w), 0);
+}
+
+static char *slurp_text(const char *fn)
+{
+    htsFile *fp = hts_open(fn, "r");
+    ck_assert_ptr_nonnull(fp);
+    kstring_t s = {0, 0, NULL}, out = {0, 0, NULL};
+    while (hts_getline(fp, '\n', &s) >= 0) kputs(s.s, &out), kputc('\n', &out);
+    hts_close(fp);
+    free(s.s);
+    return out.s;
+}
+
+START_TEST(test_vcf_text)
+{
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/out.vcf", dir);
+    write_three(fn, 0, 1, 1, 1, 0);
+    char *t = slurp_text(fn);
+    /* Beagle's exact definitions */
+    ck_assert_ptr_nonnull(strstr(t, "##INFO=<ID=DR2,Number=A,Type=Float,Description=\"Dosage R-Squared: estimated "
+                                    "squared correlation between estimated REF dose [P(RA) + 2*P(RR)] and true REF dose\">"));
+    ck_assert_ptr_nonnull(strstr(t, "##INFO=<ID=AF,Number=A,Type=Float,Description=\"Estimated ALT Allele Frequencies\">"));
+    ck_assert_ptr_nonnull(strstr(t, "##INFO=<ID=IMP,Number=0,Type=Flag,Description=\"Imputed marker\">"));
+    ck_assert_ptr_nonnull(strstr(t, "##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"estimated ALT dose [P(RA) + 2*P(AA)]\">"));
+    ck_assert_ptr_nonnull(strstr(t, "##FORMAT=<ID=GP,Number=G,Type=Float,Description=\"Estimated Genotype Probability\">"));
+    ck_assert_ptr_nonnull(strstr(t, "##FORMAT=<ID=AP1,Number=A,Type=Float,Description=\"estimated ALT dose on first haplotype\">"));
+    ck_assert_ptr_nonnull(strstr(t, "##contig=<ID=20,length=63025520>"));
+    /* --no-version: no date, version, command or model lines */
+    ck_assert_ptr_null(strstr(t, "##filedate"));
+    ck_assert_ptr_null(strstr(t, "##spin-imputeCommand"));
+    ck_assert_ptr_null(strstr(t, "##spin-imputeVersion"));
+    ck_assert_ptr_null(strstr(t, "##spin-imputeModel"));
+    /* records, hand-computed:
+     * typed: S = 3, Q = 3, N = 4: DR2 = (3 - 2.25)/(3 - 2.25) = 1, AF = 0.75
+     * imputed: S = 2, Q = .81+.01+.0625+.5625 = 1.445: DR2 = .445 (float sums land just below: 0.44), AF = .5;
+     *   S1 DS 1, GP (.09, .82, .09); S2 DS 1, GP (.1875, .625, .1875) -> #.##: .19 .63 .19 */
+    ck_assert_ptr_nonnull(strstr(t, "20\t100\trs1\tA\tG\t.\tPASS\tDR2=1.00;AF=0.7500\tGT:DS:AP1:AP2:GP\t"
+                                    "0|1:1:0:1:0,1,0\t1|1:2:1:1:0,0,1\n"));
+    ck_assert_ptr_nonnull(strstr(t, "20\t200\t.\tC\tT\t.\tPASS\tDR2=0.44;AF=0.5000;IMP\tGT:DS:AP1:AP2:GP\t"
+                                    "1|0:1:0.9:0.1:0.09,0.82,0.09\t0|1:1:0.25:0.75:0.19,0.63,0.19\n"));
+    ck_assert_ptr_nonnull(strstr(t, "20\t300\t.\tG\tA\t.\tPASS\tDR2=0.00;AF=0.0000;IMP\tGT:DS:AP1:AP2:GP\t"
+                                    "0|0:0:0:0:1,0,0\t0|0:0:0:0:1,0,0\n"));
+    free(t);
+    ck_assert_int_eq(n_files(), 1); /* no temporary left */
+}
 END_TEST
+
+START_TEST(test_versioned_header)
+{
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/out.vcf.gz", dir);
+    write_three(fn, 0, 0, 0, 0, 1);
+    char *t = slurp_text(fn);
+    ck_assert_ptr_nonnull(strstr(t, "##filedate="));
+    ck_assert_ptr_nonnull(strstr(t, "##spin-imputeCommand=spin-impute test; Date="));
+    ck_assert_ptr_nonnull(strstr(t, "##spin-imputeModel=crc32:deadbeef"));
+    ck_assert_ptr_null(strstr(t, "ID=GP"));
+    ck_assert_ptr_null(strstr(t, "ID=AP1"));
+    ck_assert_ptr_nonnull(strstr(t, "GT:DS\t0|1:1\t1|1:2\n"));
+    free(t);
+    /* -W wrote a CSI index next to it */
+    char idx[160];
+    snprintf(idx, sizeof(idx), "%s.csi", fn);
+    ck_assert_int_eq(access(idx, F_OK), 0);
+    ck_assert_int_eq(n_files(), 2);
+}
+END_TEST
+
+/* BCF carries the same values as VCF */
+START_TEST(test_bcf_same)
+{
+    char fv[128], fb[128];
+    snprintf(fv, sizeof(fv), "%s/a.vcf.gz", dir);
+    snprintf(fb, sizeof(fb), "%s/a.bcf", dir);
+    write_three(fv, 0, 1, 0, 1, 0);
+    write_three(fb, 0, 1, 0, 1, 0);
+    htsFile *a = hts_open(fv, "r"), *b = hts_open(fb, "r");
+    ck_assert_int_eq(hts_get_format(b)->format, bcf);
+    bcf_hdr_t *ha = bcf_hdr_read(a), *hb = bcf_hdr_read(b);
+    bcf1_t *ra = bcf_init(), *rb = bcf_init();
+    kstring_t sa = {0, 0, NULL}, sb = {0, 0, NULL};
+    int n = 0;
+    while (bcf_read(a, ha, ra) == 0) {
+        ck_assert_int_eq(bcf_read(b, hb, rb), 0);
+        sa.l = sb.l = 0;
+        vcf_format(ha, ra, &sa), vcf_format(hb, rb, &sb);
+        ck_assert_str_eq(sa.s, sb.s);
+        n++;
+    }
+    ck_assert_int_eq(n, 3);
+    free(sa.s), free(sb.s);
+    bcf_destroy(ra), bcf_destroy(rb);
+    bcf_hdr_destroy(ha), bcf_hdr_destroy(hb);
+    hts_close(a), hts_close(b);
+}
+END_TEST
+
+START_TEST(test_abort_leaves_nothing)
+{
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/partial.vcf.gz", dir);
+    spin_writer_opt_t o = opts(0, 0, 1);
+    spin_writer_t *w = spin_writer_open(fn, 0, 1, &o);
+    ck_assert_ptr_nonnull(w);
+    float p[4] = {0, 1, 0, 1};
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 0, p, 4), 0);
+    ck_assert_int_eq(n_files(), 1); /* the temporary */
+    spin_writer_abort(w);
+    ck_assert_int_eq(n_files(), 0);
+    ck_assert_int_ne(access(fn, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_unwritable)
+{
+    spin_writer_opt_t o = opts(0, 0, 1);
+    ck_assert_ptr_null(spin_writer_open("/nonexistent-dir/out.vcf.gz", 0, 1, &o));
+    /* an index for stdout or plain VCF is refused */
+    o.write_index = 1;
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/x.vcf", dir);
+    ck_assert_ptr_null(spin_writer_open(fn, 0, 1, &o));
+    ck_assert_int_eq(n_files(), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writer");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_placeholder);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_vcf_text);
+    tcase_add_test(tc, test_versioned_header);
+    tcase_add_test(tc, test_bcf_same);
+    tcase_add_test(tc, test_abort_leaves_nothing);
+    tcase_add_test(tc, test_unwritable);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
