@@ -1,3 +1,96 @@
 #!/bin/sh
-# CLI tests: under construction
-exit 0
+# run-cli-tests.sh -- end-to-end tests of `spin-impute impute` on test-data/:
+# golden output for VCF, VCF.gz and BCF inputs, identical output for every
+# --threads, accuracy against the truth, and bad input (exit code, message,
+# no output file left). Uses the small committed model test-data/test.spin so
+# the golden file does not move when the default model is retrained.
+# Run by `make check` (SPIN, top_srcdir set by Makefile.am).
+set -u
+: "${top_srcdir:=.}" "${SPIN:=./spin-impute}"
+D="$top_srcdir/test-data"
+M="$D/test.spin"
+T=$(mktemp -d "${TMPDIR:-/tmp}/spin-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
+records() { bcftools view -H "$1" 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+# --- golden output and input formats --------------------------------------
+"$SPIN" -m "$M" --no-version -O v -o "$T/vcf.vcf" "$D/ref.vcf.gz" "$D/target.vcf" 2>"$T/err" \
+    || { fail "impute VCF input"; cat "$T/err"; }
+"$SPIN" -m "$M" --no-version -O v -o "$T/gz.vcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null || fail "impute VCF.gz input"
+"$SPIN" -m "$M" --no-version -O v -o "$T/bcf.vcf" "$D/ref.bcf" "$D/target.bcf" 2>/dev/null || fail "impute BCF input"
+if cmp -s "$T/vcf.vcf" "$T/gz.vcf" && cmp -s "$T/vcf.vcf" "$T/bcf.vcf"; then pass "VCF, VCF.gz and BCF inputs give the same output"
+else fail "VCF, VCF.gz and BCF inputs differ"; fi
+if [ -f "$D/expected.vcf" ] && cmp -s "$T/vcf.vcf" "$D/expected.vcf"; then pass "golden output test-data/expected.vcf"
+else fail "output differs from test-data/expected.vcf (regenerate with test-data/make-expected.sh if the change is intended)"; fi
+
+# --- threads: byte-identical ------------------------------------------------
+"$SPIN" -m "$M" --no-version -t 2 -O v -o "$T/t2.vcf" "$D/ref.vcf.gz" "$D/target.vcf" 2>/dev/null || fail "impute --threads 2"
+cmp -s "$T/vcf.vcf" "$T/t2.vcf" && pass "--threads 1 and 2 give identical output" || fail "--threads 2 output differs"
+
+# --- output forms: stdout bgzipped VCF, -O b, -W index ----------------------
+"$SPIN" -m "$M" --no-version "$D/ref.bcf" "$D/target.vcf.gz" >"$T/stdout.vcf.gz" 2>/dev/null \
+    && [ "$(records "$T/stdout.vcf.gz")" = "$(records "$T/vcf.vcf")" ] && pass "stdout is bgzipped VCF" || fail "stdout output"
+"$SPIN" -m "$M" --no-version -W -o "$T/out.bcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null \
+    && [ -f "$T/out.bcf.csi" ] && [ "$(records "$T/out.bcf")" = "$(records "$T/vcf.vcf")" ] \
+    && pass "-o FILE.bcf -W writes BCF and its index" || fail "-o FILE.bcf -W"
+
+# --- accuracy against the truth ---------------------------------------------
+if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/score.tsv" "$T/vcf.vcf" >/dev/null 2>&1; then
+    r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/score.tsv")
+    ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.6) ? 1 : 0}')
+    [ "$ok" = 1 ] && pass "mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "mean per-variant r2 vs truth = $r2 (want > 0.6)"
+else fail "score against truth"; fi
+
+# --- region runs concatenate into the whole ---------------------------------
+"$SPIN" -m "$M" --no-version -r 20:1100000-1200000 -O v -o "$T/reg.vcf" "$D/ref.vcf.gz" "$D/target.vcf.gz" 2>/dev/null \
+    && awk '!/^#/ && ($2 < 1100000 || $2 > 1200000){bad=1} END{exit bad}' "$T/reg.vcf" \
+    && pass "--region writes only records inside the region" || fail "--region"
+
+# --- bad input: exit code, message, no output file --------------------------
+# expect NAME CODE REGEX ARGS...: runs with -o $T/bad.vcf.gz and checks all three
+expect() {
+    name=$1 code=$2 re=$3
+    shift 3
+    rm -f "$T/bad.vcf.gz"
+    "$SPIN" "$@" -o "$T/bad.vcf.gz" >/dev/null 2>"$T/err"
+    rc=$?
+    if [ "$rc" -ne "$code" ]; then fail "$name: exit $rc, want $code"; sed 's/^/    /' "$T/err"; return; fi
+    if ! grep -Eq "$re" "$T/err"; then fail "$name: message does not match /$re/"; sed 's/^/    /' "$T/err"; return; fi
+    if [ "$code" -ne 0 ] && ls -a "$T" | grep -q 'bad\.vcf\.gz'; then fail "$name: an output file was left"; return; fi
+    pass "$name"
+}
+expect "missing reference file" 1 "nosuch\.vcf\.gz" -m "$M" "$D/nosuch.vcf.gz" "$D/target.vcf.gz"
+expect "missing target file" 1 "nosuch\.vcf" -m "$M" "$D/ref.bcf" "$D/nosuch.vcf"
+expect "truncated bgzip panel" 1 "truncated\.vcf\.gz" -m "$M" "$D/truncated.vcf.gz" "$D/target.vcf.gz"
+expect "unphased target" 1 "TGT03.*1023787|1023787.*TGT03" -m "$M" "$D/ref.bcf" "$D/target_unphased.vcf"
+expect "unphased target says how to phase" 1 "SHAPEIT|Eagle|Beagle" -m "$M" "$D/ref.bcf" "$D/target_unphased.vcf"
+expect "no overlap" 1 "match" -m "$M" "$D/ref.bcf" "$D/target_nooverlap.vcf"
+expect "contig length (build) mismatch" 1 "GRCh3|build|length" -m "$M" "$D/ref.bcf" "$D/target_b38.vcf"
+expect "chr prefix difference still works" 0 "chr" -m "$M" "$D/ref.bcf" "$D/target_chr.vcf.gz"
+expect "multi-allelic panel record skipped and counted" 0 "multi-allelic|norm -m" -m "$M" "$D/ref_multiallelic.vcf" "$D/target.vcf"
+expect "target with missing genotypes is imputed" 0 "done" -m "$M" "$D/ref.bcf" "$D/target_missing.vcf.gz"
+printf 'SPINMODL garbage' >"$T/corrupt.spin"
+expect "corrupt model file" 1 "corrupt\.spin" -m "$T/corrupt.spin" "$D/ref.bcf" "$D/target.vcf.gz"
+head -c 2000 "$M" >"$T/trunc.spin"
+expect "truncated model file" 1 "trunc\.spin.*(truncat|short)|truncat.*trunc\.spin" -m "$T/trunc.spin" "$D/ref.bcf" "$D/target.vcf.gz"
+# the missing genotypes got imputed (no missing GT in the output)
+"$SPIN" -m "$M" --no-version -O v -o "$T/miss.vcf" "$D/ref.bcf" "$D/target_missing.vcf.gz" 2>/dev/null
+grep -v '^#' "$T/miss.vcf" | grep -q '\.|\.' && fail "missing target genotypes left missing" || pass "missing target genotypes filled"
+# unwritable output directory
+"$SPIN" -m "$M" -o /nonexistent-dir/out.vcf.gz "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "/nonexistent-dir/out.vcf.gz" "$T/err" && pass "unwritable output directory" || fail "unwritable output directory (exit $rc)"
+# usage errors exit 2; help exits 0 on stdout
+"$SPIN" -m "$M" "$D/ref.bcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "one input file is a usage error (2)" || fail "usage error exit"
+"$SPIN" impute --threads zero "$D/ref.bcf" "$D/target.vcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "bad --threads is a usage error" || fail "bad --threads"
+"$SPIN" impute --help | grep -q -- "--threads" && pass "--help on stdout" || fail "--help"
+[ "$("$SPIN" --version | wc -l)" -eq 1 ] && pass "--version prints one line" || fail "--version"
+# --stats TSV
+"$SPIN" -m "$M" --stats "$T/stats.tsv" -o "$T/s.vcf.gz" "$D/ref.bcf" "$D/target_chr.vcf.gz" 2>/dev/null
+grep -q "matched" "$T/stats.tsv" 2>/dev/null && pass "--stats writes the TSV" || fail "--stats"
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
