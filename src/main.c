@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -45,11 +46,27 @@ char *cli_command_line(int argc, char **argv)
     return s;
 }
 
+/* $SPIN_IMPUTE_MODEL, else the installed model, else (an uninstalled build
+ * run from its build tree, as in the README's first command) model/default.spin
+ * next to the executable. The installed path is returned when none exists, so
+ * the error names where the model should be. */
 const char *cli_default_model(void)
 {
+    static char buf[4096];
     const char *env = getenv("SPIN_IMPUTE_MODEL");
     if (env && *env) return env;
-    return SPIN_PKGDATADIR "/default.spin";
+    const char *inst = SPIN_PKGDATADIR "/default.spin";
+    if (access(inst, R_OK) == 0) return inst;
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 32);
+    if (n > 0) {
+        buf[n] = 0;
+        char *slash = strrchr(buf, '/');
+        if (slash) {
+            strcpy(slash + 1, "model/default.spin");
+            if (access(buf, R_OK) == 0) return buf;
+        }
+    }
+    return inst;
 }
 
 int main(int argc, char *argv[])
