@@ -247,6 +247,7 @@ START_TEST(test_predict_matches_train)
     float *es = malloc(spin_enc_scratch_size(&m->cfg, TD, TCTX) * sizeof(float));
     float *ps = malloc(spin_pred_scratch_size(&m->cfg, TD, TNU, TK) * sizeof(float));
     float *HD = malloc(spin_model_hd_size(&m->cfg) * sizeof(float));
+    int n_mid = 0; /* unsaturated outputs without the copy path: the comparison means something */
     for (int K = TK; K >= 0; K -= TK) {
         int8_t nbk[TQ * TK * TD];
         for (int i = 0; i < TQ; ++i) memcpy(nbk + i * K * TD, d.nb + i * TK * TD, (size_t)K * TD);
@@ -260,13 +261,13 @@ START_TEST(test_predict_matches_train)
             for (int u = 0; u < TNU; ++u) row[tuidx[u]] = (int8_t)(u & 1); /* must be ignored */
             ck_assert_int_eq(spin_model_predict(m, &w, wc, row, K, nbk + (size_t)i * K * TD, p_inf, ps), 0);
             for (int u = 0; u < TNU; ++u) {
-                if (K == 0)
-                    ck_assert_msg(p_inf[u] > 0.01f && p_inf[u] < 0.99f, "p_inf %g", p_inf[u]);
+                if (K == 0) n_mid += p_inf[u] > 0.01f && p_inf[u] < 0.99f;
                 ck_assert_msg(fabsf(p_inf[u] - p_train[i * TNU + u]) < 1e-5f, "K%d q%d u%d: predict %g train %g",
                               K, i, u, p_inf[u], p_train[i * TNU + u]);
             }
         }
     }
+    ck_assert_int_gt(n_mid, 0);
     free(es);
     free(ps);
     free(HD);
