@@ -1,2 +1,239 @@
-/* engine.c -- under construction */
-#include "spin.h"
+/* engine.c -- per-window imputation: tokens -> encode the panel into inducing
+ * points -> predict every target haplotype (with its K longest-matching panel
+ * neighbours) -> P(ALT) per untyped site.
+ *
+ * Parallelism: OpenMP over windows; inside a window everything runs on one
+ * thread, so each output value comes from one fixed computation and results
+ * do not depend on the thread count. BLAS is single-threaded (the parallelism
+ * is ours). Scratch is allocated once per thread per call, sized for the
+ * largest window; nothing is allocated inside the window loop. */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "model.h"
+#include "train.h"
+
+void openblas_set_num_threads(int num_threads);
+
+struct spin_engine_s {
+    const spin_model_t *m;
+    int n_threads;
+};
+
+spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads)
+{
+    spin_engine_t *e = calloc(1, sizeof(*e));
+    if (!e) return NULL;
+    e->m = m;
+    e->n_threads = n_threads < 1 ? 1 : n_threads;
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+    omp_set_num_threads(e->n_threads);
+#endif
+    return e;
+}
+
+void spin_engine_destroy(spin_engine_t *e) { free(e); }
+
+typedef struct {
+    int n_enc, K;
+    spin_wctx_t *wc;
+    float *enc_s, *pred_s, *HD, *dcm, *af;
+    uint8_t *typed;
+    int *uidx, *tok_site, *nbr;
+    int8_t *rows, *row, *nb, *ta;
+    float *pu;
+    spin_nbr_ws_t *nws;
+} eng_tls_t;
+
+static void tls_free(eng_tls_t *s)
+{
+    spin_wctx_destroy(s->wc);
+    free(s->enc_s), free(s->pred_s), free(s->HD), free(s->dcm), free(s->af), free(s->typed);
+    free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nb), free(s->nbr), free(s->ta), free(s->pu);
+    spin_nbr_ws_destroy(s->nws);
+    memset(s, 0, sizeof(*s));
+}
+
+static int tls_init(eng_tls_t *s, const spin_model_t *m, int max_D, int max_nu, int max_t, int n_enc, int n_hap)
+{
+    const spin_config_t *c = &m->cfg;
+    memset(s, 0, sizeof(*s));
+    if (max_D < 1) max_D = 1;
+    if (max_nu < 1) max_nu = 1;
+    s->n_enc = n_enc;
+    s->K = c->K < n_hap ? c->K : n_hap;
+    int Kb = s->K > 0 ? s->K : 1;
+    s->wc = spin_wctx_init(m, max_D, max_nu);
+    s->enc_s = malloc(spin_enc_scratch_size(c, max_D, n_enc) * sizeof(float));
+    s->pred_s = malloc(spin_pred_scratch_size(c, max_D, max_nu, s->K) * sizeof(float));
+    s->HD = malloc(spin_model_hd_size(c) * sizeof(float));
+    s->dcm = malloc((size_t)max_D * sizeof(float));
+    s->af = malloc((size_t)max_D * sizeof(float));
+    s->typed = malloc((size_t)max_D);
+    s->uidx = malloc((size_t)max_nu * sizeof(int));
+    s->tok_site = malloc((size_t)max_D * sizeof(int));
+    s->rows = malloc((size_t)n_enc * max_D);
+    s->row = malloc((size_t)max_D);
+    s->nb = malloc((size_t)Kb * max_D);
+    s->nbr = malloc((size_t)Kb * sizeof(int));
+    s->nws = spin_nbr_ws_init(n_hap);
+    s->ta = malloc((size_t)max_t);
+    s->pu = malloc((size_t)max_nu * sizeof(float));
+    if (!s->ta || !s->pu || !s->wc || !s->enc_s || !s->pred_s || !s->HD || !s->dcm || !s->af || !s->typed || !s->uidx ||
+        !s->tok_site || !s->rows || !s->row || !s->nb || !s->nbr || !s->nws) {
+        tls_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* Tokens of window W: typed context and untyped sites merged in panel order;
+ * dcm relative to the mean cM of the untyped block. */
+static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *W, eng_tls_t *s,
+                        spin_wtok_t *w)
+{
+    int D = 0, nu = 0, k = W->t0, j = 0;
+    while (k < W->t1 || j < W->n_untyped) {
+        int take_typed = j >= W->n_untyped || (k < W->t1 && t->site[k] < W->untyped[j]);
+        int site = take_typed ? t->site[k++] : W->untyped[j++];
+        s->typed[D] = (uint8_t)take_typed;
+        s->tok_site[D] = site;
+        if (!take_typed) s->uidx[nu++] = D;
+        D++;
+    }
+    double c = 0;
+    for (int u = 0; u < W->n_untyped; u++) c += p->cm[W->untyped[u]];
+    c /= W->n_untyped > 0 ? W->n_untyped : 1;
+    for (int d = 0; d < D; d++) {
+        s->dcm[d] = (float)(p->cm[s->tok_site[d]] - c);
+        s->af[d] = p->af[s->tok_site[d]];
+    }
+    w->D = D, w->typed = s->typed, w->dcm = s->dcm, w->af = s->af, w->nu = nu, w->uidx = s->uidx;
+}
+
+/* Panel haplotype of encoder row i: n_enc rows evenly strided over the panel. */
+static inline int enc_hap(int i, int n_enc, int n_hap) { return (int)((int64_t)i * n_hap / n_enc); }
+
+static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spin_targets_t *t,
+                         const spin_window_t *W, float *out, eng_tls_t *s)
+{
+    spin_wtok_t w;
+    make_tokens(p, t, W, s, &w);
+    int D = w.D, n_hap = t->n_hap, nt = W->t1 - W->t0;
+    for (int i = 0; i < s->n_enc; i++) {
+        int h = enc_hap(i, s->n_enc, p->n_hap);
+        for (int d = 0; d < D; d++) s->rows[(size_t)i * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], h);
+    }
+    if (spin_model_window(m, &w, s->wc) < 0) return -1;
+    if (spin_model_encode(m, &w, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
+    if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
+    /* neighbours match outward from the first typed site after the block start */
+    int ic = 0;
+    while (ic < nt && t->site[W->t0 + ic] < W->untyped[0]) ic++;
+    for (int h = 0; h < n_hap; h++) {
+        for (int k = 0; k < nt; k++) s->ta[k] = t->allele[(size_t)(W->t0 + k) * n_hap + h];
+        for (int d = 0, k = 0; d < D; d++) s->row[d] = s->typed[d] ? s->ta[k++] : (int8_t)-1;
+        int K = spin_nbr_select(s->nws, p, nt, t->site + W->t0, s->ta, ic, NULL, 0, s->K, s->nbr, NULL);
+        if (K < 0) return -1;
+        for (int j = 0; j < K; j++)
+            for (int d = 0; d < D; d++)
+                s->nb[(size_t)j * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], s->nbr[j]);
+        if (spin_model_predict(m, &w, s->wc, s->row, K, s->nb, s->pu, s->pred_s) < 0) return -1;
+        for (int u = 0; u < w.nu; u++) out[(size_t)u * n_hap + h] = s->pu[u];
+    }
+    return 0;
+}
+
+static int max_window(const spin_targets_t *t, const spin_window_t *win, int n_win, int *max_D, int *max_nu,
+                      int *max_t)
+{
+    *max_D = *max_nu = *max_t = 1;
+    for (int i = 0; i < n_win; i++) {
+        int nt = win[i].t1 - win[i].t0, D = nt + win[i].n_untyped;
+        if (D > *max_D) *max_D = D;
+        if (win[i].n_untyped > *max_nu) *max_nu = win[i].n_untyped;
+        if (nt > *max_t) *max_t = nt;
+        if (win[i].n_untyped < 1 || win[i].t0 < 0 || win[i].t1 > t->n_typed || win[i].t0 > win[i].t1) {
+            spin_error("internal: malformed window %d", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t,
+                       const spin_window_t *win, int n_win, float **p_alt)
+{
+    const spin_model_t *m = e->m;
+    int max_D, max_nu, max_t;
+    if (n_win <= 0) return 0;
+    if (max_window(t, win, n_win, &max_D, &max_nu, &max_t) < 0) return -1;
+    int n_enc = m->cfg.enc_rows > 0 && m->cfg.enc_rows < p->n_hap ? m->cfg.enc_rows : p->n_hap;
+    int nth = e->n_threads < n_win ? e->n_threads : n_win;
+    int err = 0;
+#pragma omp parallel num_threads(nth) reduction(| : err)
+    {
+        eng_tls_t s;
+        if (tls_init(&s, m, max_D, max_nu, max_t, n_enc, p->n_hap) < 0) {
+            err = 1;
+        } else {
+#pragma omp for schedule(dynamic, 1)
+            for (int i = 0; i < n_win; i++)
+                if (!err && impute_window(m, p, t, &win[i], p_alt[i], &s) < 0) err = 1;
+            tls_free(&s);
+        }
+    }
+    if (err) spin_error("imputation failed (out of memory or an internal error)");
+    return err ? -1 : 0;
+}
+
+/* A missing typed allele of haplotype h at typed site k: the mean allele, at
+ * that site, of its K panel neighbours matched on the typed sites around k
+ * (k itself left out), c typed sites each side. */
+int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t,
+                                     float *p_miss)
+{
+    const spin_model_t *m = e->m;
+    int c = m->cfg.c > 0 ? m->cfg.c : 1, K = m->cfg.K > 0 ? m->cfg.K : 16, n_hap = t->n_hap;
+    if (K > p->n_hap) K = p->n_hap;
+    int err = 0;
+#pragma omp parallel num_threads(e->n_threads) reduction(| : err)
+    {
+        spin_nbr_ws_t *ws = spin_nbr_ws_init(p->n_hap);
+        int *sites = malloc((size_t)(2 * c + 1) * sizeof(int)), *nbr = malloc((size_t)(K + 1) * sizeof(int));
+        int8_t *ta = malloc((size_t)(2 * c + 1));
+        if (!ws || !sites || !nbr || !ta) err = 1;
+#pragma omp for schedule(dynamic, 16)
+        for (int k = 0; k < t->n_typed; k++) {
+            if (err) continue;
+            const int8_t *a = t->allele + (size_t)k * n_hap;
+            int lo = k - c > 0 ? k - c : 0, hi = k + c + 1 < t->n_typed ? k + c + 1 : t->n_typed;
+            for (int h = 0; h < n_hap; h++) {
+                if (a[h] >= 0) {
+                    p_miss[(size_t)k * n_hap + h] = (float)a[h];
+                    continue;
+                }
+                int n = 0, ic = 0;
+                for (int q = lo; q < hi; q++) {
+                    if (q == k) {
+                        ic = n;
+                        continue;
+                    }
+                    sites[n] = t->site[q], ta[n] = t->allele[(size_t)q * n_hap + h], n++;
+                }
+                int got = spin_nbr_select(ws, p, n, sites, ta, ic, NULL, 0, K, nbr, NULL);
+                double s = 0;
+                for (int j = 0; j < got; j++) s += spin_panel_allele(p, t->site[k], nbr[j]);
+                p_miss[(size_t)k * n_hap + h] = got > 0 ? (float)(s / got) : p->af[t->site[k]];
+            }
+        }
+        spin_nbr_ws_destroy(ws);
+        free(sites), free(nbr), free(ta);
+    }
+    if (err) spin_error("out of memory imputing missing typed alleles");
+    return err ? -1 : 0;
+}
