@@ -1,2 +1,560 @@
-/* train.c -- under construction */
-#include "spin.h"
+/* train.c -- self-supervised training of the shared SPIN model on a phased panel.
+ *
+ * Each step: a window (random anchor; w untyped sites and c typed context sites
+ * on each side), a random array-like typed set, n_ctx context rows (untyped
+ * visible) and n_q query rows from other samples (untyped masked, 10% of typed
+ * alleles masked), K neighbours per query found among all training haplotypes
+ * except the query's own sample (as at inference), BCE on the queries' untyped
+ * alleles, AdamW with global-norm clipping, warm-up + cosine LR.
+ * Validation imputes held-out samples (both haplotypes) exactly as `impute`
+ * does and keeps the model with the best mean per-variant r2.
+ * Determinism: one RNG stream (nn_rng) drives every random choice in a fixed
+ * order; the model's training step is bit-identical for a fixed thread count. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "model.h"
+#include "nn.h"
+#include "train.h"
+#include "vcfin.h"
+#include "windows.h"
+
+#define MASK_TYPED 0.10   /* fraction of query typed alleles masked: missing target genotypes */
+#define COMMON_MAF 0.05
+#define WARMUP_FRAC 0.05
+
+void spin_train_opt_default(spin_train_opt_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->out_fn = "spin-model.spin";
+    o->steps = 2000;
+    o->n_threads = 1;
+    o->n_ctx = 256;
+    o->n_q = 32;
+    o->val_samples = -1; /* 5% of samples, at least 5 */
+    o->log_every = 50;
+    o->val_every = 250;
+    o->val_windows = 24;
+    o->seed = 1;
+    o->lr = 1e-3f;
+    o->wd = 0.01f;
+    spin_config_default(&o->cfg);
+}
+
+/* ---- panel subsets: training haplotypes as a panel, validation as targets ---- */
+
+static spin_panel_t *panel_subset(const spin_panel_t *p, const int *haps, int n)
+{
+    spin_panel_t *q = calloc(1, sizeof(*q));
+    if (!q) return NULL;
+    q->fn = strdup(p->fn ? p->fn : "panel");
+    q->chrom = strdup(p->chrom);
+    q->chrom_len = p->chrom_len;
+    q->n_sample = n / 2, q->n_hap = n;
+    q->samples = calloc((size_t)(q->n_sample ? q->n_sample : 1), sizeof(char *));
+    q->n_site = q->m_site = p->n_site;
+    q->pos = malloc((size_t)p->n_site * sizeof(int64_t));
+    q->ref = malloc((size_t)p->n_site), q->alt = malloc((size_t)p->n_site);
+    q->cm = malloc((size_t)p->n_site * sizeof(double));
+    q->af = malloc((size_t)p->n_site * sizeof(float));
+    q->nw = (n + 63) / 64;
+    q->hap = calloc((size_t)p->n_site * q->nw, sizeof(uint64_t));
+    if (!q->fn || !q->chrom || !q->samples || !q->pos || !q->ref || !q->alt || !q->cm || !q->af || !q->hap) {
+        spin_panel_destroy(q);
+        return NULL;
+    }
+    for (int i = 0; i < q->n_sample; i++) q->samples[i] = strdup(p->samples[haps[2 * i] / 2]);
+    memcpy(q->pos, p->pos, (size_t)p->n_site * sizeof(int64_t));
+    memcpy(q->ref, p->ref, (size_t)p->n_site), memcpy(q->alt, p->alt, (size_t)p->n_site);
+    memcpy(q->cm, p->cm, (size_t)p->n_site * sizeof(double));
+    for (int s = 0; s < p->n_site; s++) {
+        int ac = 0;
+        uint64_t *row = q->hap + (size_t)s * q->nw;
+        for (int j = 0; j < n; j++) {
+            int a = spin_panel_allele(p, s, haps[j]);
+            ac += a;
+            if (a) row[j >> 6] |= 1ULL << (j & 63);
+        }
+        q->af[s] = n ? (float)ac / n : 0;
+    }
+    return q;
+}
+
+/* Validation targets: haplotypes vh[0..nv) of p at one MAF>=5% site per 5 kb
+ * (a fixed array-like typed set chosen with rng). */
+static spin_targets_t *val_targets(const spin_panel_t *p, const spin_panel_t *ptr, const int *vh, int nv,
+                                   uint64_t *rng)
+{
+    spin_targets_t *t = calloc(1, sizeof(*t));
+    if (!t) return NULL;
+    t->fn = strdup("validation");
+    t->n_sample = nv / 2, t->n_hap = nv;
+    t->samples = calloc((size_t)(t->n_sample ? t->n_sample : 1), sizeof(char *));
+    t->site = malloc((size_t)(p->n_site / 2 + 1) * sizeof(int));
+    if (!t->fn || !t->samples || !t->site) goto fail;
+    for (int i = 0; i < t->n_sample; i++) t->samples[i] = strdup(p->samples[vh[2 * i] / 2]);
+    /* one common site per 5 kb bin, chosen by reservoir sampling within the bin */
+    int64_t bin = -1;
+    int cand = -1, n_in_bin = 0;
+    for (int s = 0; s <= p->n_site; s++) {
+        int64_t b = s < p->n_site ? p->pos[s] / 5000 : -2;
+        if (b != bin) {
+            if (cand >= 0) t->site[t->n_typed++] = cand;
+            bin = b, cand = -1, n_in_bin = 0;
+        }
+        if (s == p->n_site) break;
+        float af = ptr->af[s], maf = af < 0.5f ? af : 1 - af;
+        if (maf < COMMON_MAF) continue;
+        if (nn_rng_uniform(rng) * ++n_in_bin < 1.0) cand = s;
+    }
+    t->m_typed = t->n_typed;
+    t->allele = malloc((size_t)(t->n_typed ? t->n_typed : 1) * nv);
+    if (!t->allele) goto fail;
+    for (int k = 0; k < t->n_typed; k++)
+        for (int j = 0; j < nv; j++) t->allele[(size_t)k * nv + j] = (int8_t)spin_panel_allele(p, t->site[k], vh[j]);
+    return t;
+fail:
+    spin_targets_destroy(t);
+    return NULL;
+}
+
+/* ---- one training example ---- */
+
+typedef struct {
+    int D, nu, nt, ic;
+    int *site;     /* [D] panel site of each token */
+    uint8_t *typed;
+    float *dcm, *af;
+    int *uidx, *tsite; /* untyped token indices; typed sites (panel index) in order */
+} ex_t;
+
+/* Draws a window and typed set; returns 0, or 1 when the draw is unusable. */
+static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double common_per_bp, uint64_t *rng, ex_t *x,
+                       int max_D)
+{
+    int spacing = nn_rng_uniform(rng) < 0.5;
+    double pt_common, pt_rare;
+    if (spacing) { /* one common SNP per 2-10 kb */
+        double kb = 2.0 + 8.0 * nn_rng_uniform(rng);
+        pt_common = 1.0 / (common_per_bp * kb * 1000.0 + 1e-9);
+        if (pt_common > 1) pt_common = 1;
+        pt_rare = 0;
+    } else { /* a fraction 1/30..1/3 of SNPs, common ones x5 */
+        double f = exp(log(1.0 / 30) + (log(1.0 / 3) - log(1.0 / 30)) * nn_rng_uniform(rng));
+        pt_common = f * 2.5 > 1 ? 1 : f * 2.5;
+        pt_rare = f * 0.5;
+    }
+    int s = (int)(nn_rng_uniform(rng) * p->n_site);
+    int phase = 0, n_left = 0, n_right = 0;
+    x->D = x->nu = x->nt = x->ic = 0;
+    for (; s < p->n_site && phase < 3 && x->D < max_D; s++) {
+        float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
+        if (maf <= 0) continue; /* monomorphic in the panel: nothing to learn */
+        int typed = nn_rng_uniform(rng) < (maf >= COMMON_MAF ? pt_common : pt_rare);
+        if (phase == 0) {
+            if (!typed) continue;
+            n_left++;
+            if (n_left >= cfg->c) phase = 1;
+        } else if (phase == 1) {
+            if (!typed && x->nu >= cfg->w) {
+                phase = 2;
+                continue;
+            }
+        } else {
+            if (!typed) continue;
+            if (++n_right >= cfg->c) phase = 3;
+        }
+        x->site[x->D] = s, x->typed[x->D] = (uint8_t)typed;
+        if (typed) x->tsite[x->nt++] = s;
+        else x->uidx[x->nu++] = x->D;
+        x->D++;
+    }
+    if (x->nu < 8) return 1;
+    /* ic: typed tokens before the first untyped token */
+    x->ic = 0;
+    for (int d = 0; d < x->uidx[0]; d++) x->ic += x->typed[d];
+    double c = 0;
+    for (int u = 0; u < x->nu; u++) c += p->cm[x->site[x->uidx[u]]];
+    c /= x->nu;
+    for (int d = 0; d < x->D; d++) x->dcm[d] = (float)(p->cm[x->site[d]] - c), x->af[d] = p->af[x->site[d]];
+    return 0;
+}
+
+/* ---- validation: impute the held-out haplotypes as `impute` does ---- */
+
+typedef struct {
+    double pooled, mean, bin[4];
+    int nbin[4];
+} val_t;
+
+static int validate(const spin_model_t *m, int n_threads, const spin_panel_t *ptr, const spin_targets_t *tv,
+                    const spin_panel_t *p, const int *vh, const spin_window_t *win, int n_win, val_t *v)
+{
+    spin_engine_t *e = spin_engine_init(m, n_threads);
+    float **pa = calloc((size_t)n_win, sizeof(float *));
+    int ok = e && pa;
+    for (int i = 0; ok && i < n_win; i++) ok = (pa[i] = malloc((size_t)win[i].n_untyped * tv->n_hap * sizeof(float))) != NULL;
+    if (ok) ok = spin_engine_impute(e, ptr, tv, win, n_win, pa) == 0;
+    memset(v, 0, sizeof(*v));
+    if (ok) {
+        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, n = 0, sum_r2 = 0;
+        int n_poly = 0;
+        static const double edge[5] = {0, 0.005, 0.01, 0.05, 0.5};
+        int nh = tv->n_hap;
+        for (int i = 0; i < n_win; i++)
+            for (int j = 0; j < win[i].n_untyped; j++) {
+                int s = win[i].untyped[j];
+                double a = 0, b = 0, aa = 0, bb = 0, ab = 0;
+                for (int h = 0; h < nh; h += 2) { /* genotype dosages */
+                    double x = pa[i][(size_t)j * nh + h] + pa[i][(size_t)j * nh + h + 1];
+                    double y = spin_panel_allele(p, s, vh[h]) + spin_panel_allele(p, s, vh[h + 1]);
+                    a += x, b += y, aa += x * x, bb += y * y, ab += x * y;
+                }
+                double g = nh / 2;
+                sx += a, sy += b, sxx += aa, syy += bb, sxy += ab, n += g;
+                double vx = aa - a * a / g, vy = bb - b * b / g, cxy = ab - a * b / g;
+                if (vy <= 1e-12) continue;
+                double r2 = vx > 1e-12 ? cxy * cxy / (vx * vy) : 0;
+                sum_r2 += r2, n_poly++;
+                float af = ptr->af[s], maf = af < 0.5f ? af : 1 - af;
+                for (int k = 0; k < 4; k++)
+                    if (maf > edge[k] && maf <= edge[k + 1]) v->bin[k] += r2, v->nbin[k]++;
+            }
+        double vx = sxx - sx * sx / n, vy = syy - sy * sy / n, cxy = sxy - sx * sy / n;
+        v->pooled = vx > 0 && vy > 0 ? cxy * cxy / (vx * vy) : 0;
+        v->mean = n_poly ? sum_r2 / n_poly : 0;
+        for (int k = 0; k < 4; k++) v->bin[k] = v->nbin[k] ? v->bin[k] / v->nbin[k] : NAN;
+    }
+    for (int i = 0; pa && i < n_win; i++) free(pa[i]);
+    free(pa);
+    spin_engine_destroy(e);
+    return ok ? 0 : -1;
+}
+
+/* ---- checkpoint: model file + optimiser state file (CRC32-checked) ---- */
+
+typedef struct {
+    int64_t step;
+    uint64_t rng;
+    double best;
+} ckpt_hdr_t;
+
+static int write_state(const char *fn, const ckpt_hdr_t *h, int64_t n, const float *mv, const float *best)
+{
+    size_t len = strlen(fn) + 16;
+    char *tmp = malloc(len);
+    if (!tmp) return -1;
+    snprintf(tmp, len, "%s.tmp", fn);
+    FILE *fp = fopen(tmp, "wb");
+    int ok = fp != NULL;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    if (ok) ok = fwrite("SPINCKPT", 1, 8, fp) == 8 && fwrite(h, sizeof(*h), 1, fp) == 1 && fwrite(&n, 8, 1, fp) == 1 &&
+                 fwrite(mv, sizeof(float), (size_t)(2 * n), fp) == (size_t)(2 * n) &&
+                 fwrite(best, sizeof(float), (size_t)n, fp) == (size_t)n;
+    if (ok) {
+        crc = crc32(crc, (const Bytef *)h, sizeof(*h));
+        crc = crc32(crc, (const Bytef *)mv, (uInt)(2 * n * sizeof(float)));
+        crc = crc32(crc, (const Bytef *)best, (uInt)(n * sizeof(float)));
+        uint32_t c32 = (uint32_t)crc;
+        ok = fwrite(&c32, 4, 1, fp) == 1;
+    }
+    if (fp && fclose(fp) != 0) ok = 0;
+    if (ok && rename(tmp, fn) != 0) ok = 0;
+    if (!ok) {
+        spin_error("cannot write the checkpoint state %s: %s", fn, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static int read_state(const char *fn, ckpt_hdr_t *h, int64_t n, float *mv, float *best)
+{
+    FILE *fp = fopen(fn, "rb");
+    if (!fp) {
+        spin_error("cannot open the checkpoint state %s: %s", fn, strerror(errno));
+        return -1;
+    }
+    char magic[8];
+    int64_t n2 = 0;
+    uint32_t c32 = 0;
+    int ok = fread(magic, 1, 8, fp) == 8 && memcmp(magic, "SPINCKPT", 8) == 0 && fread(h, sizeof(*h), 1, fp) == 1 &&
+             fread(&n2, 8, 1, fp) == 1 && n2 == n && fread(mv, sizeof(float), (size_t)(2 * n), fp) == (size_t)(2 * n) &&
+             fread(best, sizeof(float), (size_t)n, fp) == (size_t)n && fread(&c32, 4, 1, fp) == 1;
+    fclose(fp);
+    if (ok) {
+        uLong crc = crc32(0L, Z_NULL, 0);
+        crc = crc32(crc, (const Bytef *)h, sizeof(*h));
+        crc = crc32(crc, (const Bytef *)mv, (uInt)(2 * n * sizeof(float)));
+        crc = crc32(crc, (const Bytef *)best, (uInt)(n * sizeof(float)));
+        ok = (uint32_t)crc == c32;
+    }
+    if (!ok) spin_error("%s: not a checkpoint state for this model, truncated or corrupt", fn);
+    return ok ? 0 : -1;
+}
+
+static char *state_name(const char *ckpt)
+{
+    size_t n = strlen(ckpt) + 8;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s.state", ckpt);
+    return s;
+}
+
+/* ---- the loop ---- */
+
+int spin_train_run(const spin_train_opt_t *o)
+{
+    int ret = -1;
+    double t_start = spin_realtime();
+    uint64_t rng = o->seed * 0x9E3779B97F4A7C15ULL + 1;
+    spin_panel_t *p = NULL, *ptr = NULL;
+    spin_gmap_t *map = NULL;
+    spin_targets_t *tv = NULL;
+    spin_model_t *m = NULL;
+    spin_train_ws_t *ws = NULL;
+    spin_nbr_ws_t *nws = NULL;
+    spin_window_t *win = NULL, *vwin = NULL;
+    int *wstore = NULL, n_win = 0, n_vwin = 0;
+    int *perm = NULL, *th = NULL, *vh = NULL, *nbr = NULL;
+    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL;
+    uint8_t *dmask = NULL;
+    int8_t *ctx = NULL, *q = NULL, *nb = NULL, *ta = NULL;
+    ex_t x;
+    memset(&x, 0, sizeof(x));
+    char *state_fn = NULL;
+
+    if (!(p = spin_panel_read(o->panel_fn, o->region, o->n_threads))) goto done;
+    if (o->map_fn) {
+        if (!(map = spin_gmap_load(o->map_fn, p->chrom))) goto done;
+    } else {
+        spin_info("no genetic map given (--map): using 1 cM = 1 Mb");
+    }
+    if (spin_panel_set_map(p, map) < 0) goto done;
+
+    /* model: fresh, --init (fine-tune) or --resume */
+    if (o->resume_fn) m = spin_model_load(o->resume_fn);
+    else if (o->init_fn) m = spin_model_load(o->init_fn);
+    else m = spin_model_init(&o->cfg, o->seed);
+    if (!m) goto done;
+    const spin_config_t *cfg = &m->cfg;
+
+    /* samples: validation held out (both haplotypes), the rest trains */
+    int ns = p->n_sample;
+    int nv = o->val_samples >= 0 ? o->val_samples : (ns / 20 > 5 ? ns / 20 : 5);
+    if (ns - nv < 10) {
+        spin_error("%s: %d samples are too few to train (need at least %d besides %d validation samples)", o->panel_fn,
+                   ns, 10, nv);
+        goto done;
+    }
+    if (!(perm = malloc((size_t)ns * sizeof(int)))) goto oom;
+    for (int i = 0; i < ns; i++) perm[i] = i;
+    for (int i = ns - 1; i > 0; i--) {
+        int j = (int)(nn_rng_uniform(&rng) * (i + 1));
+        int t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    int n_tr = ns - nv;
+    if (!(th = malloc((size_t)2 * n_tr * sizeof(int))) || !(vh = malloc((size_t)(2 * nv + 1) * sizeof(int)))) goto oom;
+    /* sorted, so panel_subset keeps the panel's order */
+    {
+        uint8_t *isval = calloc((size_t)ns, 1);
+        if (!isval) goto oom;
+        for (int i = 0; i < nv; i++) isval[perm[i]] = 1;
+        int a = 0, b = 0;
+        for (int i = 0; i < ns; i++) {
+            if (isval[i]) vh[a++] = 2 * i, vh[a++] = 2 * i + 1;
+            else th[b++] = 2 * i, th[b++] = 2 * i + 1;
+        }
+        free(isval);
+    }
+    if (!(ptr = panel_subset(p, th, 2 * n_tr))) goto oom;
+    if (!(tv = val_targets(p, ptr, vh, 2 * nv, &rng))) goto oom;
+    if (spin_windows_make(ptr, tv, cfg->w, cfg->c, 0, INT64_MAX, &win, &n_win, &wstore) < 0) goto done;
+    /* validation on val_windows windows spread over the panel */
+    n_vwin = n_win < o->val_windows ? n_win : o->val_windows;
+    if (!(vwin = malloc((size_t)(n_vwin ? n_vwin : 1) * sizeof(*vwin)))) goto oom;
+    for (int i = 0; i < n_vwin; i++) vwin[i] = win[(int64_t)i * n_win / n_vwin];
+
+    int64_t np = m->n_params;
+    int max_D = cfg->w + 3 * cfg->c + cfg->w; /* draw_window caps D */
+    int K = cfg->K < 2 * n_tr - 2 ? cfg->K : 2 * n_tr - 2;
+    int n_ctx = o->n_ctx < 2 * n_tr - 2 * o->n_q ? o->n_ctx : 2 * n_tr - 2 * o->n_q;
+    if (n_ctx < 8) {
+        spin_error("too few training haplotypes for %d queries", o->n_q);
+        goto done;
+    }
+    x.site = malloc((size_t)max_D * sizeof(int)), x.typed = malloc((size_t)max_D);
+    x.dcm = malloc((size_t)max_D * sizeof(float)), x.af = malloc((size_t)max_D * sizeof(float));
+    x.uidx = malloc((size_t)max_D * sizeof(int)), x.tsite = malloc((size_t)max_D * sizeof(int));
+    grad = calloc((size_t)np, sizeof(float));
+    mv = calloc((size_t)2 * np, sizeof(float));
+    best = malloc((size_t)np * sizeof(float));
+    dmask = malloc((size_t)np);
+    ctx = malloc((size_t)n_ctx * max_D), q = malloc((size_t)o->n_q * max_D);
+    nb = malloc((size_t)o->n_q * (K ? K : 1) * max_D), ta = malloc((size_t)max_D);
+    y = malloc((size_t)o->n_q * max_D * sizeof(float));
+    nbr = malloc((size_t)(K ? K : 1) * sizeof(int));
+    if (!x.site || !x.typed || !x.dcm || !x.af || !x.uidx || !x.tsite || !grad || !mv || !best || !dmask || !ctx || !q ||
+        !nb || !ta || !y || !nbr)
+        goto oom;
+    if (!(ws = spin_train_ws_init(m, max_D, max_D, n_ctx, o->n_q, K, o->n_threads))) goto oom;
+    if (!(nws = spin_nbr_ws_init(ptr->n_hap))) goto oom;
+    spin_model_decay_mask(m, dmask);
+    memcpy(best, m->w, (size_t)np * sizeof(float));
+
+    /* common-SNP density for the "one common SNP per X kb" typed sets */
+    int64_t n_common = 0;
+    for (int s = 0; s < ptr->n_site; s++) {
+        float maf = ptr->af[s] < 0.5f ? ptr->af[s] : 1 - ptr->af[s];
+        n_common += maf >= COMMON_MAF;
+    }
+    double span = ptr->n_site > 1 ? (double)(ptr->pos[ptr->n_site - 1] - ptr->pos[0] + 1) : 1;
+    double common_per_bp = (double)n_common / span;
+
+    double best_r2 = -1;
+    int64_t step0 = 0;
+    if (o->resume_fn) {
+        ckpt_hdr_t h;
+        if (!(state_fn = state_name(o->resume_fn))) goto oom;
+        if (read_state(state_fn, &h, np, mv, best) < 0) goto done;
+        step0 = h.step, rng = h.rng, best_r2 = h.best;
+        free(state_fn), state_fn = NULL;
+        spin_info("resuming %s at step %lld", o->resume_fn, (long long)step0);
+    }
+    nn_adam_opt_t ao;
+    nn_adam_default(&ao);
+    ao.wd = o->wd;
+    int64_t warm = (int64_t)(o->steps * WARMUP_FRAC);
+    spin_info("training on %s: %d haplotypes (%d held out), %d sites, %lld parameters, %lld steps",
+              o->panel_fn, 2 * n_tr, 2 * nv, p->n_site, (long long)np, (long long)o->steps);
+    int tty = isatty(2);
+    double loss_acc = 0, t_log = spin_realtime();
+    int64_t n_acc = 0, n_log = 0;
+    int *qh = malloc((size_t)o->n_q * sizeof(int)), *ch = malloc((size_t)n_ctx * sizeof(int));
+    int *tperm = malloc((size_t)n_tr * sizeof(int)), *hperm = malloc((size_t)2 * n_tr * sizeof(int));
+    if (!qh || !ch || !tperm || !hperm) {
+        free(qh), free(ch), free(tperm), free(hperm);
+        goto oom;
+    }
+    for (int64_t step = step0; step < o->steps; step++) {
+        while (draw_window(ptr, cfg, common_per_bp, &rng, &x, max_D)) {}
+        int D = x.D;
+        /* queries: n_q haplotypes from distinct samples; context: n_ctx others */
+        for (int i = 0; i < n_tr; i++) tperm[i] = i;
+        for (int i = 0; i < o->n_q; i++) {
+            int j = i + (int)(nn_rng_uniform(&rng) * (n_tr - i));
+            int t = tperm[i];
+            tperm[i] = tperm[j], tperm[j] = t;
+            qh[i] = 2 * tperm[i] + (nn_rng_uniform(&rng) < 0.5);
+        }
+        int nh = 0;
+        for (int i = o->n_q; i < n_tr; i++) hperm[nh++] = 2 * tperm[i], hperm[nh++] = 2 * tperm[i] + 1;
+        for (int i = 0; i < n_ctx; i++) {
+            int j = i + (int)(nn_rng_uniform(&rng) * (nh - i));
+            int t = hperm[i];
+            hperm[i] = hperm[j], hperm[j] = t;
+            ch[i] = hperm[i];
+        }
+        for (int i = 0; i < n_ctx; i++)
+            for (int d = 0; d < D; d++) ctx[(size_t)i * D + d] = (int8_t)spin_panel_allele(ptr, x.site[d], ch[i]);
+        for (int i = 0; i < o->n_q; i++) {
+            int8_t *qr = q + (size_t)i * D;
+            int k = 0;
+            for (int d = 0; d < D; d++) {
+                int a = spin_panel_allele(ptr, x.site[d], qh[i]);
+                if (x.typed[d]) {
+                    qr[d] = nn_rng_uniform(&rng) < MASK_TYPED ? -1 : (int8_t)a;
+                    ta[k++] = qr[d];
+                } else {
+                    qr[d] = -1;
+                }
+            }
+            for (int u = 0; u < x.nu; u++) y[(size_t)i * x.nu + u] = (float)spin_panel_allele(ptr, x.site[x.uidx[u]], qh[i]);
+            int ex[2] = {qh[i] & ~1, qh[i] | 1};
+            int got = spin_nbr_select(nws, ptr, x.nt, x.tsite, ta, x.ic, ex, 2, K, nbr, NULL);
+            for (int j = 0; j < K; j++)
+                for (int d = 0; d < D; d++)
+                    nb[((size_t)i * K + j) * D + d] =
+                        j < got ? (int8_t)spin_panel_allele(ptr, x.site[d], nbr[j]) : (int8_t)0;
+        }
+        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx};
+        memset(grad, 0, (size_t)np * sizeof(float));
+        double loss = spin_model_train_step(m, ws, &w, n_ctx, ctx, o->n_q, q, K, nb, y, NULL, grad, NULL);
+        if (loss < 0) goto loopfail;
+        float lr = nn_lr_schedule(step, warm, o->steps, o->lr, o->lr * 0.05f);
+        nn_adam_step((size_t)np, m->w, grad, mv, mv + np, dmask, &ao, lr, step + 1);
+        loss_acc += loss / ((double)o->n_q * x.nu), n_acc++;
+
+        int last = step + 1 == o->steps;
+        if ((o->val_every > 0 && (step + 1) % o->val_every == 0) || last) {
+            val_t v;
+            if (validate(m, o->n_threads, ptr, tv, p, vh, vwin, n_vwin, &v) < 0) goto loopfail;
+            int better = v.mean > best_r2;
+            if (better) best_r2 = v.mean, memcpy(best, m->w, (size_t)np * sizeof(float));
+            if (tty) fputc('\n', stderr);
+            spin_info("step %lld validation: pooled r2 %.4f, mean r2 %.4f; by MAF (0,.005] %.3f (.005,.01] %.3f "
+                      "(.01,.05] %.3f (.05,.5] %.3f%s",
+                      (long long)step + 1, v.pooled, v.mean, v.bin[0], v.bin[1], v.bin[2], v.bin[3],
+                      better ? " (best)" : "");
+        }
+        if ((o->log_every > 0 && (step + 1) % o->log_every == 0) || last) {
+            double now = spin_realtime(), sps = (double)(step + 1 - step0 - n_log) / (now - t_log + 1e-9);
+            n_log = step + 1 - step0, t_log = now;
+            double eta = (double)(o->steps - step - 1) / (sps + 1e-9);
+            if (tty)
+                fprintf(stderr, "\r[M::train] step %lld/%lld loss %.4f lr %.2e %.2f steps/s ETA %.0f s   ",
+                        (long long)step + 1, (long long)o->steps, loss_acc / n_acc, lr, sps, eta);
+            else
+                spin_info("step %lld/%lld loss %.4f lr %.2e %.2f steps/s ETA %.0f s", (long long)step + 1,
+                          (long long)o->steps, loss_acc / n_acc, lr, sps, eta);
+            loss_acc = 0, n_acc = 0;
+        }
+        if (o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0 && !last) {
+            size_t len = strlen(o->out_fn) + 8;
+            char *ck = malloc(len);
+            if (!ck) goto loopfail;
+            snprintf(ck, len, "%s.ckpt", o->out_fn);
+            ckpt_hdr_t h = {step + 1, rng, best_r2};
+            char *sf = state_name(ck);
+            int bad = !sf || spin_model_save(m, ck) < 0 || write_state(sf, &h, np, mv, best) < 0;
+            free(sf), free(ck);
+            if (bad) goto loopfail;
+        }
+    }
+    if (tty) fputc('\n', stderr);
+    free(qh), free(ch), free(tperm), free(hperm);
+    /* write the best model */
+    memcpy(m->w, best, (size_t)np * sizeof(float));
+    {
+        spin_provenance_t pv = {(char *)(o->command ? o->command : "spin-impute train"), (char *)o->panel_fn, o->seed,
+                                o->steps, spin_realtime() - t_start};
+        if (spin_model_set_provenance(m, &pv) < 0 || spin_model_save(m, o->out_fn) < 0) goto done;
+    }
+    spin_info("wrote %s (best validation mean r2 %.4f); %.1f s", o->out_fn, best_r2, spin_realtime() - t_start);
+    ret = 0;
+    goto done;
+loopfail:
+    free(qh), free(ch), free(tperm), free(hperm);
+    spin_error("training failed");
+    goto done;
+oom:
+    spin_error("out of memory");
+done:
+    free(x.site), free(x.typed), free(x.dcm), free(x.af), free(x.uidx), free(x.tsite);
+    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(nbr);
+    free(perm), free(th), free(vh), free(win), free(wstore), free(vwin), free(state_fn);
+    spin_nbr_ws_destroy(nws);
+    spin_train_ws_destroy(ws);
+    spin_model_destroy(m);
+    spin_targets_destroy(tv);
+    spin_panel_destroy(ptr);
+    spin_gmap_destroy(map);
+    spin_panel_destroy(p);
+    return ret;
+}
