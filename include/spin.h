@@ -47,6 +47,8 @@ const char *spin_version(void); /* e.g. "0.1.0" */
 double spin_realtime(void);     /* wall-clock seconds since an arbitrary origin */
 double spin_cputime(void);      /* process CPU seconds */
 long spin_peakrss(void);        /* peak resident set size in bytes, -1 if unknown */
+/* Gives a file made by mkstemp (0600) the mode fopen would (0666 & ~umask). */
+int spin_fchmod_default(int fd);
 
 /* ------------------------------------------------------------------ */
 /* Genetic map (PLINK format: chrom id cM bp, as Beagle's map=)         */

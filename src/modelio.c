@@ -161,6 +161,7 @@ int spin_model_save(const spin_model_t *m, const char *fn)
         free(w.b);
         return -1;
     }
+    spin_fchmod_default(fd);
     FILE *fp = fdopen(fd, "wb");
     int ok = fp && fwrite(w.b, 1, w.n, fp) == w.n;
     if (fp) ok = (fflush(fp) == 0) && ok, ok = (fsync(fileno(fp)) == 0) && ok, ok = (fclose(fp) == 0) && ok;

@@ -1,5 +1,6 @@
 /* util.c -- logging, timers, peak RSS and version string. */
 #include "config.h"
+#include <sys/stat.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,4 +52,14 @@ long spin_peakrss(void)
 #else
     return (long)r.ru_maxrss * 1024L; /* KiB on Linux */
 #endif
+}
+
+/* mkstemp creates 0600 files; a finished output should get the mode a plain
+ * fopen would give it (0666 minus the umask). umask() can only be read by
+ * setting it, so it is set and restored at once. */
+int spin_fchmod_default(int fd)
+{
+    mode_t mask = umask(022);
+    umask(mask);
+    return fchmod(fd, 0666 & ~mask);
 }

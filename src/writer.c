@@ -74,6 +74,7 @@ static char *make_temp(const char *fn)
         free(t);
         return NULL;
     }
+    spin_fchmod_default(fd);
     close(fd);
     return t;
 }
