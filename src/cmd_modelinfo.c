@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include <zlib.h>
+
 #include "cli.h"
 #include "model.h"
 
@@ -41,6 +43,10 @@ int main_modelinfo(int argc, char **argv)
     printf("file\t%s\n", fn);
     printf("checksum\t%s\n", spin_model_checksum(m));
     printf("parameters\t%" PRId64 "\n", spin_model_n_params(m));
+    /* CRC32 of the weights alone: equal for models trained identically whatever
+     * their provenance strings (command line, file names) */
+    printf("weights_crc32\t%08lx\n",
+           (unsigned long)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)m->w, (uInt)(m->n_params * sizeof(float))));
     printf("e\t%d\nheads\t%d\nk\t%d\nh\t%d\nL\t%d\nffn\t%d\n", g->e, g->heads, g->k, g->h, g->L, g->ffn);
     printf("w\t%d\nc\t%d\nK\t%d\nenc_rows\t%d\n", g->w, g->c, g->K, g->enc_rows);
     printf("train_command\t%s\n", p->command && *p->command ? p->command : ".");

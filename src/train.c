@@ -532,8 +532,10 @@ int spin_train_run(const spin_train_opt_t *o)
     /* write the best model */
     memcpy(m->w, best, (size_t)np * sizeof(float));
     {
+        /* wall time is logged, not stored: the same seed and thread count must give
+         * the same model file */
         spin_provenance_t pv = {(char *)(o->command ? o->command : "spin-impute train"), (char *)o->panel_fn, o->seed,
-                                o->steps, spin_realtime() - t_start};
+                                o->steps, 0.0};
         if (spin_model_set_provenance(m, &pv) < 0 || spin_model_save(m, o->out_fn) < 0) goto done;
     }
     spin_info("wrote %s (best validation mean r2 %.4f); %.1f s", o->out_fn, best_r2, spin_realtime() - t_start);
