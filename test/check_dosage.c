@@ -1,6 +1,8 @@
 /* check_dosage.c -- DS/GP/GT/AF/DR2 arithmetic and Beagle number formats,
  * against hand-computed values. */
 #include <check.h>
+
+#include "check_util.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +98,5 @@ int main(void)
     tcase_add_test(tc, test_dr2);
     tcase_add_test(tc, test_format);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }

@@ -2,6 +2,8 @@
  * finite differences, inference path == training forward, hand-computed copy
  * path, determinism across seeds and thread counts. */
 #include <check.h>
+
+#include "check_util.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,9 +437,5 @@ int main(void)
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_config_check);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }

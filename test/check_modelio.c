@@ -1,6 +1,8 @@
 /* check_modelio.c -- model file: bit-identical round trip; truncated, corrupt,
  * wrong-magic, wrong-version and inconsistent files are refused. */
 #include <check.h>
+
+#include "check_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +179,5 @@ int main(void)
     tcase_add_test(tc, test_refuse);
     tcase_add_test(tc, test_inconsistent);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }

@@ -2,6 +2,8 @@
  * references, backward passes against central finite differences, Adam and
  * the learning-rate schedule by hand. */
 #include <check.h>
+
+#include "check_util.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,9 +308,5 @@ int main(void)
     tcase_add_test(tc, test_adam);
     tcase_add_test(tc, test_schedule_rng);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }

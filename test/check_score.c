@@ -4,6 +4,8 @@
  *  B: x={0,0,2} y={0,.5,2}:  7^2 / (8 * 6.5) = 49/52
  *  A+B pooled (6 pairs): 19.5^2 / (29 * 17.25) = 380.25/500.25 */
 #include <check.h>
+
+#include "check_util.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,9 +306,5 @@ int main(void)
     tcase_add_test(tf, test_file_sites);
     tcase_add_test(tf, test_file_errors);
     suite_add_tcase(s, tf);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* check_windows.c -- window partition and typed-context choice. */
 #include <check.h>
+
+#include "check_util.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,9 +238,5 @@ int main(void)
     tcase_add_test(tc, test_all_typed);
     tcase_add_test(tc, test_region);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* check_writer.c -- header strings, record values, VCF vs BCF, atomic -o. */
 #include <check.h>
+
+#include "check_util.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,9 +204,5 @@ int main(void)
     tcase_add_test(tc, test_abort_leaves_nothing);
     tcase_add_test(tc, test_unwritable);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return spin_check_run(s);
 }
