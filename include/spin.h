@@ -141,6 +141,14 @@ typedef struct {
 
 void spin_config_default(spin_config_t *cfg);
 
+/* Typed sites on each side of a window's untyped block that the neighbour
+ * search looks at: SPIN_NBR_CONTEXT_MULT * c. The model's tokens are the c
+ * nearest of them; longer matches beyond the tokens find the haplotypes that
+ * share a long segment with the target (what rare variants need) at the cost
+ * of bit operations only. Windows are made with this context. */
+#define SPIN_NBR_CONTEXT_MULT 3
+static inline int spin_config_nbr_context(const spin_config_t *c) { return SPIN_NBR_CONTEXT_MULT * c->c; }
+
 typedef struct spin_model_s spin_model_t;
 
 /* Training provenance stored in the model file (free text fields). */

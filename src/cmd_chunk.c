@@ -234,7 +234,7 @@ int main_chunk(int argc, char **argv)
         goto end;
     }
     if (!(t = spin_targets_read2(argv[optind + 1], p, region, n_threads, min_match, NULL))) goto end;
-    if (spin_windows_make(p, t, cfg->w, cfg->c, 0, INT64_MAX, &win, &n_win, &store) < 0) goto end;
+    if (spin_windows_make(p, t, cfg->w, spin_config_nbr_context(cfg), 0, INT64_MAX, &win, &n_win, &store) < 0) goto end;
     int nc = 1;
     if (n_win > 0) {
         if (!(ch = calloc((size_t)n_win, sizeof(*ch)))) {

@@ -239,7 +239,7 @@ int main_impute(int argc, char **argv)
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto done;
     if (!(tg = spin_targets_read2(tgt_fn, panel, rbuf, o.n_threads, o.min_match, st))) goto done;
-    if (spin_windows_make(panel, tg, cfg->w, cfg->c, from, to, &win, &n_win, &win_store) < 0) goto done;
+    if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0) goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",
               panel->n_hap, tg->n_sample, tg->n_typed, n_win, cfg->w);
 

@@ -91,14 +91,15 @@ static int tls_init(eng_tls_t *s, const spin_model_t *m, int max_D, int max_nu, 
     return 0;
 }
 
-/* Tokens of window W: typed context and untyped sites merged in panel order;
- * dcm relative to the mean cM of the untyped block. */
-static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *W, eng_tls_t *s,
-                        spin_wtok_t *w)
+/* Tokens of window W: the typed sites [k0, k1) (the c nearest on each side of the
+ * untyped block and those inside it) merged with the untyped sites in panel
+ * order; dcm relative to the mean cM of the untyped block. */
+static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *W, int k0, int k1,
+                        eng_tls_t *s, spin_wtok_t *w)
 {
-    int D = 0, nu = 0, k = W->t0, j = 0;
-    while (k < W->t1 || j < W->n_untyped) {
-        int take_typed = j >= W->n_untyped || (k < W->t1 && t->site[k] < W->untyped[j]);
+    int D = 0, nu = 0, k = k0, j = 0;
+    while (k < k1 || j < W->n_untyped) {
+        int take_typed = j >= W->n_untyped || (k < k1 && t->site[k] < W->untyped[j]);
         int site = take_typed ? t->site[k++] : W->untyped[j++];
         s->typed[D] = (uint8_t)take_typed;
         s->tok_site[D] = site;
@@ -121,8 +122,16 @@ static inline int enc_hap(int i, int n_enc, int n_hap) { return (int)((int64_t)i
 static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spin_targets_t *t,
                          const spin_window_t *W, float *out, eng_tls_t *s)
 {
+    /* [t0, t1): the neighbour-search context; lo..hi: typed sites inside the block;
+     * tokens: [k0, k1), the model's c typed sites on each side */
+    int lo = W->t0, hi;
+    while (lo < W->t1 && t->site[lo] < W->untyped[0]) lo++;
+    hi = lo;
+    while (hi < W->t1 && t->site[hi] < W->untyped[W->n_untyped - 1]) hi++;
+    int c = m->cfg.c;
+    int k0 = lo - c > W->t0 ? lo - c : W->t0, k1 = hi + c < W->t1 ? hi + c : W->t1;
     spin_wtok_t w;
-    make_tokens(p, t, W, s, &w);
+    make_tokens(p, t, W, k0, k1, s, &w);
     int D = w.D, n_hap = t->n_hap, nt = W->t1 - W->t0;
     for (int i = 0; i < s->n_enc; i++) {
         int h = enc_hap(i, s->n_enc, p->n_hap);
@@ -131,13 +140,11 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
     if (spin_model_window(m, &w, s->wc) < 0) return -1;
     if (spin_model_encode(m, &w, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
     if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
-    /* neighbours match outward from the first typed site after the block start */
-    int ic = 0;
-    while (ic < nt && t->site[W->t0 + ic] < W->untyped[0]) ic++;
     for (int h = 0; h < n_hap; h++) {
         for (int k = 0; k < nt; k++) s->ta[k] = t->allele[(size_t)(W->t0 + k) * n_hap + h];
-        for (int d = 0, k = 0; d < D; d++) s->row[d] = s->typed[d] ? s->ta[k++] : (int8_t)-1;
-        int K = spin_nbr_select(s->nws, p, nt, t->site + W->t0, s->ta, ic, NULL, 0, s->K, s->nbr, NULL);
+        for (int d = 0, k = k0 - W->t0; d < D; d++) s->row[d] = s->typed[d] ? s->ta[k++] : (int8_t)-1;
+        /* neighbours match outward from the first typed site after the block start */
+        int K = spin_nbr_select(s->nws, p, nt, t->site + W->t0, s->ta, lo - W->t0, NULL, 0, s->K, s->nbr, NULL);
         if (K < 0) return -1;
         for (int j = 0; j < K; j++)
             for (int d = 0; d < D; d++)

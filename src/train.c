@@ -133,7 +133,12 @@ typedef struct {
     int *uidx, *tsite; /* untyped token indices; typed sites (panel index) in order */
 } ex_t;
 
-/* Draws a window and typed set; returns 0, or 1 when the draw is unusable. */
+/* Draws a window and typed set; returns 0, or 1 when the draw is unusable.
+ * Walks the panel from a random site: cn = SPIN_NBR_CONTEXT_MULT * c typed
+ * sites (left neighbour context), then the block of w untyped sites (with the
+ * typed sites among them), then cn typed sites (right). The neighbour search
+ * sees all typed sites of that range (x->tsite, centre x->ic), the model the
+ * c nearest on each side as tokens, exactly as the engine does at inference. */
 static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double common_per_bp, uint64_t *rng, ex_t *x,
                        int max_D)
 {
@@ -149,35 +154,49 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
         pt_common = f * 2.5 > 1 ? 1 : f * 2.5;
         pt_rare = f * 0.5;
     }
+    int cn = spin_config_nbr_context(cfg);
     int s = (int)(nn_rng_uniform(rng) * p->n_site);
-    int phase = 0, n_left = 0, n_right = 0;
+    int n_left = 0, n_right = 0, nu = 0, n_in = 0; /* n_in: typed inside the block */
     x->D = x->nu = x->nt = x->ic = 0;
-    for (; s < p->n_site && phase < 3 && x->D < max_D; s++) {
+    /* left neighbour context */
+    int first_tok_typed;
+    for (; s < p->n_site && n_left < cn; s++) {
         float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
-        if (maf <= 0) continue; /* monomorphic in the panel: nothing to learn */
+        if (maf <= 0) continue;
+        if (nn_rng_uniform(rng) < (maf >= COMMON_MAF ? pt_common : pt_rare)) x->tsite[x->nt++] = s, n_left++;
+    }
+    x->ic = x->nt;
+    first_tok_typed = x->nt - cfg->c > 0 ? x->nt - cfg->c : 0;
+    for (int k = first_tok_typed; k < x->nt; k++) x->site[x->D] = x->tsite[k], x->typed[x->D++] = 1;
+    /* the block */
+    for (; s < p->n_site && nu < cfg->w && x->D < max_D - cfg->c; s++) {
+        float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
+        if (maf <= 0) continue;
         int typed = nn_rng_uniform(rng) < (maf >= COMMON_MAF ? pt_common : pt_rare);
-        if (phase == 0) {
-            if (!typed) continue;
-            n_left++;
-            if (n_left >= cfg->c) phase = 1;
-        } else if (phase == 1) {
-            if (!typed && x->nu >= cfg->w) {
-                phase = 2;
+        if (typed) {
+            if (nu == 0) { /* typed before the first untyped site: still left context */
+                x->tsite[x->nt++] = s, x->ic = x->nt;
+                x->site[x->D] = s, x->typed[x->D++] = 1;
                 continue;
             }
+            x->tsite[x->nt++] = s, n_in++;
         } else {
-            if (!typed) continue;
-            if (++n_right >= cfg->c) phase = 3;
+            x->uidx[x->nu++] = x->D, nu++;
         }
-        x->site[x->D] = s, x->typed[x->D] = (uint8_t)typed;
-        if (typed) x->tsite[x->nt++] = s;
-        else x->uidx[x->nu++] = x->D;
-        x->D++;
+        x->site[x->D] = s, x->typed[x->D++] = (uint8_t)typed;
     }
+    /* right neighbour context; the first c are tokens */
+    for (; s < p->n_site && n_right < cn; s++) {
+        float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
+        if (maf <= 0) continue;
+        if (nn_rng_uniform(rng) < (maf >= COMMON_MAF ? pt_common : pt_rare)) {
+            x->tsite[x->nt++] = s;
+            if (n_right < cfg->c) x->site[x->D] = s, x->typed[x->D++] = 1;
+            n_right++;
+        }
+    }
+    (void)n_in;
     if (x->nu < 8) return 1;
-    /* ic: typed tokens before the first untyped token */
-    x->ic = 0;
-    for (int d = 0; d < x->uidx[0]; d++) x->ic += x->typed[d];
     double c = 0;
     for (int u = 0; u < x->nu; u++) c += p->cm[x->site[x->uidx[u]]];
     c /= x->nu;
@@ -375,7 +394,7 @@ int spin_train_run(const spin_train_opt_t *o)
     }
     if (!(ptr = panel_subset(p, th, 2 * n_tr))) goto oom;
     if (!(tv = val_targets(p, ptr, vh, 2 * nv, &rng))) goto oom;
-    if (spin_windows_make(ptr, tv, cfg->w, cfg->c, 0, INT64_MAX, &win, &n_win, &wstore) < 0) goto done;
+    if (spin_windows_make(ptr, tv, cfg->w, spin_config_nbr_context(cfg), 0, INT64_MAX, &win, &n_win, &wstore) < 0) goto done;
     /* validation on val_windows windows spread over the panel */
     n_vwin = n_win < o->val_windows ? n_win : o->val_windows;
     if (!(vwin = malloc((size_t)(n_vwin ? n_vwin : 1) * sizeof(*vwin)))) goto oom;
@@ -383,6 +402,7 @@ int spin_train_run(const spin_train_opt_t *o)
 
     int64_t np = m->n_params;
     int max_D = cfg->w + 3 * cfg->c + cfg->w; /* draw_window caps D */
+    int max_T = 2 * spin_config_nbr_context(cfg) + max_D; /* typed sites the neighbour search sees */
     int K = cfg->K < 2 * n_tr - 2 ? cfg->K : 2 * n_tr - 2;
     int n_ctx = o->n_ctx < 2 * n_tr - 2 * o->n_q ? o->n_ctx : 2 * n_tr - 2 * o->n_q;
     if (n_ctx < 8) {
@@ -391,13 +411,13 @@ int spin_train_run(const spin_train_opt_t *o)
     }
     x.site = malloc((size_t)max_D * sizeof(int)), x.typed = malloc((size_t)max_D);
     x.dcm = malloc((size_t)max_D * sizeof(float)), x.af = malloc((size_t)max_D * sizeof(float));
-    x.uidx = malloc((size_t)max_D * sizeof(int)), x.tsite = malloc((size_t)max_D * sizeof(int));
+    x.uidx = malloc((size_t)max_D * sizeof(int)), x.tsite = malloc((size_t)max_T * sizeof(int));
     grad = calloc((size_t)np, sizeof(float));
     mv = calloc((size_t)2 * np, sizeof(float));
     best = malloc((size_t)np * sizeof(float));
     dmask = malloc((size_t)np);
     ctx = malloc((size_t)n_ctx * max_D), q = malloc((size_t)o->n_q * max_D);
-    nb = malloc((size_t)o->n_q * (K ? K : 1) * max_D), ta = malloc((size_t)max_D);
+    nb = malloc((size_t)o->n_q * (K ? K : 1) * max_D), ta = malloc((size_t)max_T);
     y = malloc((size_t)o->n_q * max_D * sizeof(float));
     nbr = malloc((size_t)(K ? K : 1) * sizeof(int));
     if (!x.site || !x.typed || !x.dcm || !x.af || !x.uidx || !x.tsite || !grad || !mv || !best || !dmask || !ctx || !q ||
@@ -465,15 +485,19 @@ int spin_train_run(const spin_train_opt_t *o)
             for (int d = 0; d < D; d++) ctx[(size_t)i * D + d] = (int8_t)spin_panel_allele(ptr, x.site[d], ch[i]);
         for (int i = 0; i < o->n_q; i++) {
             int8_t *qr = q + (size_t)i * D;
-            int k = 0;
-            for (int d = 0; d < D; d++) {
-                int a = spin_panel_allele(ptr, x.site[d], qh[i]);
-                if (x.typed[d]) {
-                    qr[d] = nn_rng_uniform(&rng) < MASK_TYPED ? -1 : (int8_t)a;
-                    ta[k++] = qr[d];
-                } else {
+            /* the query's typed alleles over the neighbour context, some masked;
+             * typed tokens take theirs from it (both lists ascend by site) */
+            for (int k = 0; k < x.nt; k++) {
+                int a = spin_panel_allele(ptr, x.tsite[k], qh[i]);
+                ta[k] = nn_rng_uniform(&rng) < MASK_TYPED ? -1 : (int8_t)a;
+            }
+            for (int d = 0, k = 0; d < D; d++) {
+                if (!x.typed[d]) {
                     qr[d] = -1;
+                    continue;
                 }
+                while (x.tsite[k] != x.site[d]) k++;
+                qr[d] = ta[k];
             }
             for (int u = 0; u < x.nu; u++) y[(size_t)i * x.nu + u] = (float)spin_panel_allele(ptr, x.site[x.uidx[u]], qh[i]);
             int ex[2] = {qh[i] & ~1, qh[i] | 1};
