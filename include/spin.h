@@ -181,6 +181,9 @@ typedef struct spin_engine_s spin_engine_t;
 /* Per-run state and per-thread scratch; n_threads >= 1 drives OpenMP. */
 spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads);
 void spin_engine_destroy(spin_engine_t *e);
+/* Logs (INFO) the thread-time spent per window encoding the panel, and per
+ * target haplotype per window in neighbour search and prediction. */
+void spin_engine_log_costs(const spin_engine_t *e);
 
 /* Imputes windows win[0..n_win). For window i, p_alt[i] must hold
  * win[i].n_untyped * t->n_hap floats and receives P(ALT) of target haplotype

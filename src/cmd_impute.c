@@ -309,6 +309,7 @@ int main_impute(int argc, char **argv)
     wr = NULL;
     if (o.stats_fn && spin_stats_write_tsv(st, o.stats_fn) < 0) goto done;
     spin_stats_log_summary(st);
+    spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
     spin_info("done: %lld sites written (%lld imputed, %lld typed), %d windows, %d target samples; "
               "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",

@@ -21,6 +21,9 @@ void openblas_set_num_threads(int num_threads);
 struct spin_engine_s {
     const spin_model_t *m;
     int n_threads;
+    /* thread-seconds spent, summed over calls (reported, never used in results) */
+    double t_enc, t_pred, t_nbr;
+    int64_t n_win, n_pred;
 };
 
 spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads)
@@ -37,6 +40,15 @@ spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads)
 }
 
 void spin_engine_destroy(spin_engine_t *e) { free(e); }
+
+void spin_engine_log_costs(const spin_engine_t *e)
+{
+    if (!e || e->n_win == 0) return;
+    spin_info("engine: panel encoding %.2f ms/window (%lld windows), neighbour search %.1f us and "
+              "prediction %.1f us per target haplotype per window (thread-seconds)",
+              1e3 * e->t_enc / (double)e->n_win, (long long)e->n_win, 1e6 * e->t_nbr / (double)e->n_pred,
+              1e6 * e->t_pred / (double)e->n_pred);
+}
 
 typedef struct {
     int n_enc, K;
@@ -120,8 +132,9 @@ static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const sp
 static inline int enc_hap(int i, int n_enc, int n_hap) { return (int)((int64_t)i * n_hap / n_enc); }
 
 static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spin_targets_t *t,
-                         const spin_window_t *W, float *out, eng_tls_t *s)
+                         const spin_window_t *W, float *out, eng_tls_t *s, double tm[3])
 {
+    double t0 = spin_realtime();
     /* [t0, t1): the neighbour-search context; lo..hi: typed sites inside the block;
      * tokens: [k0, k1), the model's c typed sites on each side */
     int lo = W->t0, hi;
@@ -140,7 +153,9 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
     if (spin_model_window(m, &w, s->wc) < 0) return -1;
     if (spin_model_encode(m, &w, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
     if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
+    double t1 = spin_realtime(), tn = 0;
     for (int h = 0; h < n_hap; h++) {
+        double tn0 = spin_realtime();
         for (int k = 0; k < nt; k++) s->ta[k] = t->allele[(size_t)(W->t0 + k) * n_hap + h];
         for (int d = 0, k = k0 - W->t0; d < D; d++) s->row[d] = s->typed[d] ? s->ta[k++] : (int8_t)-1;
         /* neighbours match outward from the first typed site after the block start */
@@ -149,9 +164,12 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
         for (int j = 0; j < K; j++)
             for (int d = 0; d < D; d++)
                 s->nb[(size_t)j * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], s->nbr[j]);
+        tn += spin_realtime() - tn0;
         if (spin_model_predict(m, &w, s->wc, s->row, K, s->nb, s->pu, s->pred_s) < 0) return -1;
         for (int u = 0; u < w.nu; u++) out[(size_t)u * n_hap + h] = s->pu[u];
     }
+    double t2 = spin_realtime();
+    tm[0] += t1 - t0, tm[1] += t2 - t1 - tn, tm[2] += tn;
     return 0;
 }
 
@@ -182,18 +200,23 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
     int n_enc = m->cfg.enc_rows > 0 && m->cfg.enc_rows < p->n_hap ? m->cfg.enc_rows : p->n_hap;
     int nth = e->n_threads < n_win ? e->n_threads : n_win;
     int err = 0;
-#pragma omp parallel num_threads(nth) reduction(| : err)
+    double te = 0, tp = 0, tn = 0;
+#pragma omp parallel num_threads(nth) reduction(| : err) reduction(+ : te, tp, tn)
     {
         eng_tls_t s;
+        double tm[3] = {0, 0, 0};
         if (tls_init(&s, m, max_D, max_nu, max_t, n_enc, p->n_hap) < 0) {
             err = 1;
         } else {
 #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < n_win; i++)
-                if (!err && impute_window(m, p, t, &win[i], p_alt[i], &s) < 0) err = 1;
+                if (!err && impute_window(m, p, t, &win[i], p_alt[i], &s, tm) < 0) err = 1;
             tls_free(&s);
         }
+        te += tm[0], tp += tm[1], tn += tm[2];
     }
+    e->t_enc += te, e->t_pred += tp, e->t_nbr += tn;
+    e->n_win += n_win, e->n_pred += (int64_t)n_win * t->n_hap;
     if (err) spin_error("imputation failed (out of memory or an internal error)");
     return err ? -1 : 0;
 }
