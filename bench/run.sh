@@ -190,6 +190,7 @@ if has "$tasks" scaling; then
     build_scaling
     for n in $SCAL_SIZES; do
         for tool in "${tool_list[@]}"; do
+            [ "$tool" = spin_trained ] && continue # the scaling task measures cost, not training
             log "$tool on scaling panel p$n"
             run_tool "$tool" "p$n" "$work/scaling/p$n" "$srepeats"
         done
