@@ -16,8 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 "$SPIN" train --seed 1 --threads 2 --steps "${STEPS1:-2500}" --val-every 400 --log-every 100 \
     --context "${CONTEXT:-96}" --neighbours "${NEIGHBOURS:-48}" --batch-q 64 \
     -o "$tmp/stage1.spin" "$tmp/sim_train.vcf.gz"
-if [ "${STEPS2:-0}" -gt 0 ]; then
-    "$SPIN" train --seed 2 --threads 2 --steps "$STEPS2" --val-every 200 --log-every 100 --batch-q 64 \
+if [ "${STEPS2:-600}" -gt 0 ]; then
+    "$SPIN" train --seed 2 --threads 2 --steps "${STEPS2:-600}" --val-every 200 --log-every 100 --batch-q 64 \
         --lr 3e-4 --init "$tmp/stage1.spin" --map "$data/genetic_maps_b37/chr1.b37.gmap.gz" \
         -o "$out" "$data/1kgp3_all_chr1_140kb/example.vcf.gz"
 else

@@ -26,7 +26,7 @@
 #include "windows.h"
 
 #define DEF_SIZE 20000000 /* bp per chunk (Minimac4 and Michigan Imputation Server use 20 Mb) */
-#define DEF_BUFFER 250000 /* bp, as `impute --buffer` */
+#define DEF_BUFFER 1000000 /* bp, as `impute --buffer` */
 
 typedef struct {
     int w0, w1;          /* windows [w0, w1) of the whole-contig partition */

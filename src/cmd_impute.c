@@ -17,7 +17,8 @@
 #include "windows.h"
 #include "writer.h"
 
-#define DEF_BUFFER 250000 /* bp of typed context read around --region (IMPUTE5's default) */
+#define DEF_BUFFER 1000000 /* bp of typed context read around --region: the neighbour search sees 3c = 288
+                            * typed sites a side, 1.4 Mb at one per 5 kb; 1 Mb covers arrays of >= 1 per 3.5 kb */
 #define DEF_THREADS 1
 #define BLOCK_WINDOWS 64 /* windows imputed per engine call: bounds output buffering */
 
