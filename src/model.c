@@ -453,7 +453,7 @@ int spin_gaps(const spin_wtok_t *w, int *g0, float *mid)
 }
 
 void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
-                    const int8_t *row, const int8_t *nbj, float *f)
+                    const int8_t *row, const int8_t *nbj, const float *ext, float *f)
 {
     const int D = w->D;
     int first = -1, last = -1;
@@ -470,6 +470,7 @@ void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mi
         } else if (w->uidx[g0[g]] == d) {
             float *fg = f + (size_t)g * SPIN_NIBS;
             if (mm >= 0) fg[0] = mid[g] - w->dcm[mm], fg[2] = 0.0f;
+            else if (ext && ext[1] >= 0) fg[0] = mid[g] - ext[0], fg[2] = ext[1];
             else fg[0] = first >= 0 && first < d ? mid[g] - w->dcm[first] : 0.0f, fg[2] = 1.0f;
             ++g;
         }
@@ -482,6 +483,7 @@ void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mi
         } else if (w->uidx[g0[g + 1] - 1] == d) {
             float *fg = f + (size_t)g * SPIN_NIBS;
             if (mm >= 0) fg[1] = w->dcm[mm] - mid[g], fg[3] = 0.0f;
+            else if (ext && ext[3] >= 0) fg[1] = ext[2] - mid[g], fg[3] = ext[3];
             else fg[1] = last >= 0 && last > d ? w->dcm[last] - mid[g] : 0.0f, fg[3] = 1.0f;
             --g;
         }
@@ -856,7 +858,8 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];
         int ng = wc->ng;
         for (int j = 0; j < K; ++j)
-            spin_ibs_feats(w, ng, wc->g0, wc->mid, row, nb + (size_t)j * D, F + (size_t)j * ng * SPIN_NIBS);
+            spin_ibs_feats(w, ng, wc->g0, wc->mid, row, nb + (size_t)j * D, w->nb_ext ? w->nb_ext + 4 * j : NULL,
+                           F + (size_t)j * ng * SPIN_NIBS);
         spin_copy_score(m, K * ng, F, pt[9], pt[10], S);
         spin_copy_mix(w, K, ng, wc->g0, nb, S, A, pc, lc);
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];

@@ -30,6 +30,14 @@ typedef struct {
     const float *af;        /* [D] panel ALT frequency in [0,1] */
     int nu;                 /* untyped tokens */
     const int *uidx;        /* [nu] token indices of untyped tokens, ascending; outputs are per untyped token */
+    /* Optional (NULL = off): what the neighbour search saw beyond the tokens, 4 floats
+     * per neighbour (per query x neighbour in training): cM (relative to the window
+     * centre, like dcm) of the nearest typed mismatch left of the first typed token,
+     * 1 if there is none within the neighbour context (then the context edge's cM),
+     * and the same two on the right. A flag < 0 means no context beyond the tokens
+     * on that side. The copy path's IBS distances use it where the tokens alone
+     * would censor the match at their edge. Set per target before predict. */
+    const float *nb_ext;
 } spin_wtok_t;
 
 /* Named parameter tensor: a contiguous slice [offset, offset+size) of spin_model_t.w. */
@@ -191,7 +199,7 @@ void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y,
 int spin_gaps(const spin_wtok_t *w, int *g0, float *mid);
 /* IBS features [ng x SPIN_NIBS] of neighbour nbj against the target row. */
 void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
-                    const int8_t *row, const int8_t *nbj, float *f);
+                    const int8_t *row, const int8_t *nbj, const float *ext, float *f);
 /* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
 void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s);
 /* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token

@@ -323,7 +323,7 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
             int ng = ws->ng;
             for (int j = 0; j < K; ++j)
                 spin_ibs_feats(w, ng, ws->g0, ws->mid, q + qi * D, nbq + (size_t)j * D,
-                               F + (size_t)j * ng * SPIN_NIBS);
+                               w->nb_ext ? w->nb_ext + ((size_t)qi * K + j) * 4 : NULL, F + (size_t)j * ng * SPIN_NIBS);
             spin_copy_score(m, K * ng, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
                             ws->S + qi * Kn);
             spin_copy_mix(w, K, ng, ws->g0, nbq, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,

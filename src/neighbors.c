@@ -148,3 +148,26 @@ int spin_nbr_select(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *
     }
     return K;
 }
+
+void spin_nbr_ext(const spin_panel_t *p, const int *sites, const int8_t *ta, int k0, int k1, int n, int K,
+                  const int *nbr, double centre, float *ext)
+{
+    for (int j = 0; j < K; j++) {
+        float *e = ext + 4 * j;
+        e[1] = e[3] = -1.0f, e[0] = e[2] = 0.0f;
+        if (k0 > 0) {
+            int k = k0 - 1;
+            for (; k >= 0; k--)
+                if (ta[k] >= 0 && ta[k] != spin_panel_allele(p, sites[k], nbr[j])) break;
+            e[1] = k >= 0 ? 0.0f : 1.0f;
+            e[0] = (float)(p->cm[sites[k >= 0 ? k : 0]] - centre);
+        }
+        if (k1 < n) {
+            int k = k1;
+            for (; k < n; k++)
+                if (ta[k] >= 0 && ta[k] != spin_panel_allele(p, sites[k], nbr[j])) break;
+            e[3] = k < n ? 0.0f : 1.0f;
+            e[2] = (float)(p->cm[sites[k < n ? k : n - 1]] - centre);
+        }
+    }
+}

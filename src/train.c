@@ -129,6 +129,8 @@ fail:
 
 typedef struct {
     int D, nu, nt, ic;
+    int k0, k1;    /* typed tokens are tsite[k0, k1) (plus those inside the block) */
+    double centre; /* cM of the window centre */
     int *site;     /* [D] panel site of each token */
     uint8_t *typed;
     float *dcm, *af;
@@ -169,6 +171,7 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
     }
     x->ic = x->nt;
     first_tok_typed = x->nt - cfg->c > 0 ? x->nt - cfg->c : 0;
+    x->k0 = first_tok_typed;
     for (int k = first_tok_typed; k < x->nt; k++) x->site[x->D] = x->tsite[k], x->typed[x->D++] = 1;
     /* the block */
     for (; s < p->n_site && nu < cfg->w && x->D < max_D - cfg->c; s++) {
@@ -188,6 +191,7 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
         x->site[x->D] = s, x->typed[x->D++] = (uint8_t)typed;
     }
     /* right neighbour context; the first c are tokens */
+    int kr = x->nt;
     for (; s < p->n_site && n_right < cn; s++) {
         float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
         if (maf <= 0) continue;
@@ -198,10 +202,12 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
         }
     }
     (void)n_in;
+    x->k1 = kr + (n_right < cfg->c ? n_right : cfg->c);
     if (x->nu < 8) return 1;
     double c = 0;
     for (int u = 0; u < x->nu; u++) c += p->cm[x->site[x->uidx[u]]];
     c /= x->nu;
+    x->centre = c;
     for (int d = 0; d < x->D; d++) x->dcm[d] = (float)(p->cm[x->site[d]] - c), x->af[d] = p->af[x->site[d]];
     return 0;
 }
@@ -343,7 +349,7 @@ int spin_train_run(const spin_train_opt_t *o)
     spin_window_t *win = NULL, *vwin = NULL;
     int *wstore = NULL, n_win = 0, n_vwin = 0;
     int *perm = NULL, *th = NULL, *vh = NULL, *nbr = NULL;
-    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL;
+    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *ext = NULL;
     uint8_t *dmask = NULL;
     int8_t *ctx = NULL, *q = NULL, *nb = NULL, *ta = NULL;
     ex_t x;
@@ -425,8 +431,9 @@ int spin_train_run(const spin_train_opt_t *o)
     nb = malloc((size_t)o->n_q * (K ? K : 1) * max_D), ta = malloc((size_t)max_T);
     y = malloc((size_t)o->n_q * max_D * sizeof(float));
     nbr = malloc((size_t)(K ? K : 1) * sizeof(int));
+    ext = malloc((size_t)o->n_q * (K ? K : 1) * 4 * sizeof(float));
     if (!x.site || !x.typed || !x.dcm || !x.af || !x.uidx || !x.tsite || !grad || !mv || !best || !dmask || !ctx || !q ||
-        !nb || !ta || !y || !nbr)
+        !nb || !ta || !y || !nbr || !ext)
         goto oom;
     if (!(ws = spin_train_ws_init(m, max_D, max_D, n_ctx, o->n_q, K, o->n_threads))) goto oom;
     if (!(nws = spin_nbr_ws_init(ptr->n_hap))) goto oom;
@@ -507,12 +514,15 @@ int spin_train_run(const spin_train_opt_t *o)
             for (int u = 0; u < x.nu; u++) y[(size_t)i * x.nu + u] = (float)spin_panel_allele(ptr, x.site[x.uidx[u]], qh[i]);
             int ex[2] = {qh[i] & ~1, qh[i] | 1};
             int got = spin_nbr_select(nws, ptr, x.nt, x.tsite, ta, x.ic, ex, 2, K, nbr, NULL);
+            float *e = ext + (size_t)i * K * 4;
+            spin_nbr_ext(ptr, x.tsite, ta, x.k0, x.k1, x.nt, got, nbr, x.centre, e);
+            for (int j = got; j < K; j++) e[4 * j] = e[4 * j + 2] = 0.0f, e[4 * j + 1] = e[4 * j + 3] = -1.0f;
             for (int j = 0; j < K; j++)
                 for (int d = 0; d < D; d++)
                     nb[((size_t)i * K + j) * D + d] =
                         j < got ? (int8_t)spin_panel_allele(ptr, x.site[d], nbr[j]) : (int8_t)0;
         }
-        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx};
+        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, ext};
         memset(grad, 0, (size_t)np * sizeof(float));
         double loss = spin_model_train_step(m, ws, &w, n_ctx, ctx, o->n_q, q, K, nb, y, NULL, grad, NULL);
         if (loss < 0) goto loopfail;
@@ -578,7 +588,7 @@ oom:
     spin_error("out of memory");
 done:
     free(x.site), free(x.typed), free(x.dcm), free(x.af), free(x.uidx), free(x.tsite);
-    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(nbr);
+    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(nbr), free(ext);
     free(perm), free(th), free(vh), free(win), free(wstore), free(vwin), free(state_fn);
     spin_nbr_ws_destroy(nws);
     spin_train_ws_destroy(ws);

@@ -27,6 +27,12 @@ int spin_nbr_ws_exclude(spin_nbr_ws_t *ws, const int *haps, int n);
 int spin_nbr_select(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *sites, const int8_t *ta,
                     int ic, const int *excl, int n_excl, int K, int *out, int *score_out);
 
+/* The copy path's view beyond the model's typed tokens [k0, k1) of sites[0..n):
+ * for each chosen neighbour, 4 floats as spin_wtok_t.nb_ext describes (cM
+ * relative to `centre`). */
+void spin_nbr_ext(const spin_panel_t *p, const int *sites, const int8_t *ta, int k0, int k1, int n, int K,
+                  const int *nbr, double centre, float *ext);
+
 /* ---- training ---- */
 
 typedef struct {

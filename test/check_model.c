@@ -146,7 +146,7 @@ static void toy_cfg(spin_config_t *c)
 
 static spin_wtok_t toy_window(void)
 {
-    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx};
+    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx, NULL};
     return w;
 }
 
@@ -292,7 +292,7 @@ START_TEST(test_copy_path_hand)
     const uint8_t typed[5] = {1, 0, 1, 0, 1};
     const float dcm[5] = {0, 0.1f, 0.2f, 0.3f, 0.4f}, af[5] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
     const int uidx[2] = {1, 3};
-    spin_wtok_t w = {5, typed, dcm, af, 2, uidx};
+    spin_wtok_t w = {5, typed, dcm, af, 2, uidx, NULL};
     const int8_t row[5] = {0, -1, 1, -1, 0};
     const int8_t nb[2 * 5] = {0, 1, 1, 0, 0, /* matches the target everywhere */
                               0, 0, 0, 1, 0}; /* mismatch at token 2 */
@@ -322,7 +322,7 @@ START_TEST(test_copy_path_hand)
     /* no typed token anywhere: all features equal -> plain neighbour mean */
     const uint8_t untyped[5] = {0, 0, 0, 0, 0};
     const int uall[5] = {0, 1, 2, 3, 4};
-    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall};
+    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall, NULL};
     const int8_t nb4[4 * 5] = {1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0};
     spin_wctx_t *wc0 = spin_wctx_init(m, 5, 5);
     float *es0 = malloc(spin_enc_scratch_size(&c, 5, 4) * sizeof(float));
