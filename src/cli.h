@@ -16,6 +16,11 @@ int main_score(int argc, char **argv);
 int main_modelinfo(int argc, char **argv);
 int main_chunk(int argc, char **argv);
 
+/* Validated numbers for options: the whole string must parse and lie in [lo, hi];
+ * otherwise "[E::cmd] OPT expects ..." on stderr and -1 (a usage error). */
+int cli_parse_long(const char *s, const char *cmd, const char *opt, long lo, long hi, long *out);
+int cli_parse_double(const char *s, const char *cmd, const char *opt, double lo, double hi, double *out);
+
 /* "spin-impute" followed by argv joined with spaces (for provenance headers); caller frees. */
 char *cli_command_line(int argc, char **argv);
 /* The installed default model path: $SPIN_IMPUTE_MODEL if set, else SPIN_PKGDATADIR/default.spin. */

@@ -59,32 +59,6 @@ static void usage(FILE *fp)
             DEF_BUFFER, SPIN_MIN_MATCH_FRAC, DEF_THREADS);
 }
 
-static int parse_int(const char *s, const char *opt, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "[E::impute] %s expects an integer in [%ld, %ld], got '%s'\n", opt, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, const char *opt, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "[E::impute] %s expects a number in [%g, %g], got '%s'\n", opt, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION };
 
 /* Returns 0 and fills o, or a usage/help exit status (>= 0) in *status. */
@@ -126,14 +100,14 @@ static int parse_args(int argc, char **argv, impute_opt_t *o, int *status)
         case OPT_MAP: o->map_fn = optarg; break;
         case 'r': o->region = optarg; break;
         case OPT_BUFFER:
-            if (parse_int(optarg, "--buffer", 0, 100000000L, &v) < 0) goto usage_err;
+            if (cli_parse_long(optarg, "impute", "--buffer", 0, 100000000L, &v) < 0) goto usage_err;
             o->buffer = v;
             break;
         case OPT_MIN_MATCH:
-            if (parse_double(optarg, "--min-match", 0.0, 1.0, &o->min_match) < 0) goto usage_err;
+            if (cli_parse_double(optarg, "impute", "--min-match", 0.0, 1.0, &o->min_match) < 0) goto usage_err;
             break;
         case 't':
-            if (parse_int(optarg, "--threads", 1, 1024, &v) < 0) goto usage_err;
+            if (cli_parse_long(optarg, "impute", "--threads", 1, 1024, &v) < 0) goto usage_err;
             o->n_threads = (int)v;
             break;
         case 'q': o->quiet = 1; break;

@@ -53,26 +53,13 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
 
 static int num(const char *s, const char *opt, long lo, long hi, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "[E::train] %s expects an integer in [%ld, %ld], got '%s'\n", opt, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    return cli_parse_long(s, "train", opt, lo, hi, out);
 }
 
 static int fnum(const char *s, const char *opt, double lo, double hi, float *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "[E::train] %s expects a number in [%g, %g], got '%s'\n", opt, lo, hi, s);
-        return -1;
-    }
+    double v;
+    if (cli_parse_double(s, "train", opt, lo, hi, &v) < 0) return -1;
     *out = (float)v;
     return 0;
 }

@@ -1,6 +1,7 @@
 /* main.c -- spin-impute command dispatch (bcftools style: a table of commands).
  * `spin-impute REF TARGET` without a subcommand means `impute`, so the one-line
  * usage of the README works. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,32 @@ static void usage(FILE *fp)
                 "Commands:\n", spin_version());
     for (int i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-11s %s\n", commands[i].name, commands[i].help);
     fprintf(fp, "\nRun `spin-impute <command> -h` for a command's options; see man spin-impute(1).\n\n");
+}
+
+int cli_parse_long(const char *s, const char *cmd, const char *opt, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "[E::%s] %s expects an integer in [%ld, %ld], got '%s'\n", cmd, opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *s, const char *cmd, const char *opt, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "[E::%s] %s expects a number in [%g, %g], got '%s'\n", cmd, opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 char *cli_command_line(int argc, char **argv)
