@@ -34,6 +34,7 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --weight-decay FLOAT AdamW weight decay [%g]\n"
             "      --batch-ctx INT      context rows per step [%d]\n"
             "      --batch-q INT        query rows per step [%d]\n"
+            "      --maf-weight FLOAT   weight sites by (MAF/0.5)^-FLOAT in the loss, 0 = off [%g]\n"
             "Model size (fresh models only):\n"
             "      --embed INT          token embedding width e [%d]\n"
             "      --heads INT          attention heads [%d]\n"
@@ -47,7 +48,7 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --enc-rows INT       panel rows encoded per window, 0 = all [%d]\n"
             "  -h, --help               this help\n\n",
             d->out_fn, (long long)d->steps, d->n_threads, (unsigned long long)d->seed, d->val_every, d->val_windows,
-            d->log_every, d->lr, d->wd, d->n_ctx, d->n_q, c->e, c->heads, c->k, c->h, c->L, c->ffn, c->w, c->c, c->K,
+            d->log_every, d->lr, d->wd, d->n_ctx, d->n_q, d->maf_weight, c->e, c->heads, c->k, c->h, c->L, c->ffn, c->w, c->c, c->K,
             c->enc_rows);
 }
 
@@ -66,7 +67,7 @@ static int fnum(const char *s, const char *opt, double lo, double hi, float *out
 
 enum {
     O_STEPS = 256, O_SEED, O_MAP, O_VALS, O_VALE, O_VALW, O_LOGE, O_INIT, O_CKPT, O_RESUME, O_LR, O_WD, O_BCTX, O_BQ,
-    O_EMBED, O_HEADS, O_LAT, O_IND, O_LAY, O_FFN, O_WIN, O_CTX, O_NB, O_ENC
+    O_MAFW, O_EMBED, O_HEADS, O_LAT, O_IND, O_LAY, O_FFN, O_WIN, O_CTX, O_NB, O_ENC
 };
 
 int main_train(int argc, char **argv)
@@ -82,7 +83,7 @@ int main_train(int argc, char **argv)
         {"init", required_argument, 0, O_INIT}, {"checkpoint-every", required_argument, 0, O_CKPT},
         {"resume", required_argument, 0, O_RESUME}, {"lr", required_argument, 0, O_LR},
         {"weight-decay", required_argument, 0, O_WD}, {"batch-ctx", required_argument, 0, O_BCTX},
-        {"batch-q", required_argument, 0, O_BQ}, {"embed", required_argument, 0, O_EMBED},
+        {"batch-q", required_argument, 0, O_BQ}, {"maf-weight", required_argument, 0, O_MAFW}, {"embed", required_argument, 0, O_EMBED},
         {"heads", required_argument, 0, O_HEADS}, {"latents", required_argument, 0, O_LAT},
         {"inducing", required_argument, 0, O_IND}, {"layers", required_argument, 0, O_LAY},
         {"ffn", required_argument, 0, O_FFN}, {"window", required_argument, 0, O_WIN},
@@ -111,6 +112,7 @@ int main_train(int argc, char **argv)
         case O_WD: bad = fnum(optarg, "--weight-decay", 0.0, 1.0, &o.wd); break;
         case O_BCTX: bad = num(optarg, "--batch-ctx", 8, 100000, &v), o.n_ctx = (int)v; break;
         case O_BQ: bad = num(optarg, "--batch-q", 1, 10000, &v), o.n_q = (int)v; break;
+        case O_MAFW: bad = fnum(optarg, "--maf-weight", 0.0, 2.0, &o.maf_weight); break;
         case O_EMBED: bad = num(optarg, "--embed", 2, 1024, &v), o.cfg.e = (int)v; break;
         case O_HEADS: bad = num(optarg, "--heads", 1, 64, &v), o.cfg.heads = (int)v; break;
         case O_LAT: bad = num(optarg, "--latents", 1, 256, &v), o.cfg.k = (int)v; break;

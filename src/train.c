@@ -349,7 +349,7 @@ int spin_train_run(const spin_train_opt_t *o)
     spin_window_t *win = NULL, *vwin = NULL;
     int *wstore = NULL, n_win = 0, n_vwin = 0;
     int *perm = NULL, *th = NULL, *vh = NULL, *nbr = NULL;
-    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *ext = NULL;
+    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *ext = NULL, *wt = NULL;
     uint8_t *dmask = NULL;
     int8_t *ctx = NULL, *q = NULL, *nb = NULL, *ta = NULL;
     ex_t x;
@@ -430,10 +430,11 @@ int spin_train_run(const spin_train_opt_t *o)
     ctx = malloc((size_t)n_ctx * max_D), q = malloc((size_t)o->n_q * max_D);
     nb = malloc((size_t)o->n_q * (K ? K : 1) * max_D), ta = malloc((size_t)max_T);
     y = malloc((size_t)o->n_q * max_D * sizeof(float));
+    wt = malloc((size_t)o->n_q * max_D * sizeof(float));
     nbr = malloc((size_t)(K ? K : 1) * sizeof(int));
     ext = malloc((size_t)o->n_q * (K ? K : 1) * 4 * sizeof(float));
     if (!x.site || !x.typed || !x.dcm || !x.af || !x.uidx || !x.tsite || !grad || !mv || !best || !dmask || !ctx || !q ||
-        !nb || !ta || !y || !nbr || !ext)
+        !nb || !ta || !y || !wt || !nbr || !ext)
         goto oom;
     if (!(ws = spin_train_ws_init(m, max_D, max_D, n_ctx, o->n_q, K, o->n_threads))) goto oom;
     if (!(nws = spin_nbr_ws_init(ptr->n_hap))) goto oom;
@@ -511,7 +512,15 @@ int spin_train_run(const spin_train_opt_t *o)
                 while (x.tsite[k] != x.site[d]) k++;
                 qr[d] = ta[k];
             }
-            for (int u = 0; u < x.nu; u++) y[(size_t)i * x.nu + u] = (float)spin_panel_allele(ptr, x.site[x.uidx[u]], qh[i]);
+            for (int u = 0; u < x.nu; u++) {
+                y[(size_t)i * x.nu + u] = (float)spin_panel_allele(ptr, x.site[x.uidx[u]], qh[i]);
+                /* rarer sites weigh more: mean per-variant r2 counts every site alike,
+                 * while BCE is dominated by the many easy common-allele calls */
+                if (o->maf_weight > 0) {
+                    float af = x.af[x.uidx[u]], maf = af < 0.5f ? af : 1 - af;
+                    wt[(size_t)i * x.nu + u] = powf(maf > 0.005f ? maf / 0.5f : 0.01f, -o->maf_weight);
+                }
+            }
             int ex[2] = {qh[i] & ~1, qh[i] | 1};
             int got = spin_nbr_select(nws, ptr, x.nt, x.tsite, ta, x.ic, ex, 2, K, nbr, NULL);
             float *e = ext + (size_t)i * K * 4;
@@ -524,7 +533,14 @@ int spin_train_run(const spin_train_opt_t *o)
         }
         spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, ext};
         memset(grad, 0, (size_t)np * sizeof(float));
-        double loss = spin_model_train_step(m, ws, &w, n_ctx, ctx, o->n_q, q, K, nb, y, NULL, grad, NULL);
+        if (o->maf_weight > 0) { /* normalise: mean weight 1 */
+            double sw = 0;
+            size_t nn = (size_t)o->n_q * x.nu;
+            for (size_t k = 0; k < nn; k++) sw += wt[k];
+            for (size_t k = 0; k < nn; k++) wt[k] = (float)(wt[k] * nn / sw);
+        }
+        double loss = spin_model_train_step(m, ws, &w, n_ctx, ctx, o->n_q, q, K, nb, y, o->maf_weight > 0 ? wt : NULL,
+                                            grad, NULL);
         if (loss < 0) goto loopfail;
         float lr = nn_lr_schedule(step, warm, o->steps, o->lr, o->lr * 0.05f);
         nn_adam_step((size_t)np, m->w, grad, mv, mv + np, dmask, &ao, lr, step + 1);
@@ -588,7 +604,7 @@ oom:
     spin_error("out of memory");
 done:
     free(x.site), free(x.typed), free(x.dcm), free(x.af), free(x.uidx), free(x.tsite);
-    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(nbr), free(ext);
+    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(wt), free(nbr), free(ext);
     free(perm), free(th), free(vh), free(win), free(wstore), free(vwin), free(state_fn);
     spin_nbr_ws_destroy(nws);
     spin_train_ws_destroy(ws);

@@ -41,6 +41,7 @@ typedef struct {
     int n_threads, n_ctx, n_q, val_samples, log_every, val_every, checkpoint_every, val_windows;
     uint64_t seed;
     float lr, wd;
+    float maf_weight; /* loss weight (MAF/0.5)^-maf_weight per untyped site, normalised; 0 = off */
     spin_config_t cfg; /* model size for a fresh model (ignored with --init/--resume) */
 } spin_train_opt_t;
 
