@@ -187,6 +187,30 @@ EOF
             "$scrm_args" "$hdr" "$sep"
         table '^p[0-9]+$'
     fi
+    # spin-impute's own cost accounting (the last impute run's log line, thread-seconds)
+    costs=$(for d in $(sort -u "$work/tasks.run" 2>/dev/null | cut -d'|' -f1) $(for n in $sizes; do echo "scaling/p$n"; done); do
+        lg=$work/$d/log.spin
+        [ -f "$lg" ] || continue
+        t=$work/$d/task.txt
+        awk -v task="${d#scaling/}" -v haps=$(($(kv "$t" panel_samples) * 2)) '/engine: panel encoding/ {
+            for (i = 1; i <= NF; i++) {
+                if ($i == "encoding") enc = $(i + 1)
+                if ($i == "search") nbr = $(i + 1)
+                if ($i == "prediction") pred = $(i + 1)
+                if ($i ~ /^\(/ && $(i + 1) ~ /^windows/) win = substr($i, 2)
+            }
+            line = sprintf("| %s | %d | %s | %s | %s | %s |", task, haps, win, enc, nbr, pred)
+        } END { if (line != "") print line }' "$lg"
+    done)
+    if [ -n "$costs" ]; then
+        printf '\n## spin-impute cost per window and per target haplotype\n\n'
+        printf 'From the `engine:` line spin-impute logs (thread-seconds, so independent of the thread count).\n'
+        printf 'Panel encoding is capped at the model'"'"'s enc_rows strided rows per window; prediction per target\n'
+        printf 'haplotype does not depend on the panel; the neighbour search is bit-parallel (panel/64 words per typed site).\n\n'
+        printf '| task | panel haps | windows | encoding ms/window | neighbour search us/target hap/window | prediction us/target hap/window |\n'
+        printf '|---|---|---|---|---|---|\n'
+        printf '%s\n' "$costs"
+    fi
     if [ -s "$work/notes.txt" ]; then
         printf '\n## Runs that failed or were skipped\n\n'
         cat "$work/notes.txt"

@@ -77,7 +77,7 @@ build_task() { # name panel map ntgt
 # N=10,000, mu 1.25e-8, r 1e-8 per bp); nested panels of the first 1,000/4,000/16,000
 # panel samples; the same 100 targets and typed set throughout.
 SCRM_ARGS="32200 1 -t 1000 -r 800 2000000 -l 100000 -transpose-segsites -seed 20240601"
-SCAL_SIZES="1000 4000 16000"
+SCAL_SIZES="1000 2000 4000 16000"
 build_scaling() {
     local d=$work/scaling
     mkdir -p "$d"

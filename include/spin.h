@@ -137,6 +137,8 @@ typedef struct {
     int c;        /* typed context SNPs on each side of a window */
     int K;        /* panel neighbours given to the predictor */
     int enc_rows; /* max panel rows encoded per window (evenly strided); 0 = all */
+    int hmm;      /* 1: the copy path also weighs neighbours by their Li-Stephens posterior;
+                   * 0: by IBS lengths only (models written before this setting existed) */
 } spin_config_t;
 
 void spin_config_default(spin_config_t *cfg);

@@ -35,7 +35,8 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --batch-ctx INT      context rows per step [%d]\n"
             "      --batch-q INT        query rows per step [%d]\n"
             "      --maf-weight FLOAT   weight sites by (MAF/0.5)^-FLOAT in the loss, 0 = off [%g]\n"
-            "Model size (fresh models only):\n"
+            "Model settings (for a fresh model; with --init, those given override the init model's and\n"
+            "its weights carry over where their shapes still fit):\n"
             "      --embed INT          token embedding width e [%d]\n"
             "      --heads INT          attention heads [%d]\n"
             "      --latents INT        latents per row k [%d]\n"
@@ -46,10 +47,11 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --context INT        typed context SNPs on each side c [%d]\n"
             "      --neighbours INT     panel neighbours per target K [%d]\n"
             "      --enc-rows INT       panel rows encoded per window, 0 = all [%d]\n"
+            "      --copy-hmm INT       1: weigh neighbours by a Li-Stephens posterior too, 0: IBS only [%d]\n"
             "  -h, --help               this help\n\n",
             d->out_fn, (long long)d->steps, d->n_threads, (unsigned long long)d->seed, d->val_every, d->val_windows,
             d->log_every, d->lr, d->wd, d->n_ctx, d->n_q, d->maf_weight, c->e, c->heads, c->k, c->h, c->L, c->ffn, c->w, c->c, c->K,
-            c->enc_rows);
+            c->enc_rows, c->hmm);
 }
 
 static int num(const char *s, const char *opt, long lo, long hi, long *out)
@@ -67,7 +69,7 @@ static int fnum(const char *s, const char *opt, double lo, double hi, float *out
 
 enum {
     O_STEPS = 256, O_SEED, O_MAP, O_VALS, O_VALE, O_VALW, O_LOGE, O_INIT, O_CKPT, O_RESUME, O_LR, O_WD, O_BCTX, O_BQ,
-    O_MAFW, O_EMBED, O_HEADS, O_LAT, O_IND, O_LAY, O_FFN, O_WIN, O_CTX, O_NB, O_ENC
+    O_MAFW, O_EMBED, O_HEADS, O_LAT, O_IND, O_LAY, O_FFN, O_WIN, O_CTX, O_NB, O_ENC, O_HMM
 };
 
 int main_train(int argc, char **argv)
@@ -88,7 +90,7 @@ int main_train(int argc, char **argv)
         {"inducing", required_argument, 0, O_IND}, {"layers", required_argument, 0, O_LAY},
         {"ffn", required_argument, 0, O_FFN}, {"window", required_argument, 0, O_WIN},
         {"context", required_argument, 0, O_CTX}, {"neighbours", required_argument, 0, O_NB},
-        {"enc-rows", required_argument, 0, O_ENC}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"enc-rows", required_argument, 0, O_ENC}, {"copy-hmm", required_argument, 0, O_HMM}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
     optind = 1;
@@ -113,16 +115,17 @@ int main_train(int argc, char **argv)
         case O_BCTX: bad = num(optarg, "--batch-ctx", 8, 100000, &v), o.n_ctx = (int)v; break;
         case O_BQ: bad = num(optarg, "--batch-q", 1, 10000, &v), o.n_q = (int)v; break;
         case O_MAFW: bad = fnum(optarg, "--maf-weight", 0.0, 2.0, &o.maf_weight); break;
-        case O_EMBED: bad = num(optarg, "--embed", 2, 1024, &v), o.cfg.e = (int)v; break;
-        case O_HEADS: bad = num(optarg, "--heads", 1, 64, &v), o.cfg.heads = (int)v; break;
-        case O_LAT: bad = num(optarg, "--latents", 1, 256, &v), o.cfg.k = (int)v; break;
-        case O_IND: bad = num(optarg, "--inducing", 1, 1024, &v), o.cfg.h = (int)v; break;
-        case O_LAY: bad = num(optarg, "--layers", 1, 8, &v), o.cfg.L = (int)v; break;
-        case O_FFN: bad = num(optarg, "--ffn", 1, 16, &v), o.cfg.ffn = (int)v; break;
-        case O_WIN: bad = num(optarg, "--window", 8, 100000, &v), o.cfg.w = (int)v; break;
-        case O_CTX: bad = num(optarg, "--context", 0, 10000, &v), o.cfg.c = (int)v; break;
-        case O_NB: bad = num(optarg, "--neighbours", 0, 4096, &v), o.cfg.K = (int)v; break;
-        case O_ENC: bad = num(optarg, "--enc-rows", 0, 10000000, &v), o.cfg.enc_rows = (int)v; break;
+        case O_EMBED: bad = num(optarg, "--embed", 2, 1024, &v), o.cfg.e = (int)v; o.cfg_set |= SPIN_SET_E; break;
+        case O_HEADS: bad = num(optarg, "--heads", 1, 64, &v), o.cfg.heads = (int)v; o.cfg_set |= SPIN_SET_HEADS; break;
+        case O_LAT: bad = num(optarg, "--latents", 1, 256, &v), o.cfg.k = (int)v; o.cfg_set |= SPIN_SET_K; break;
+        case O_IND: bad = num(optarg, "--inducing", 1, 1024, &v), o.cfg.h = (int)v; o.cfg_set |= SPIN_SET_H; break;
+        case O_LAY: bad = num(optarg, "--layers", 1, 8, &v), o.cfg.L = (int)v; o.cfg_set |= SPIN_SET_L; break;
+        case O_FFN: bad = num(optarg, "--ffn", 1, 16, &v), o.cfg.ffn = (int)v; o.cfg_set |= SPIN_SET_FFN; break;
+        case O_WIN: bad = num(optarg, "--window", 8, 100000, &v), o.cfg.w = (int)v; o.cfg_set |= SPIN_SET_W; break;
+        case O_CTX: bad = num(optarg, "--context", 0, 10000, &v), o.cfg.c = (int)v; o.cfg_set |= SPIN_SET_C; break;
+        case O_NB: bad = num(optarg, "--neighbours", 0, 4096, &v), o.cfg.K = (int)v; o.cfg_set |= SPIN_SET_NB; break;
+        case O_ENC: bad = num(optarg, "--enc-rows", 0, 10000000, &v), o.cfg.enc_rows = (int)v; o.cfg_set |= SPIN_SET_ENC; break;
+        case O_HMM: bad = num(optarg, "--copy-hmm", 0, 1, &v), o.cfg.hmm = (int)v; o.cfg_set |= SPIN_SET_HMM; break;
         case 'h': usage(stdout, &o); return SPIN_EXIT_OK;
         default: bad = 1;
         }

@@ -24,6 +24,7 @@ void spin_config_default(spin_config_t *c)
     c->c = 96;  /* typed tokens a side; c=16/48/96 gave mean r2 .745/.789/.806 on eur_lct */
     c->K = 48;  /* neighbours: K=48 with the 3c neighbour context finds rare-allele carriers */
     c->enc_rows = 256;
+    c->hmm = 1; /* eur_lct/sim_ooa3 mean r2 .8138/.9325 -> .8215/.9362 (model/README.md) */
 }
 
 int spin_config_check(const spin_config_t *c)
@@ -46,6 +47,7 @@ int spin_config_check(const spin_config_t *c)
     CHK(c->c >= 0, "model setting c=%d must be >= 0", c->c);
     CHK(c->K >= 0 && c->K <= 4096, "model setting K=%d out of range [0,4096]", c->K);
     CHK(c->enc_rows >= 0, "model setting enc_rows=%d must be >= 0", c->enc_rows);
+    CHK(c->hmm == 0 || c->hmm == 1, "model setting hmm=%d must be 0 or 1", c->hmm);
     CHK((int64_t)c->k * c->e <= 65536, "model setting k*e=%d too large", c->k * c->e);
 #undef CHK
     return 0;
@@ -143,10 +145,11 @@ static int build_layout(spin_model_t *m)
     y->G = add_t(&b, "dec.G", 2, ke, e, 1);
     y->bafW = add_t(&b, "dec.baf.W", 2, 1, SPIN_NPSI, 0);
     y->bafb = add_t(&b, "dec.baf.b", 1, 1, 0, 0);
-    y->cW1 = add_t(&b, "copy.W1", 2, SPIN_CHID, SPIN_NIBS, 1);
+    int nf = spin_ncopyf(c);
+    y->cW1 = add_t(&b, "copy.W1", 2, SPIN_CHID, nf, 1);
     y->cb1 = add_t(&b, "copy.b1", 1, SPIN_CHID, 0, 0);
     y->cW2 = add_t(&b, "copy.W2", 2, 1, SPIN_CHID, 1);
-    y->cwl = add_t(&b, "copy.wl", 2, 1, SPIN_NIBS, 0);
+    y->cwl = add_t(&b, "copy.wl", 2, 1, nf, 0);
     y->beta = add_t(&b, "copy.beta", 1, 1, 0, 0);
     y->cbias = add_t(&b, "copy.bias", 1, 1, 0, 0);
     y->query_end = b.off;
@@ -215,12 +218,46 @@ spin_model_t *spin_model_init(const spin_config_t *cfg, uint64_t seed)
     /* neural logit ~0 at init: small G, no AF term */
     for (int64_t j = 0; j < (int64_t)ke * cfg->e; ++j) m->w[y->G + j] *= 0.05f;
     memset(m->w + y->bafW, 0, SPIN_NPSI * sizeof(float));
-    /* copy score = log(dl) + log(dr) (+ a small MLP): weight ~ length of the IBS segment */
-    for (int j = 0; j < SPIN_NIBS; ++j) m->w[y->cwl + j] = j < 2 ? 1.0f : 0.0f;
+    /* copy score = log(dl) + log(dr) (+ a small MLP): weight ~ length of the IBS
+     * segment; with the HMM, times the posterior at the second switch rate */
+    for (int j = 0; j < spin_ncopyf(cfg); ++j)
+        m->w[y->cwl + j] = j < 2 || j == SPIN_NIBS + 1 ? 1.0f : 0.0f;
     for (int j = 0; j < SPIN_CHID; ++j) m->w[y->cW2 + j] *= 0.1f;
     m->w[y->beta] = 1.0f;
     m->w[y->cbias] = 0.0f;
     m->prov.seed = seed;
+    return m;
+}
+
+spin_model_t *spin_model_adapt(const spin_model_t *src, const spin_config_t *cfg, uint64_t seed, int *n_fresh)
+{
+    spin_model_t *m = spin_model_init(cfg, seed);
+    if (!m) return NULL;
+    int fresh = 0;
+    for (int i = 0; i < m->n_tensor; ++i) {
+        const spin_tensor_t *t = &m->tensor[i], *o = spin_model_tensor(src, t->name);
+        float *dst = m->w + t->offset;
+        int same = o && o->ndim == t->ndim;
+        for (int d = 0; same && d < t->ndim; ++d) same = o->shape[d] == t->shape[d];
+        if (same) {
+            memcpy(dst, src->w + o->offset, (size_t)t->size * sizeof(float));
+        } else if (o && t->ndim == 2 && o->ndim == 2 && o->shape[0] == t->shape[0] && o->shape[1] < t->shape[1]) {
+            int keep = strcmp(t->name, "copy.wl") == 0;
+            for (int r = 0; r < t->shape[0]; ++r)
+                for (int cl = 0; cl < t->shape[1]; ++cl) {
+                    float *x = dst + (size_t)r * t->shape[1] + cl;
+                    if (cl < o->shape[1]) *x = src->w[o->offset + (size_t)r * o->shape[1] + cl];
+                    else if (!keep) *x = 0.0f;
+                }
+        } else {
+            ++fresh;
+        }
+    }
+    if (n_fresh) *n_fresh = fresh;
+    if (spin_model_set_provenance(m, &src->prov) < 0) {
+        spin_model_destroy(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -452,70 +489,26 @@ int spin_gaps(const spin_wtok_t *w, int *g0, float *mid)
     return ng;
 }
 
-void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
-                    const int8_t *row, const int8_t *nbj, const float *ext, float *f)
-{
-    const int D = w->D;
-    int first = -1, last = -1;
-    for (int d = 0; d < D; ++d)
-        if (w->typed[d]) {
-            if (first < 0) first = d;
-            last = d;
-        }
-    /* left: nearest typed mismatch before the gap; censored at the first typed token */
-    int mm = -1, g = 0;
-    for (int d = 0; d < D && g < ng; ++d) {
-        if (w->typed[d]) {
-            if (row[d] >= 0 && nbj[d] >= 0 && row[d] != nbj[d]) mm = d;
-        } else if (w->uidx[g0[g]] == d) {
-            float *fg = f + (size_t)g * SPIN_NIBS;
-            if (mm >= 0) fg[0] = mid[g] - w->dcm[mm], fg[2] = 0.0f;
-            else if (ext && ext[1] >= 0) fg[0] = mid[g] - ext[0], fg[2] = ext[1];
-            else fg[0] = first >= 0 && first < d ? mid[g] - w->dcm[first] : 0.0f, fg[2] = 1.0f;
-            ++g;
-        }
-    }
-    /* right: nearest typed mismatch after the gap; censored at the last typed token */
-    mm = -1, g = ng - 1;
-    for (int d = D - 1; d >= 0 && g >= 0; --d) {
-        if (w->typed[d]) {
-            if (row[d] >= 0 && nbj[d] >= 0 && row[d] != nbj[d]) mm = d;
-        } else if (w->uidx[g0[g + 1] - 1] == d) {
-            float *fg = f + (size_t)g * SPIN_NIBS;
-            if (mm >= 0) fg[1] = w->dcm[mm] - mid[g], fg[3] = 0.0f;
-            else if (ext && ext[3] >= 0) fg[1] = ext[2] - mid[g], fg[3] = ext[3];
-            else fg[1] = last >= 0 && last > d ? w->dcm[last] - mid[g] : 0.0f, fg[3] = 1.0f;
-            --g;
-        }
-    }
-    for (g = 0; g < ng; ++g) {
-        float *fg = f + (size_t)g * SPIN_NIBS;
-        float dl = fg[0] > 0 ? fg[0] : 0, dr = fg[1] > 0 ? fg[1] : 0;
-        fg[4] = logf(dl + dr + 1e-4f);
-        fg[0] = logf(dl + 1e-4f);
-        fg[1] = logf(dr + 1e-4f);
-    }
-}
-
 void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s)
 {
+    const int nf = spin_ncopyf(&m->cfg);
     const float *W1 = m->w + m->lay.cW1, *b1 = m->w + m->lay.cb1, *W2 = m->w + m->lay.cW2,
                 *wl = m->w + m->lay.cwl;
     for (int i = 0; i < n; ++i) {
-        const float *fi = f + (size_t)i * SPIN_NIBS;
+        const float *fi = f + (size_t)i * nf;
         float *h = H1 + (size_t)i * SPIN_CHID;
         for (int o = 0; o < SPIN_CHID; ++o) {
             float a = b1[o];
-            for (int j = 0; j < SPIN_NIBS; ++j) a += W1[o * SPIN_NIBS + j] * fi[j];
+            for (int j = 0; j < nf; ++j) a += W1[o * nf + j] * fi[j];
             h[o] = a;
         }
     }
     nn_gelu_fwd((size_t)n * SPIN_CHID, H1, Gh);
     for (int i = 0; i < n; ++i) {
-        const float *fi = f + (size_t)i * SPIN_NIBS, *gi = Gh + (size_t)i * SPIN_CHID;
+        const float *fi = f + (size_t)i * nf, *gi = Gh + (size_t)i * SPIN_CHID;
         float a = 0;
         for (int o = 0; o < SPIN_CHID; ++o) a += W2[o] * gi[o];
-        for (int j = 0; j < SPIN_NIBS; ++j) a += wl[j] * fi[j];
+        for (int j = 0; j < nf; ++j) a += wl[j] * fi[j];
         s[i] = a;
     }
 }
@@ -528,7 +521,7 @@ void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int
         float mx = s[g];
         for (int j = 1; j < K; ++j) mx = s[(size_t)j * ng + g] > mx ? s[(size_t)j * ng + g] : mx;
         float z = 0;
-        for (int j = 0; j < K; ++j) z += a[(size_t)j * ng + g] = expf(s[(size_t)j * ng + g] - mx);
+        for (int j = 0; j < K; ++j) z += a[(size_t)j * ng + g] = nn_exp(s[(size_t)j * ng + g] - mx);
         float iz = 1.0f / z;
         for (int j = 0; j < K; ++j) a[(size_t)j * ng + g] *= iz;
         for (int u = g0[g]; u < g0[g + 1]; ++u) {
@@ -789,7 +782,8 @@ static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *b
     size_t Kn = (size_t)(K > 0 ? K : 1) * (nu > 0 ? nu : 1);
     size_t tot = (rowc > pc ? rowc : pc) + np + 16;
     tot += 2 * (ke + 16) + 2 * ((size_t)D * e + 16) + 2 * (ke + 16) + (ke + 16) + (e + 16);
-    tot += (Kn * SPIN_NIBS + 16) + 2 * (Kn * SPIN_CHID + 16) + 2 * (Kn + 16) + 3 * ((size_t)nu + 16);
+    size_t nf = spin_ncopyf(c), hs = spin_copy_scratch_size(c, D, nu, K);
+    tot += (Kn * nf + 16) + 2 * (Kn * SPIN_CHID + 16) + 2 * (Kn + 16) + 3 * ((size_t)nu + 16) + (hs + 16);
     if (base) {
         float *p = base;
         ptr[0] = take(&p, ke), ptr[1] = take(&p, ke);             /* HA, HB */
@@ -797,11 +791,12 @@ static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *b
         ptr[4] = take(&p, ke), ptr[5] = take(&p, ke);             /* Ka, Va */
         ptr[6] = take(&p, ke);                                    /* c */
         ptr[7] = take(&p, e);                                     /* G^T c */
-        ptr[8] = take(&p, Kn * SPIN_NIBS);
+        ptr[8] = take(&p, Kn * nf);
         ptr[9] = take(&p, Kn * SPIN_CHID), ptr[10] = take(&p, Kn * SPIN_CHID);
         ptr[11] = take(&p, Kn), ptr[12] = take(&p, Kn);           /* scores, weights */
         ptr[13] = take(&p, nu), ptr[14] = take(&p, nu), ptr[15] = take(&p, nu);
-        ptr[16] = p;
+        ptr[16] = take(&p, hs);
+        ptr[17] = p;
     }
     return tot + 64;
 }
@@ -821,11 +816,11 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
     }
     size_t e = c->e, k = c->k, ke = k * e, h = c->h, nh = c->heads;
     int D = w->D, nu = w->nu;
-    float *pt[17];
+    float *pt[18];
     pred_layout(c, D, nu, K, scratch, pt);
     float *HA = pt[0], *HB = pt[1], *cv = pt[6], *gc = pt[7];
     spin_mabc_t cc;
-    float *p = pt[16];
+    float *p = pt[17];
     size_t np = nh * k * (size_t)D;
     if (np < nh * k * k) np = nh * k * k;
     if (np < nh * h) np = nh * h;
@@ -857,14 +852,12 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
     if (K > 0 && nu > 0) {
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];
         int ng = wc->ng;
-        for (int j = 0; j < K; ++j)
-            spin_ibs_feats(w, ng, wc->g0, wc->mid, row, nb + (size_t)j * D, w->nb_ext ? w->nb_ext + 4 * j : NULL,
-                           F + (size_t)j * ng * SPIN_NIBS);
+        spin_copy_feats(m, w, ng, wc->g0, wc->mid, row, K, nb, w->nb_ext, F, pt[16]);
         spin_copy_score(m, K * ng, F, pt[9], pt[10], S);
         spin_copy_mix(w, K, ng, wc->g0, nb, S, A, pc, lc);
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];
         for (int u = 0; u < nu; ++u) lg[u] += beta * lc[u] + cb;
     }
-    for (int u = 0; u < nu; ++u) p_alt[u] = 1.0f / (1.0f + expf(-lg[u]));
+    for (int u = 0; u < nu; ++u) p_alt[u] = 1.0f / (1.0f + nn_exp(-lg[u]));
     return 0;
 }

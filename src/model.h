@@ -57,7 +57,10 @@ typedef struct {
 
 #define SPIN_NPHI 4         /* fixed features of a token's cM offset */
 #define SPIN_NPSI 3         /* fixed features of a token's allele frequency */
-#define SPIN_NIBS 5         /* copy-path IBS features per (neighbour, untyped token) */
+#define SPIN_NIBS 5         /* copy-path IBS features per (neighbour, gap) */
+#ifndef SPIN_NHMM
+#define SPIN_NHMM 5         /* copy-path Li-Stephens posterior features per (neighbour, gap) with cfg.hmm */
+#endif
 #define SPIN_CHID 16        /* copy-path MLP hidden width */
 #define SPIN_MAX_L 8
 
@@ -69,7 +72,7 @@ typedef struct {
     spin_mab_t pred;              /* MAB(z [1 x ke], H_D [h x ke]) */
     int64_t G;                    /* [k*e x e]: l_nn(u) = <G q_u, c> + ... */
     int64_t bafW, bafb;           /* [1 x NPSI], [1]: b(af_u) */
-    int64_t cW1, cb1, cW2, cwl;   /* copy score MLP [CHID x NIBS], [CHID], [1 x CHID], linear skip [1 x NIBS]
+    int64_t cW1, cb1, cW2, cwl;   /* copy score MLP [CHID x nf], [CHID], [1 x CHID], linear skip [1 x nf], nf = spin_ncopyf
                                    * (no output bias: the score enters a softmax over neighbours) */
     int64_t beta, cbias;          /* copy-path gain (init 1) and bias (K > 0 only) */
     int64_t row_end;              /* params touched by per-row XABA/ABLA + embedding: [0, row_end) */
@@ -91,6 +94,13 @@ struct spin_model_s {
 int spin_config_check(const spin_config_t *cfg);
 /* A model with the layout of cfg and all parameters zero (used by the loader). */
 spin_model_t *spin_model_alloc(const spin_config_t *cfg);
+/* A model with settings cfg whose parameters come from src where they fit: a tensor
+ * of src with the same name and shape is copied; a 2-D tensor with the same rows and
+ * fewer columns fills the leading columns and its new columns are zero (so new
+ * inputs start unused), except copy.wl whose new columns keep their fresh init (the
+ * posterior features' prior weights); anything else keeps the fresh init of seed.
+ * *n_fresh (may be NULL) gets the number of tensors left fresh. Provenance is copied. */
+spin_model_t *spin_model_adapt(const spin_model_t *src, const spin_config_t *cfg, uint64_t seed, int *n_fresh);
 /* Replaces the provenance (strings are copied). */
 int spin_model_set_provenance(spin_model_t *m, const spin_provenance_t *p);
 /* mask[n_params]: 1 where weight decay applies (matrices), 0 elsewhere. */
@@ -146,6 +156,12 @@ double spin_model_train_step(const spin_model_t *m, spin_train_ws_t *ws, const s
                              const int8_t *nb, const float *y, const float *wt, float *grad,
                              float *p_out);
 
+/* Floating-point operations of one spin_model_train_step, counted analytically over
+ * the dense work (projections, attention, FFNs, decoder; a multiply-add is 2) with
+ * the backward pass taken as twice the forward, the usual convention for matrix
+ * products. The copy path's features and mixing are not counted. */
+double spin_model_step_flops(const spin_config_t *c, int D, int nu, int n_ctx, int n_q);
+
 /* ---------------- file I/O (modelio.c) ---------------- */
 
 /* Stores crc as 8 lowercase hex digits in m->checksum. */
@@ -197,9 +213,19 @@ void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y,
  * gap (at the gap's mean cM), then mixed per untyped token. g0[ng+1]: first
  * untyped index of each gap (g0[ng] = nu); mid[ng]. Returns ng (0 if nu == 0). */
 int spin_gaps(const spin_wtok_t *w, int *g0, float *mid);
-/* IBS features [ng x SPIN_NIBS] of neighbour nbj against the target row. */
-void spin_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
-                    const int8_t *row, const int8_t *nbj, const float *ext, float *f);
+/* Copy-path features per (neighbour, gap): SPIN_NIBS IBS features, then with
+ * cfg.hmm SPIN_NHMM log posteriors of a Li-Stephens HMM over the K neighbours. */
+static inline int spin_ncopyf(const spin_config_t *c) { return SPIN_NIBS + (c->hmm ? SPIN_NHMM : 0); }
+/* Floats of scratch spin_copy_feats (and spin_copy_hmm, with c->hmm = 1) needs. */
+size_t spin_copy_scratch_size(const spin_config_t *c, int D, int nu, int K);
+/* F [K x ng x spin_ncopyf] for one target row against its K neighbours nb [K x D]
+ * (copyfeat.c); ext: 4 floats per neighbour (spin_wtok_t.nb_ext) or NULL. */
+void spin_copy_feats(const spin_model_t *m, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                     const int8_t *row, int K, const int8_t *nb, const float *ext, float *F, float *scratch);
+/* Li-Stephens posterior of the K neighbours per gap, post [ng x K]: switch rate
+ * lambda per cM, emission eps on a mismatch (the posterior features' HMM). */
+void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid, const int8_t *row, int K,
+                   const int8_t *nb, float lambda, float eps, float *post, float *scratch);
 /* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
 void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s);
 /* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token

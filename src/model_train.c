@@ -103,6 +103,7 @@ static size_t tmp_floats(const spin_config_t *c, size_t D, size_t nu, size_t K)
     size_t t = 4 * (B * ke + 16) + (B * k * (2 * e + 2 * f) + 16) + 3 * (B * D * e + 16); /* rows_bwd */
     t += (B * nu + 16) + 4 * (B * ke + 16) + (B * (2 * ke + 2 * fp) + 16);               /* predictor */
     t += 2 * (Kn * SPIN_CHID + 16) + (Kn + 16) + 2 * (e + 16) + (nu * e + 16) + (nu + 16) + (D * e + 16);
+    t += spin_copy_scratch_size(c, (int)D, (int)nu, (int)K) + 16;
     return t + 64;
 }
 
@@ -126,7 +127,7 @@ static size_t ws_layout(spin_train_ws_t *ws, const spin_config_t *c, float *base
     W->Kp = take(&p, h * ke), W->Vp = take(&p, h * ke), W->dKp = take(&p, h * ke), W->dVp = take(&p, h * ke);
     take_mabc(&p, &W->pc, nq, ke, fp, nh * h * nq);
     W->cv = take(&p, nq * ke), W->lg = take(&p, nq * nu), W->dl = take(&p, nq * nu);
-    W->F = take(&p, Kq * SPIN_NIBS), W->H1 = take(&p, Kq * SPIN_CHID), W->Gh = take(&p, Kq * SPIN_CHID);
+    W->F = take(&p, Kq * spin_ncopyf(c)), W->H1 = take(&p, Kq * SPIN_CHID), W->Gh = take(&p, Kq * SPIN_CHID);
     W->S = take(&p, Kq), W->A = take(&p, Kq), W->pcp = take(&p, nq * nu), W->lc = take(&p, nq * nu);
     W->dHD = take(&p, h * ke), W->dHE = take(&p, h * ke), W->sO = take(&p, h * ke), W->sQ = take(&p, h * ke);
     W->dKd = take(&p, nc * ke), W->dVd = take(&p, nc * ke), W->stmp = take(&p, h * (2 * ke + 2 * fp));
@@ -297,6 +298,8 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
     float *dGh = take(&p, Kn * SPIN_CHID), *dH1 = take(&p, Kn * SPIN_CHID), *ds = take(&p, Kn);
     float *gc = take(&p, e), *dgc = take(&p, e), *dqu = take(&p, nu * e), *dbu = take(&p, nu),
           *dtc = take(&p, D * e);
+    float *hs = take(&p, spin_copy_scratch_size(c, (int)D, (int)nu, K));
+    const size_t nf = spin_ncopyf(c);
     const float *z = ws->Q.HA[2 * c->L] + (size_t)i0 * ke;
     spin_mabc_t pc = mabc_off(&ws->pc, i0, ke, fp, (size_t)i0 * nh * h);
     const spin_mab_t *Pm = &ly->pred;
@@ -319,11 +322,10 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
         }
         if (K > 0 && nu > 0) {
             const int8_t *nbq = nb + qi * K * D;
-            float *F = ws->F + qi * Kn * SPIN_NIBS;
+            float *F = ws->F + qi * Kn * nf;
             int ng = ws->ng;
-            for (int j = 0; j < K; ++j)
-                spin_ibs_feats(w, ng, ws->g0, ws->mid, q + qi * D, nbq + (size_t)j * D,
-                               w->nb_ext ? w->nb_ext + ((size_t)qi * K + j) * 4 : NULL, F + (size_t)j * ng * SPIN_NIBS);
+            spin_copy_feats(m, w, ng, ws->g0, ws->mid, q + qi * D, K, nbq,
+                            w->nb_ext ? w->nb_ext + qi * K * 4 : NULL, F, hs);
             spin_copy_score(m, K * ng, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
                             ws->S + qi * Kn);
             spin_copy_mix(w, K, ng, ws->g0, nbq, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
@@ -331,7 +333,7 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
             for (size_t u = 0; u < nu; ++u) lg[u] += beta * ws->lc[qi * nu + u] + cb;
         }
         if (p_out)
-            for (size_t u = 0; u < nu; ++u) p_out[qi * nu + u] = 1.0f / (1.0f + expf(-lg[u]));
+            for (size_t u = 0; u < nu; ++u) p_out[qi * nu + u] = 1.0f / (1.0f + nn_exp(-lg[u]));
     }
     size_t nn = (size_t)nr * nu;
     memset(dl, 0, nn * sizeof(float));
@@ -369,7 +371,7 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
         if (K > 0 && nu > 0) {
             const int8_t *nbq = nb + qi * K * D;
             const float *A = ws->A + qi * Kn, *lc = ws->lc + qi * nu, *pcp = ws->pcp + qi * nu;
-            const float *F = ws->F + qi * Kn * SPIN_NIBS, *H1 = ws->H1 + qi * Kn * SPIN_CHID,
+            const float *F = ws->F + qi * Kn * nf, *H1 = ws->H1 + qi * Kn * SPIN_CHID,
                         *Gh = ws->Gh + qi * Kn * SPIN_CHID;
             int ng = ws->ng;
             memset(ds, 0, (size_t)K * ng * sizeof(float));
@@ -400,14 +402,14 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
                     gW2[o] += ds[i] * Gh[i * SPIN_CHID + o];
                 }
             for (size_t i = 0; i < n; ++i)
-                for (int j = 0; j < SPIN_NIBS; ++j) gwl[j] += ds[i] * F[i * SPIN_NIBS + j];
+                for (size_t j = 0; j < nf; ++j) gwl[j] += ds[i] * F[i * nf + j];
             memset(dH1, 0, n * SPIN_CHID * sizeof(float));
             nn_gelu_bwd(n * SPIN_CHID, H1, dGh, dH1);
             for (size_t i = 0; i < n; ++i)
                 for (int o = 0; o < SPIN_CHID; ++o) {
                     float d = dH1[i * SPIN_CHID + o];
                     gb1[o] += d;
-                    for (int j = 0; j < SPIN_NIBS; ++j) gW1[o * SPIN_NIBS + j] += d * F[i * SPIN_NIBS + j];
+                    for (size_t j = 0; j < nf; ++j) gW1[o * nf + j] += d * F[i * nf + j];
                 }
         }
     }
@@ -550,4 +552,23 @@ double spin_model_train_step(const spin_model_t *m, spin_train_ws_t *ws, const s
             for (size_t i = 0; i < rr; ++i) grad[i] += ws->gb[t][i];
     }
     return loss;
+}
+
+/* Forward flops of MAB(M queries of width dq, R keys of width dkv, FFN width f). */
+static double mab_flops(double M, double R, double dq, double dkv, double f)
+{
+    return 2 * M * dq * dq + 4 * R * dkv * dq + 4 * M * R * dq + 2 * M * dq * dq + 4 * M * dq * f;
+}
+
+double spin_model_step_flops(const spin_config_t *c, int D, int nu, int n_ctx, int n_q)
+{
+    double e = c->e, k = c->k, ke = k * e, h = c->h, f = c->ffn;
+    double row = 0;
+    for (int l = 0; l < c->L; ++l) row += mab_flops(k, D, e, e, f * e) + mab_flops(k, k, e, e, f * e);
+    double fwd = (n_ctx + n_q) * row;
+    for (int l = 0; l < c->L; ++l) fwd += mab_flops(h, n_ctx, ke, ke, f * ke);
+    fwd += 4 * h * ke * ke;                                             /* predictor keys/values of H_D */
+    fwd += n_q * (mab_flops(1, h, ke, ke, f * ke) - 4 * h * ke * ke);  /* per query, K/V shared */
+    fwd += n_q * (2 * ke * e + 2.0 * nu * e);                           /* decoder */
+    return 3 * fwd;
 }

@@ -93,9 +93,11 @@ static uint32_t crc_of(const uint8_t *b, size_t n)
 typedef struct {
     const char *name;
     size_t off;
+    int opt, dflt; /* optional: a file without it (written before it existed) means dflt */
 } setting_t;
-#define S(x) {#x, offsetof(spin_config_t, x)}
-static const setting_t settings[] = {S(e), S(heads), S(k), S(h), S(L), S(ffn), S(w), S(c), S(K), S(enc_rows)};
+#define S(x) {#x, offsetof(spin_config_t, x), 0, 0}
+static const setting_t settings[] = {S(e), S(heads), S(k), S(h), S(L), S(ffn), S(w), S(c), S(K), S(enc_rows),
+                                     {"hmm", offsetof(spin_config_t, hmm), 1, 0}};
 #undef S
 #define N_SETTING (int)(sizeof(settings) / sizeof(settings[0]))
 
@@ -334,7 +336,9 @@ spin_model_t *spin_model_load(const char *fn)
     }
     if (r.short_) goto truncated;
     for (int j = 0; j < N_SETTING; ++j)
-        if (!seen[j]) {
+        if (!seen[j] && settings[j].opt) {
+            *(int *)((char *)&cfg + settings[j].off) = settings[j].dflt;
+        } else if (!seen[j]) {
             BAD_HEADER("%s: model setting '%s' is missing", fn, settings[j].name);
         }
     spin_provenance_t prov;

@@ -101,16 +101,33 @@ void nn_layernorm_bwd(int M, int D, const float *X, const float *g, const float 
 #define NN_SQRT1_2 0.70710678118654752440f
 #define NN_INV_SQRT_2PI 0.39894228040143267794f
 
+/* Phi(z) = 0.5 (1 + erf(z / sqrt 2)) and, in *g, e^(-z^2/2) (the density's kernel). */
+static inline float gelu_phi(float z, float *g)
+{
+    float x = z * NN_SQRT1_2, ax = x < 0 ? -x : x;
+    float t = 1.0f / (1.0f + 0.3275911f * ax);
+    float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+    float ex = nn_exp(-ax * ax);
+    float erfa = 1.0f - poly * ex;
+    *g = ex;
+    return 0.5f * (1.0f + (x < 0 ? -erfa : erfa));
+}
+
 void nn_gelu_fwd(size_t n, const float *x, float *y)
 {
-    for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * NN_SQRT1_2));
+    NN_SIMD
+    for (size_t i = 0; i < n; ++i) {
+        float g;
+        y[i] = x[i] * gelu_phi(x[i], &g);
+    }
 }
 
 void nn_gelu_bwd(size_t n, const float *x, const float *dy, float *dx)
 {
+    NN_SIMD
     for (size_t i = 0; i < n; ++i) {
-        float z = x[i];
-        float d = 0.5f * (1.0f + erff(z * NN_SQRT1_2)) + z * NN_INV_SQRT_2PI * expf(-0.5f * z * z);
+        float z = x[i], g;
+        float d = gelu_phi(z, &g) + z * NN_INV_SQRT_2PI * g;
         dx[i] += dy[i] * d;
     }
 }
@@ -130,8 +147,10 @@ static void softmax_row(int N, float *p)
         return;
     }
     float s = 0.0f;
-    for (int j = 0; j < N; ++j) s += (p[j] = expf(p[j] - mx));
+    NN_SIMD_SUM(s)
+    for (int j = 0; j < N; ++j) s += (p[j] = nn_exp(p[j] - mx));
     float inv = 1.0f / s;
+    NN_SIMD
     for (int j = 0; j < N; ++j) p[j] *= inv;
 }
 
@@ -187,12 +206,14 @@ void nn_dropout_bwd(size_t n, const float *mask, const float *dy, float *dx)
 static inline float dotf(int n, const float *a, const float *b)
 {
     float s = 0.0f;
+    NN_SIMD_SUM(s)
     for (int d = 0; d < n; ++d) s += a[d] * b[d];
     return s;
 }
 
 static inline void axpyf(int n, float a, const float *x, float *y)
 {
+    NN_SIMD
     for (int d = 0; d < n; ++d) y[d] += a * x[d];
 }
 

@@ -372,6 +372,27 @@ int spin_train_run(const spin_train_opt_t *o)
     else if (o->init_fn) m = spin_model_load(o->init_fn);
     else m = spin_model_init(&o->cfg, o->seed);
     if (!m) goto done;
+    if (o->init_fn && o->cfg_set) {
+        /* settings given with --init override the init model's; weights carry over where they fit */
+        spin_config_t c = m->cfg;
+        unsigned b = o->cfg_set;
+        if (b & SPIN_SET_E) c.e = o->cfg.e;
+        if (b & SPIN_SET_HEADS) c.heads = o->cfg.heads;
+        if (b & SPIN_SET_K) c.k = o->cfg.k;
+        if (b & SPIN_SET_H) c.h = o->cfg.h;
+        if (b & SPIN_SET_L) c.L = o->cfg.L;
+        if (b & SPIN_SET_FFN) c.ffn = o->cfg.ffn;
+        if (b & SPIN_SET_W) c.w = o->cfg.w;
+        if (b & SPIN_SET_C) c.c = o->cfg.c;
+        if (b & SPIN_SET_NB) c.K = o->cfg.K;
+        if (b & SPIN_SET_ENC) c.enc_rows = o->cfg.enc_rows;
+        if (b & SPIN_SET_HMM) c.hmm = o->cfg.hmm;
+        int n_fresh = 0;
+        spin_model_t *a = spin_model_adapt(m, &c, o->seed, &n_fresh);
+        spin_model_destroy(m);
+        if (!(m = a)) goto done;
+        spin_info("--init %s with changed settings: %d of %d tensors start fresh", o->init_fn, n_fresh, m->n_tensor);
+    }
     const spin_config_t *cfg = &m->cfg;
 
     /* samples: validation held out (both haplotypes), the rest trains */
@@ -468,6 +489,8 @@ int spin_train_run(const spin_train_opt_t *o)
               o->panel_fn, 2 * n_tr, 2 * nv, p->n_site, (long long)np, (long long)o->steps);
     int tty = isatty(2);
     double loss_acc = 0, t_log = spin_realtime();
+    double flops_acc = 0, flops_tot = 0, t_steps = 0; /* t_steps: seconds inside optimisation steps only */
+    int64_t n_steps_run = 0;
     int64_t n_acc = 0, n_log = 0;
     int *qh = malloc((size_t)o->n_q * sizeof(int)), *ch = malloc((size_t)n_ctx * sizeof(int));
     int *tperm = malloc((size_t)n_tr * sizeof(int)), *hperm = malloc((size_t)2 * n_tr * sizeof(int));
@@ -539,12 +562,15 @@ int spin_train_run(const spin_train_opt_t *o)
             for (size_t k = 0; k < nn; k++) sw += wt[k];
             for (size_t k = 0; k < nn; k++) wt[k] = (float)(wt[k] * nn / sw);
         }
+        double t_s0 = spin_realtime();
         double loss = spin_model_train_step(m, ws, &w, n_ctx, ctx, o->n_q, q, K, nb, y, o->maf_weight > 0 ? wt : NULL,
                                             grad, NULL);
         if (loss < 0) goto loopfail;
         float lr = nn_lr_schedule(step, warm, o->steps, o->lr, o->lr * 0.05f);
         nn_adam_step((size_t)np, m->w, grad, mv, mv + np, dmask, &ao, lr, step + 1);
+        t_steps += spin_realtime() - t_s0, n_steps_run++;
         loss_acc += loss / ((double)o->n_q * x.nu), n_acc++;
+        flops_acc += spin_model_step_flops(cfg, D, x.nu, n_ctx, o->n_q);
 
         int last = step + 1 == o->steps;
         if ((o->val_every > 0 && (step + 1) % o->val_every == 0) || last) {
@@ -560,14 +586,16 @@ int spin_train_run(const spin_train_opt_t *o)
         }
         if ((o->log_every > 0 && (step + 1) % o->log_every == 0) || last) {
             double now = spin_realtime(), sps = (double)(step + 1 - step0 - n_log) / (now - t_log + 1e-9);
+            double gfs = flops_acc / (now - t_log + 1e-9) * 1e-9;
+            flops_tot += flops_acc, flops_acc = 0;
             n_log = step + 1 - step0, t_log = now;
             double eta = (double)(o->steps - step - 1) / (sps + 1e-9);
             if (tty)
-                fprintf(stderr, "\r[M::train] step %lld/%lld loss %.4f lr %.2e %.2f steps/s ETA %.0f s   ",
-                        (long long)step + 1, (long long)o->steps, loss_acc / n_acc, lr, sps, eta);
+                fprintf(stderr, "\r[M::train] step %lld/%lld loss %.4f lr %.2e %.2f steps/s %.2f GFLOP/s ETA %.0f s   ",
+                        (long long)step + 1, (long long)o->steps, loss_acc / n_acc, lr, sps, gfs, eta);
             else
-                spin_info("step %lld/%lld loss %.4f lr %.2e %.2f steps/s ETA %.0f s", (long long)step + 1,
-                          (long long)o->steps, loss_acc / n_acc, lr, sps, eta);
+                spin_info("step %lld/%lld loss %.4f lr %.2e %.2f steps/s %.2f GFLOP/s ETA %.0f s", (long long)step + 1,
+                          (long long)o->steps, loss_acc / n_acc, lr, sps, gfs, eta);
             loss_acc = 0, n_acc = 0;
         }
         if (o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0 && !last) {
@@ -593,6 +621,11 @@ int spin_train_run(const spin_train_opt_t *o)
                                 o->steps, 0.0};
         if (spin_model_set_provenance(m, &pv) < 0 || spin_model_save(m, o->out_fn) < 0) goto done;
     }
+    flops_tot += flops_acc;
+    if (t_steps > 0)
+        spin_info("optimisation steps alone (no data drawing, neighbour search or validation): %.2f steps/s, "
+                  "%.2f GFLOP/s (dense ops, analytic count)",
+                  (double)n_steps_run / t_steps, flops_tot / t_steps * 1e-9);
     spin_info("wrote %s (best validation mean r2 %.4f); %.1f s", o->out_fn, best_r2, spin_realtime() - t_start);
     ret = 0;
     goto done;

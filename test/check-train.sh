@@ -32,6 +32,15 @@ printf 'garbage' >"$T/c.spin.ckpt.state"
 (cd "$T" && "$SPIN" train $ARGS --steps 20 --resume c.spin.ckpt -o r2.spin "$D/ref.vcf.gz" 2>"$T/err")
 [ $? -eq 1 ] && grep -q "c.spin.ckpt.state" "$T/err" && pass "corrupt checkpoint state refused" || fail "corrupt checkpoint state"
 
+# --init with changed settings: a model without posterior features gains them and keeps its weights
+(cd "$T" && "$SPIN" train $ARGS --copy-hmm 0 --steps 5 -o h0.spin "$D/ref.vcf.gz" 2>/dev/null) || fail "train --copy-hmm 0"
+(cd "$T" && "$SPIN" train $ARGS --steps 5 --init h0.spin --copy-hmm 1 --neighbours 12 -o h1.spin "$D/ref.vcf.gz" 2>"$T/err") || fail "train --init --copy-hmm 1"
+"$SPIN" model-info "$T/h0.spin" | grep -q "^hmm	0$" && "$SPIN" model-info "$T/h1.spin" | grep -q "^hmm	1$" \
+    && "$SPIN" model-info "$T/h1.spin" | grep -q "^K	12$" && pass "--init with --copy-hmm 1 --neighbours 12: settings changed" \
+    || fail "--init settings override"
+grep -q "0 of [0-9]* tensors start fresh" "$T/err" && pass "--init with changed settings keeps every tensor" || fail "--init adapt: $(cat "$T/err")"
+"$SPIN" "$D/ref.vcf.gz" "$D/target.vcf.gz" --model "$T/h1.spin" -o "$T/h1.vcf.gz" 2>/dev/null && pass "adapted model imputes" || fail "adapted model imputes"
+
 "$SPIN" train --steps 0 "$D/ref.vcf.gz" >/dev/null 2>&1; [ $? -eq 2 ] && pass "--steps 0 is a usage error" || fail "--steps 0"
 "$SPIN" train --embed 10 --heads 4 "$D/ref.vcf.gz" >/dev/null 2>&1; [ $? -eq 2 ] && pass "--embed not a multiple of --heads" || fail "--embed/--heads"
 "$SPIN" train "$D/nosuch.vcf.gz" -o "$T/x.spin" >/dev/null 2>&1; [ $? -eq 1 ] && [ ! -f "$T/x.spin" ] && pass "missing panel: exit 1, no model" || fail "missing panel"

@@ -286,6 +286,7 @@ START_TEST(test_copy_path_hand)
 {
     spin_config_t c;
     toy_cfg(&c);
+    c.hmm = 0; /* IBS features only: the posterior features are checked below */
     spin_model_t *m = spin_model_init(&c, 3);
     memset(m->w + m->lay.G, 0, (size_t)c.k * c.e * c.e * sizeof(float));
     memset(m->w + m->lay.cW2, 0, SPIN_CHID * sizeof(float));
@@ -349,6 +350,178 @@ START_TEST(test_copy_path_hand)
     spin_wctx_destroy(wc);
     spin_wctx_destroy(wc0);
     spin_model_destroy(m);
+}
+END_TEST
+
+/* Reference IBS features, one neighbour at a time over all tokens (the plain
+ * statement of architecture.md step 4), against the vectorised spin_copy_feats. */
+static void ref_ibs_feats(const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                    const int8_t *row, const int8_t *nbj, const float *ext, int stride, float *f)
+{
+    const int D = w->D;
+    int first = -1, last = -1;
+    for (int d = 0; d < D; ++d)
+        if (w->typed[d]) {
+            if (first < 0) first = d;
+            last = d;
+        }
+    /* left: nearest typed mismatch before the gap; censored at the first typed token */
+    int mm = -1, g = 0;
+    for (int d = 0; d < D && g < ng; ++d) {
+        if (w->typed[d]) {
+            if (row[d] >= 0 && nbj[d] >= 0 && row[d] != nbj[d]) mm = d;
+        } else if (w->uidx[g0[g]] == d) {
+            float *fg = f + (size_t)g * stride;
+            if (mm >= 0) fg[0] = mid[g] - w->dcm[mm], fg[2] = 0.0f;
+            else if (ext && ext[1] >= 0) fg[0] = mid[g] - ext[0], fg[2] = ext[1];
+            else fg[0] = first >= 0 && first < d ? mid[g] - w->dcm[first] : 0.0f, fg[2] = 1.0f;
+            ++g;
+        }
+    }
+    /* right: nearest typed mismatch after the gap; censored at the last typed token */
+    mm = -1, g = ng - 1;
+    for (int d = D - 1; d >= 0 && g >= 0; --d) {
+        if (w->typed[d]) {
+            if (row[d] >= 0 && nbj[d] >= 0 && row[d] != nbj[d]) mm = d;
+        } else if (w->uidx[g0[g + 1] - 1] == d) {
+            float *fg = f + (size_t)g * stride;
+            if (mm >= 0) fg[1] = w->dcm[mm] - mid[g], fg[3] = 0.0f;
+            else if (ext && ext[3] >= 0) fg[1] = ext[2] - mid[g], fg[3] = ext[3];
+            else fg[1] = last >= 0 && last > d ? w->dcm[last] - mid[g] : 0.0f, fg[3] = 1.0f;
+            --g;
+        }
+    }
+    for (g = 0; g < ng; ++g) {
+        float *fg = f + (size_t)g * stride;
+        float dl = fg[0] > 0 ? fg[0] : 0, dr = fg[1] > 0 ? fg[1] : 0;
+        fg[4] = logf(dl + dr + 1e-4f);
+        fg[0] = logf(dl + 1e-4f);
+        fg[1] = logf(dr + 1e-4f);
+    }
+}
+
+START_TEST(test_copy_feats_reference)
+{
+    enum { RD = 40, RK = 7 };
+    for (int hmm = 0; hmm <= 1; ++hmm)
+        for (int rep = 0; rep < 20; ++rep) {
+            spin_config_t c;
+            toy_cfg(&c);
+            c.hmm = hmm;
+            spin_model_t *m = spin_model_alloc(&c);
+            uint8_t typed[RD];
+            float dcm[RD], af[RD], ext[4 * RK];
+            int uidx[RD], nu = 0;
+            int8_t row[RD], nb[RK * RD];
+            for (int d = 0; d < RD; ++d) {
+                typed[d] = nn_rng_uniform(&trng) < (rep & 1 ? 0.3 : 0.05);
+                dcm[d] = (d ? dcm[d - 1] : -0.5f) + 0.001f + (float)nn_rng_uniform(&trng) * 0.03f;
+                af[d] = 0.3f;
+                if (!typed[d]) uidx[nu++] = d;
+                row[d] = typed[d] ? (int8_t)(nn_rng_uniform(&trng) < 0.1 ? -1 : nn_rng_uniform(&trng) < 0.5) : -1;
+                for (int j = 0; j < RK; ++j) {
+                    double x = nn_rng_uniform(&trng);
+                    nb[j * RD + d] = (int8_t)(x < 0.03 ? -1 : typed[d] && row[d] >= 0 && x < 0.85 ? row[d] : x < 0.5);
+                }
+            }
+            for (int j = 0; j < RK; ++j) {
+                ext[4 * j] = -0.9f, ext[4 * j + 1] = (float)(j % 3) - 1.0f;
+                ext[4 * j + 2] = 0.9f, ext[4 * j + 3] = (float)((j + 1) % 3) - 1.0f;
+            }
+            spin_wtok_t w = {RD, typed, dcm, af, nu, uidx, NULL};
+            int g0[RD + 1];
+            float mid[RD];
+            int ng = spin_gaps(&w, g0, mid);
+            int nf = spin_ncopyf(&c);
+            float *F = malloc((size_t)RK * ng * nf * sizeof(float)), ref[RD * SPIN_NIBS];
+            float *hs = malloc(spin_copy_scratch_size(&c, RD, nu, RK) * sizeof(float));
+            const float *ex = rep % 3 ? ext : NULL;
+            spin_copy_feats(m, &w, ng, g0, mid, row, RK, nb, ex, F, hs);
+            for (int j = 0; j < RK; ++j) {
+                ref_ibs_feats(&w, ng, g0, mid, row, nb + j * RD, ex ? ex + 4 * j : NULL, SPIN_NIBS, ref);
+                for (int g = 0; g < ng; ++g)
+                    for (int f = 0; f < SPIN_NIBS; ++f)
+                        ck_assert_msg(F[((size_t)j * ng + g) * nf + f] == ref[g * SPIN_NIBS + f],
+                                      "hmm %d rep %d nb %d gap %d feature %d: %g vs reference %g", hmm, rep, j, g, f,
+                                      F[((size_t)j * ng + g) * nf + f], ref[g * SPIN_NIBS + f]);
+            }
+            if (hmm) /* posterior features: log probabilities that sum to 1 over the neighbours */
+                for (int r = 0; r < SPIN_NHMM; ++r)
+                    for (int g = 0; g < ng; ++g) {
+                        double z = 0;
+                        for (int j = 0; j < RK; ++j) z += exp(F[((size_t)j * ng + g) * nf + SPIN_NIBS + r]);
+                        ck_assert_msg(fabs(z - 1.0) < 1e-4, "posterior sums to %g", z);
+                    }
+            free(F), free(hs);
+            spin_model_destroy(m);
+        }
+}
+END_TEST
+
+/* Li-Stephens posterior per gap against brute force: every path of states over
+ * the typed tokens plus the gap's read point, weighted by emissions and by
+ * explicit K x K transition matrices (stay 1-rho+rho/K, move rho/K). */
+static double bf_trans(double lambda, double dx, int a, int b, int K)
+{
+    double rho = 1.0 - exp(-lambda * dx);
+    return (a == b ? 1.0 - rho : 0.0) + rho / K;
+}
+
+START_TEST(test_copy_hmm_bruteforce)
+{
+    enum { BD = 9, BK = 3 };
+    const uint8_t typed[BD] = {0, 1, 0, 0, 1, 1, 0, 1, 0};
+    const float dcm[BD] = {-0.30f, -0.21f, -0.15f, -0.12f, -0.02f, 0.05f, 0.09f, 0.20f, 0.26f};
+    const float af[BD] = {0};
+    /* gaps: {0} before the first typed token, {2,3}, {6}, {8} after the last */
+    const int uidx5[5] = {0, 2, 3, 6, 8};
+    spin_wtok_t w = {BD, typed, dcm, af, 5, uidx5, NULL};
+    const int8_t row[BD] = {-1, 1, -1, -1, 0, -1, -1, 1, -1};
+    const int8_t nb[BK * BD] = {0, 1, 0, 0, 0, 1, 0, 1, 0,   /* matches typed 1,4,7; missing-free */
+                                0, 0, 1, 1, 0, 0, 1, 1, 1,   /* mismatch at 1 */
+                                1, 1, 0, 1, 1, -1, 0, 0, 0}; /* mismatch at 4 and 7, missing at 5 */
+    int g0[6];
+    float mid[5];
+    int ng = spin_gaps(&w, g0, mid);
+    ck_assert_int_eq(ng, 4);
+    const float lambda = 7.0f, eps = 0.05f;
+    spin_config_t hc;
+    spin_config_default(&hc);
+    hc.hmm = 1;
+    float *hs = malloc(spin_copy_scratch_size(&hc, BD, 5, BK) * sizeof(float)), post[4 * BK];
+    spin_copy_hmm(&w, ng, g0, mid, row, BK, nb, lambda, eps, post, hs);
+    free(hs);
+    const int tt[4] = {1, 4, 5, 7};
+    for (int g = 0; g < ng; ++g) {
+        /* positions: the typed tokens with the gap's read point inserted in order */
+        double x[5];
+        int emit[5], np = 0, ins = 0;
+        for (int t = 0; t < 4; ++t) {
+            if (!ins && dcm[tt[t]] > mid[g]) x[np] = mid[g], emit[np++] = -1, ins = 1;
+            x[np] = dcm[tt[t]], emit[np++] = tt[t];
+        }
+        if (!ins) x[np] = mid[g], emit[np++] = -1;
+        double z = 0, pj[BK] = {0};
+        for (int path = 0; path < 243; ++path) {
+            int st[5], q = path;
+            for (int i = 0; i < 5; ++i) st[i] = q % BK, q /= BK;
+            double pr = 1.0 / BK;
+            for (int i = 0; i < 5; ++i) {
+                if (i > 0) pr *= bf_trans(lambda, x[i] - x[i - 1], st[i - 1], st[i], BK);
+                int d = emit[i];
+                if (d >= 0 && row[d] >= 0 && nb[st[i] * BD + d] >= 0)
+                    pr *= nb[st[i] * BD + d] == row[d] ? 1.0 - eps : eps;
+            }
+            z += pr;
+            for (int i = 0; i < 5; ++i)
+                if (emit[i] < 0) pj[st[i]] += pr;
+        }
+        for (int j = 0; j < BK; ++j)
+            ck_assert_msg(fabs(post[g * BK + j] - pj[j] / z) < 1e-5, "gap %d state %d: %g vs brute force %g", g, j,
+                          post[g * BK + j], pj[j] / z);
+    }
+    /* the all-matching neighbour dominates the middle gap */
+    ck_assert(post[1 * BK + 0] > post[1 * BK + 1] && post[1 * BK + 0] > post[1 * BK + 2]);
 }
 END_TEST
 
@@ -434,6 +607,8 @@ int main(void)
     tcase_add_test(tc, test_model_grad);
     tcase_add_test(tc, test_predict_matches_train);
     tcase_add_test(tc, test_copy_path_hand);
+    tcase_add_test(tc, test_copy_hmm_bruteforce);
+    tcase_add_test(tc, test_copy_feats_reference);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_config_check);
     suite_add_tcase(s, tc);

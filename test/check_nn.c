@@ -110,6 +110,22 @@ START_TEST(test_layernorm)
 }
 END_TEST
 
+/* ---- nn_exp against libm over its whole range, and its edges ---- */
+START_TEST(test_exp)
+{
+    double worst = 0;
+    for (double x = -87.0; x <= 88.0; x += 0.00731) {
+        double r = fabs(nn_exp((float)x) / exp((double)(float)x) - 1.0);
+        worst = r > worst ? r : worst;
+    }
+    ck_assert_msg(worst < 3e-7, "nn_exp relative error %g", worst);
+    ck_assert(nn_exp(0.0f) == 1.0f);
+    ck_assert(nn_exp(-INFINITY) == 0.0f);
+    ck_assert(nn_exp(-100.0f) == 0.0f);
+    ck_assert(isfinite(nn_exp(1000.0f)) && nn_exp(1000.0f) > 1e38f);
+}
+END_TEST
+
 /* ---- gelu, softmax, dropout, bce ---- */
 START_TEST(test_pointwise)
 {
@@ -117,6 +133,11 @@ START_TEST(test_pointwise)
     fill(x, 9, 3), fill(R, 9, 1);
     nn_gelu_fwd(9, x, y);
     for (int i = 0; i < 9; i++) ck_assert_double_eq_tol(y[i], 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0))), 1e-5);
+    for (float z = -12.0f; z <= 12.0f; z += 0.0137f) {
+        float gz;
+        nn_gelu_fwd(1, &z, &gz);
+        ck_assert_msg(fabs(gz - 0.5 * z * (1 + erf(z / sqrt(2.0)))) < 2e-6, "gelu(%g) = %g", z, gz);
+    }
     nn_gelu_bwd(9, x, R, dx);
     for (int i = 0; i < 9; i++) {
         double h = 1e-3, a = 0.5 * (x[i] + h) * (1 + erf((x[i] + h) / sqrt(2.0))),
@@ -303,6 +324,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_linear);
     tcase_add_test(tc, test_layernorm);
+    tcase_add_test(tc, test_exp);
     tcase_add_test(tc, test_pointwise);
     tcase_add_test(tc, test_attention);
     tcase_add_test(tc, test_adam);

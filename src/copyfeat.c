@@ -1,0 +1,238 @@
+/* copyfeat.c -- the copy path's features per (neighbour, gap): IBS distances to
+ * the nearest typed mismatch on each side, and Li-Stephens posteriors of the K
+ * neighbours (model.h, doc/architecture.md "The model").
+ *
+ * Everything runs on a compact view of the row: the T typed tokens, the
+ * neighbours' alleles there transposed to [T x K] (so inner loops run over
+ * neighbours, contiguous), and for each gap the typed tokens that bound it.
+ *
+ * The HMM: the K neighbours are the hidden states, typed tokens the
+ * observations (emission 1-eps on a match, eps on a mismatch, 1 when either
+ * allele is missing); between typed tokens the chain jumps to a uniformly drawn
+ * state with probability rho = 1 - exp(-lambda * dcM). A gap between typed
+ * tokens t and t+1 is read at its mean cM x: forward mass at t carried to x,
+ * times backward mass at t+1 carried back to x. Vectors are rescaled to sum 1
+ * at every step (only ratios within a gap matter). Cost O(K * T) per rate. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "model.h"
+#include "nn.h"
+
+/* Switch rates (per cM) of the posterior features, 4x apart; the network weighs
+ * them. Untrained, 20 suited eur_lct and 5 sim_ooa3; trained, rates {5, 20} gave
+ * mean r2 .8202/.9339, {1.25..80} .8212/.9356, {0.3..80} .8211/.9368 (stage 1). */
+#ifndef SPIN_HMM_RATES
+#define SPIN_HMM_RATES {0.3f, 1.25f, 5.0f, 20.0f, 80.0f}
+#endif
+#define HMM_EPS 0.01f
+static const float hmm_rate[SPIN_NHMM] = SPIN_HMM_RATES;
+
+typedef struct {
+    int T, ng, K;
+    int *tk;       /* [T] token index of each typed token */
+    int *gl;       /* [ng] typed index left of each gap (-1: none); gr = gl + 1 (T: none) */
+    int8_t *nbt;   /* [T x K] neighbour alleles at typed tokens */
+    float *em;     /* [T x K] emission probabilities (HMM only) */
+    float *alpha;  /* [T x K] */
+    float *eb;     /* [K] */
+} cview_t;
+
+size_t spin_copy_scratch_size(const spin_config_t *c, int D, int nu, int K)
+{
+    size_t d = (size_t)D, k = (size_t)(K > 0 ? K : 1);
+    size_t n = d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, gl, mm[2K], nbt */
+    if (c->hmm) n += 2 * d * k + k + 16;
+    return n + 64;
+}
+
+static void view_init(cview_t *v, const spin_wtok_t *w, int ng, const int *g0, const int8_t *row, int K,
+                      const int8_t *nb, int hmm, float eps, float *scratch, int **mm)
+{
+    const int D = w->D;
+    char *p = (char *)scratch;
+    v->K = K, v->ng = ng;
+    v->tk = (int *)p, p += (size_t)D * sizeof(int);
+    v->gl = (int *)p, p += (size_t)(ng + 1) * sizeof(int);
+    *mm = (int *)p, p += (size_t)2 * K * sizeof(int);
+    p += (16 - ((uintptr_t)p & 15)) & 15;
+    v->nbt = (int8_t *)p, p += (size_t)D * K;
+    p += (64 - ((uintptr_t)p & 63)) & 63;
+    v->em = (float *)p, v->alpha = v->em + (size_t)D * K, v->eb = v->alpha + (size_t)D * K;
+    int T = 0;
+    for (int d = 0; d < D; ++d)
+        if (w->typed[d]) v->tk[T++] = d;
+    v->T = T;
+    for (int g = 0, t = 0; g < ng; ++g) {
+        int d0 = w->uidx[g0[g]];
+        while (t < T && v->tk[t] < d0) ++t;
+        v->gl[g] = t - 1;
+    }
+    for (int t = 0; t < T; ++t) {
+        int8_t *o = v->nbt + (size_t)t * K;
+        const int8_t *src = nb + v->tk[t];
+        NN_SIMD
+        for (int j = 0; j < K; ++j) o[j] = src[(size_t)j * D];
+    }
+    if (!hmm) return;
+    for (int t = 0; t < T; ++t) {
+        float *e = v->em + (size_t)t * K;
+        const int8_t *b = v->nbt + (size_t)t * K;
+        int r = row[v->tk[t]];
+        NN_SIMD
+        for (int j = 0; j < K; ++j) e[j] = r < 0 || b[j] < 0 ? 1.0f : b[j] == r ? 1.0f - eps : eps;
+    }
+}
+
+/* IBS features f[(j * ng + g) * stride + 0..SPIN_NIBS) of every neighbour. */
+static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const int8_t *row, const float *ext,
+                int *mm, int stride, float *F)
+{
+    const int K = v->K, T = v->T, ng = v->ng;
+    const float *dcm = w->dcm;
+    /* left: nearest typed mismatch at or before gl[g]; censored at the first typed token */
+    for (int j = 0; j < K; ++j) mm[j] = -1;
+    for (int g = 0, t = 0; g < ng; ++g) {
+        for (; t <= v->gl[g]; ++t) {
+            int r = row[v->tk[t]];
+            if (r < 0) continue;
+            const int8_t *b = v->nbt + (size_t)t * K;
+            NN_SIMD
+            for (int j = 0; j < K; ++j) mm[j] = b[j] >= 0 && b[j] != r ? t : mm[j];
+        }
+        for (int j = 0; j < K; ++j) {
+            float *fg = F + ((size_t)j * ng + g) * stride;
+            if (mm[j] >= 0) fg[0] = mid[g] - dcm[v->tk[mm[j]]], fg[2] = 0.0f;
+            else if (ext && ext[4 * j + 1] >= 0) fg[0] = mid[g] - ext[4 * j], fg[2] = ext[4 * j + 1];
+            else fg[0] = v->gl[g] >= 0 ? mid[g] - dcm[v->tk[0]] : 0.0f, fg[2] = 1.0f;
+        }
+    }
+    /* right: nearest typed mismatch at or after gl[g] + 1; censored at the last typed token */
+    for (int j = 0; j < K; ++j) mm[j] = -1;
+    for (int g = ng - 1, t = T - 1; g >= 0; --g) {
+        for (; t > v->gl[g]; --t) {
+            int r = row[v->tk[t]];
+            if (r < 0) continue;
+            const int8_t *b = v->nbt + (size_t)t * K;
+            NN_SIMD
+            for (int j = 0; j < K; ++j) mm[j] = b[j] >= 0 && b[j] != r ? t : mm[j];
+        }
+        for (int j = 0; j < K; ++j) {
+            float *fg = F + ((size_t)j * ng + g) * stride;
+            if (mm[j] >= 0) fg[1] = dcm[v->tk[mm[j]]] - mid[g], fg[3] = 0.0f;
+            else if (ext && ext[4 * j + 3] >= 0) fg[1] = ext[4 * j + 2] - mid[g], fg[3] = ext[4 * j + 3];
+            else fg[1] = v->gl[g] + 1 < T ? dcm[v->tk[T - 1]] - mid[g] : 0.0f, fg[3] = 1.0f;
+        }
+    }
+    for (int i = 0; i < K * ng; ++i) {
+        float *fg = F + (size_t)i * stride;
+        float dl = fg[0] > 0 ? fg[0] : 0, dr = fg[1] > 0 ? fg[1] : 0;
+        fg[4] = logf(dl + dr + 1e-4f);
+        fg[0] = logf(dl + 1e-4f);
+        fg[1] = logf(dr + 1e-4f);
+    }
+}
+
+static inline void normalise(float *x, int K)
+{
+    float s = 0;
+    NN_SIMD_SUM(s)
+    for (int j = 0; j < K; ++j) s += x[j];
+    s = 1.0f / s;
+    NN_SIMD
+    for (int j = 0; j < K; ++j) x[j] *= s;
+}
+
+/* Posterior per gap at switch rate lambda: out[(g * ostride_g) + j * ostride_j]. */
+static void hmm(const cview_t *v, const float *dcm, const float *mid, float lambda, float *out, size_t os_g,
+                size_t os_j, int logp)
+{
+    const int K = v->K, T = v->T, ng = v->ng;
+    const float iK = 1.0f / (float)K;
+    float *al = v->alpha, *eb = v->eb;
+    for (int t = 0; t < T; ++t) {
+        float *a = al + (size_t)t * K;
+        const float *e = v->em + (size_t)t * K;
+        if (t == 0) {
+            NN_SIMD
+            for (int j = 0; j < K; ++j) a[j] = iK * e[j];
+        } else {
+            const float *ap = a - K;
+            float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - dcm[v->tk[t - 1]])), q = 1.0f - rho, c = rho * iK;
+            NN_SIMD
+            for (int j = 0; j < K; ++j) a[j] = (q * ap[j] + c) * e[j];
+        }
+        normalise(a, K);
+    }
+    /* backward: eb = emission * beta at typed index t, normalised; gaps read as
+     * their right bound t is reached (gaps with no typed token right first) */
+    int g = ng - 1;
+    for (int t = T; t >= 0; --t) {
+        if (t < T) {
+            const float *e = v->em + (size_t)t * K;
+            if (t == T - 1) {
+                memcpy(eb, e, (size_t)K * sizeof(float));
+            } else {
+                float se = 0;
+                NN_SIMD_SUM(se)
+                for (int j = 0; j < K; ++j) se += eb[j];
+                float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t + 1]] - dcm[v->tk[t]])), q = 1.0f - rho,
+                      c = rho * se * iK;
+                NN_SIMD
+                for (int j = 0; j < K; ++j) eb[j] = (q * eb[j] + c) * e[j];
+            }
+            normalise(eb, K);
+        }
+        for (; g >= 0 && v->gl[g] + 1 == t; --g) {
+            float x = mid[g], se = 0, s = 0;
+            int tl = v->gl[g];
+            float rr = t < T ? 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - x)) : 1.0f;
+            float rl = tl >= 0 ? 1.0f - nn_exp(-lambda * (x - dcm[v->tk[tl]])) : 1.0f;
+            if (t < T) {
+                NN_SIMD_SUM(se)
+                for (int j = 0; j < K; ++j) se += eb[j];
+            }
+            const float *a = tl >= 0 ? al + (size_t)tl * K : NULL;
+            float *o = out + (size_t)g * os_g;
+            /* sum of a is 1 (normalised) */
+            NN_SIMD_SUM(s)
+            for (int j = 0; j < K; ++j) {
+                float fl = a ? (1.0f - rl) * a[j] + rl * iK : iK;
+                float br = t < T ? (1.0f - rr) * eb[j] + rr * se * iK : 1.0f;
+                float pj = fl * br;
+                o[(size_t)j * os_j] = pj;
+                s += pj;
+            }
+            s = 1.0f / s;
+            if (logp) {
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = logf(o[(size_t)j * os_j] * s + 1e-6f);
+            } else {
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] *= s;
+            }
+        }
+    }
+}
+
+void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid, const int8_t *row, int K,
+                   const int8_t *nb, float lambda, float eps, float *post, float *scratch)
+{
+    cview_t v;
+    int *mm;
+    view_init(&v, w, ng, g0, row, K, nb, 1, eps, scratch, &mm);
+    hmm(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0);
+}
+
+void spin_copy_feats(const spin_model_t *m, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                     const int8_t *row, int K, const int8_t *nb, const float *ext, float *F, float *scratch)
+{
+    const int nf = spin_ncopyf(&m->cfg);
+    if (K <= 0 || ng <= 0) return;
+    cview_t v;
+    int *mm;
+    view_init(&v, w, ng, g0, row, K, nb, m->cfg.hmm, HMM_EPS, scratch, &mm);
+    ibs(&v, w, mid, row, ext, mm, nf, F);
+    if (!m->cfg.hmm) return;
+    for (int r = 0; r < SPIN_NHMM; ++r)
+        hmm(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1);
+}
