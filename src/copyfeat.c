@@ -43,7 +43,7 @@ size_t spin_copy_scratch_size(const spin_config_t *c, int D, int nu, int K)
 {
     size_t d = (size_t)D, k = (size_t)(K > 0 ? K : 1);
     size_t n = d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, gl, mm[2K], nbt */
-    if (c->hmm) n += 2 * d * k + k + 16;
+    if (c->hmm) n += 2 * d * k + k + d + 16; /* em, alpha, eb, forward sums */
     return n + 64;
 }
 
@@ -134,81 +134,84 @@ static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const 
     }
 }
 
-static inline void normalise(float *x, int K)
+/* Unnormalised forward/backward vectors keep their sum alongside (one fused pass
+ * per step); they are rescaled to sum 1 only when the sum falls below this. A step
+ * shrinks a sum by at most eps, and a gap's product of a forward and a backward
+ * vector must stay far above FLT_MIN (1e-38), hence 1e-8 and not smaller. */
+#define HMM_RESCALE 1e-8f
+
+static inline float rescale(float *x, int K, float s)
 {
-    float s = 0;
-    NN_SIMD_SUM(s)
-    for (int j = 0; j < K; ++j) s += x[j];
-    s = 1.0f / s;
+    if (s >= HMM_RESCALE) return s;
+    float r = 1.0f / s;
     NN_SIMD
-    for (int j = 0; j < K; ++j) x[j] *= s;
+    for (int j = 0; j < K; ++j) x[j] *= r;
+    return 1.0f;
 }
 
-/* Posterior per gap at switch rate lambda: out[(g * ostride_g) + j * ostride_j]. */
+/* Posterior per gap at switch rate lambda: out[g * os_g + j * os_j], as log(p + 1e-6)
+ * if logp. sa: [T] scratch (forward sums). */
 static void hmm(const cview_t *v, const float *dcm, const float *mid, float lambda, float *out, size_t os_g,
-                size_t os_j, int logp)
+                size_t os_j, int logp, float *sa)
 {
     const int K = v->K, T = v->T, ng = v->ng;
     const float iK = 1.0f / (float)K;
     float *al = v->alpha, *eb = v->eb;
+    float s = 0;
     for (int t = 0; t < T; ++t) {
         float *a = al + (size_t)t * K;
         const float *e = v->em + (size_t)t * K;
+        float st = 0;
         if (t == 0) {
-            NN_SIMD
-            for (int j = 0; j < K; ++j) a[j] = iK * e[j];
+            NN_SIMD_SUM(st)
+            for (int j = 0; j < K; ++j) st += a[j] = e[j];
         } else {
             const float *ap = a - K;
-            float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - dcm[v->tk[t - 1]])), q = 1.0f - rho, c = rho * iK;
-            NN_SIMD
-            for (int j = 0; j < K; ++j) a[j] = (q * ap[j] + c) * e[j];
+            float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - dcm[v->tk[t - 1]])), q = 1.0f - rho, c = rho * s * iK;
+            NN_SIMD_SUM(st)
+            for (int j = 0; j < K; ++j) st += a[j] = (q * ap[j] + c) * e[j];
         }
-        normalise(a, K);
+        sa[t] = s = rescale(a, K, st);
     }
-    /* backward: eb = emission * beta at typed index t, normalised; gaps read as
-     * their right bound t is reached (gaps with no typed token right first) */
+    /* backward: eb = emission * beta at typed index t (sum se); gaps read as their
+     * right bound t is reached (gaps with no typed token right first) */
     int g = ng - 1;
+    float se = 0;
     for (int t = T; t >= 0; --t) {
         if (t < T) {
             const float *e = v->em + (size_t)t * K;
+            float st = 0;
             if (t == T - 1) {
-                memcpy(eb, e, (size_t)K * sizeof(float));
+                NN_SIMD_SUM(st)
+                for (int j = 0; j < K; ++j) st += eb[j] = e[j];
             } else {
-                float se = 0;
-                NN_SIMD_SUM(se)
-                for (int j = 0; j < K; ++j) se += eb[j];
                 float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t + 1]] - dcm[v->tk[t]])), q = 1.0f - rho,
                       c = rho * se * iK;
-                NN_SIMD
-                for (int j = 0; j < K; ++j) eb[j] = (q * eb[j] + c) * e[j];
+                NN_SIMD_SUM(st)
+                for (int j = 0; j < K; ++j) st += eb[j] = (q * eb[j] + c) * e[j];
             }
-            normalise(eb, K);
+            se = rescale(eb, K, st);
         }
         for (; g >= 0 && v->gl[g] + 1 == t; --g) {
-            float x = mid[g], se = 0, s = 0;
+            float x = mid[g], z = 0;
             int tl = v->gl[g];
             float rr = t < T ? 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - x)) : 1.0f;
             float rl = tl >= 0 ? 1.0f - nn_exp(-lambda * (x - dcm[v->tk[tl]])) : 1.0f;
-            if (t < T) {
-                NN_SIMD_SUM(se)
-                for (int j = 0; j < K; ++j) se += eb[j];
-            }
             const float *a = tl >= 0 ? al + (size_t)tl * K : NULL;
+            float cl = a ? rl * sa[tl] * iK : iK, ql = a ? 1.0f - rl : 0.0f;
+            float cr = t < T ? rr * se * iK : 1.0f, qr = t < T ? 1.0f - rr : 0.0f;
             float *o = out + (size_t)g * os_g;
-            /* sum of a is 1 (normalised) */
-            NN_SIMD_SUM(s)
             for (int j = 0; j < K; ++j) {
-                float fl = a ? (1.0f - rl) * a[j] + rl * iK : iK;
-                float br = t < T ? (1.0f - rr) * eb[j] + rr * se * iK : 1.0f;
+                float fl = a ? ql * a[j] + cl : cl, br = t < T ? qr * eb[j] + cr : cr;
                 float pj = fl * br;
                 o[(size_t)j * os_j] = pj;
-                s += pj;
+                z += pj;
             }
-            s = 1.0f / s;
+            z = z > 0 ? 1.0f / z : 0.0f; /* z == 0 cannot happen with the bounds above */
             if (logp) {
-                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = logf(o[(size_t)j * os_j] * s + 1e-6f);
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = logf(o[(size_t)j * os_j] * z + 1e-6f);
             } else {
-                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] *= s;
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] *= z;
             }
         }
     }
@@ -220,7 +223,7 @@ void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid
     cview_t v;
     int *mm;
     view_init(&v, w, ng, g0, row, K, nb, 1, eps, scratch, &mm);
-    hmm(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0);
+    hmm(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0, v.eb + K);
 }
 
 void spin_copy_feats(const spin_model_t *m, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
@@ -234,5 +237,5 @@ void spin_copy_feats(const spin_model_t *m, const spin_wtok_t *w, int ng, const 
     ibs(&v, w, mid, row, ext, mm, nf, F);
     if (!m->cfg.hmm) return;
     for (int r = 0; r < SPIN_NHMM; ++r)
-        hmm(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1);
+        hmm(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1, v.eb + K);
 }

@@ -494,19 +494,25 @@ void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, fl
     const int nf = spin_ncopyf(&m->cfg);
     const float *W1 = m->w + m->lay.cW1, *b1 = m->w + m->lay.cb1, *W2 = m->w + m->lay.cW2,
                 *wl = m->w + m->lay.cwl;
+    /* W1 transposed, so each row's hidden layer is nf axpys of width CHID (vectorised) */
+    float W1t[(SPIN_NIBS + SPIN_NHMM) * SPIN_CHID];
+    for (int o = 0; o < SPIN_CHID; ++o)
+        for (int j = 0; j < nf; ++j) W1t[j * SPIN_CHID + o] = W1[o * nf + j];
     for (int i = 0; i < n; ++i) {
         const float *fi = f + (size_t)i * nf;
         float *h = H1 + (size_t)i * SPIN_CHID;
-        for (int o = 0; o < SPIN_CHID; ++o) {
-            float a = b1[o];
-            for (int j = 0; j < nf; ++j) a += W1[o * nf + j] * fi[j];
-            h[o] = a;
+        memcpy(h, b1, SPIN_CHID * sizeof(float));
+        for (int j = 0; j < nf; ++j) {
+            const float x = fi[j], *wt = W1t + j * SPIN_CHID;
+            NN_SIMD
+            for (int o = 0; o < SPIN_CHID; ++o) h[o] += x * wt[o];
         }
     }
     nn_gelu_fwd((size_t)n * SPIN_CHID, H1, Gh);
     for (int i = 0; i < n; ++i) {
         const float *fi = f + (size_t)i * nf, *gi = Gh + (size_t)i * SPIN_CHID;
         float a = 0;
+        NN_SIMD_SUM(a)
         for (int o = 0; o < SPIN_CHID; ++o) a += W2[o] * gi[o];
         for (int j = 0; j < nf; ++j) a += wl[j] * fi[j];
         s[i] = a;

@@ -525,6 +525,88 @@ START_TEST(test_copy_hmm_bruteforce)
 }
 END_TEST
 
+/* A long row whose neighbours mismatch almost everywhere (sums shrink by up to eps
+ * a step, so the vectors are rescaled often and a gap multiplies two small sums:
+ * the case a too-low rescale threshold underflows in) against a double-precision
+ * forward-backward normalised at every step. */
+START_TEST(test_copy_hmm_long)
+{
+    enum { LD = 1500, LK = 9 };
+    static uint8_t typed[LD];
+    static float dcm[LD], af[LD];
+    static int uidx[LD];
+    static int8_t row[LD], nb[LK * LD];
+    int nu = 0;
+    for (int d = 0; d < LD; ++d) {
+        typed[d] = d % 3 != 1;
+        dcm[d] = (d ? dcm[d - 1] : -2.0f) + 0.006f;
+        af[d] = 0.5f;
+        if (!typed[d]) uidx[nu++] = d;
+        row[d] = (int8_t)(nn_rng_uniform(&trng) < 0.5);
+        for (int j = 0; j < LK; ++j) nb[j * LD + d] = (int8_t)(nn_rng_uniform(&trng) < (j == 0 ? 0.1 : 0.02) ? row[d] : 1 - row[d]);
+    }
+    spin_wtok_t w = {LD, typed, dcm, af, nu, uidx, NULL};
+    static int g0[LD + 1];
+    static float mid[LD];
+    int ng = spin_gaps(&w, g0, mid);
+    spin_config_t hc;
+    spin_config_default(&hc);
+    hc.hmm = 1;
+    float *hs = malloc(spin_copy_scratch_size(&hc, LD, nu, LK) * sizeof(float)), *post = malloc((size_t)ng * LK * sizeof(float));
+    const double lambda = 2.0, eps = 0.001;
+    spin_copy_hmm(&w, ng, g0, mid, row, LK, nb, (float)lambda, (float)eps, post, hs);
+    /* reference: typed tokens in order, forward and backward normalised every step */
+    int T = 0, tk[LD];
+    for (int d = 0; d < LD; ++d)
+        if (typed[d]) tk[T++] = d;
+    double *fa = malloc((size_t)T * LK * sizeof(double)), *bb = malloc((size_t)T * LK * sizeof(double));
+    for (int t = 0; t < T; ++t) {
+        double z = 0;
+        for (int j = 0; j < LK; ++j) {
+            double pr = 1.0 / LK;
+            if (t > 0) {
+                double rho = 1 - exp(-lambda * (dcm[tk[t]] - dcm[tk[t - 1]]));
+                pr = (1 - rho) * fa[(t - 1) * LK + j] + rho / LK;
+            }
+            z += fa[t * LK + j] = pr * (nb[j * LD + tk[t]] == row[tk[t]] ? 1 - eps : eps);
+        }
+        for (int j = 0; j < LK; ++j) fa[t * LK + j] /= z;
+    }
+    for (int t = T - 1; t >= 0; --t) { /* bb = emission(t) * beta(t), normalised */
+        double z = 0, se = 0;
+        if (t < T - 1)
+            for (int j = 0; j < LK; ++j) se += bb[(t + 1) * LK + j];
+        for (int j = 0; j < LK; ++j) {
+            double b = 1;
+            if (t < T - 1) {
+                double rho = 1 - exp(-lambda * (dcm[tk[t + 1]] - dcm[tk[t]]));
+                b = (1 - rho) * bb[(t + 1) * LK + j] + rho * se / LK;
+            }
+            z += bb[t * LK + j] = b * (nb[j * LD + tk[t]] == row[tk[t]] ? 1 - eps : eps);
+        }
+        for (int j = 0; j < LK; ++j) bb[t * LK + j] /= z;
+    }
+    for (int g = 0; g < ng; ++g) {
+        int d0 = uidx[g0[g]], tl = -1;
+        while (tl + 1 < T && tk[tl + 1] < d0) ++tl;
+        int tr = tl + 1;
+        double rl = tl >= 0 ? 1 - exp(-lambda * (mid[g] - dcm[tk[tl]])) : 1, rr = tr < T ? 1 - exp(-lambda * (dcm[tk[tr]] - mid[g])) : 1;
+        double p[LK], z = 0, se = 0;
+        if (tr < T)
+            for (int j = 0; j < LK; ++j) se += bb[tr * LK + j];
+        for (int j = 0; j < LK; ++j) {
+            double fl = tl >= 0 ? (1 - rl) * fa[tl * LK + j] + rl / LK : 1.0 / LK;
+            double br = tr < T ? (1 - rr) * bb[tr * LK + j] + rr * se / LK : 1;
+            z += p[j] = fl * br;
+        }
+        for (int j = 0; j < LK; ++j)
+            ck_assert_msg(fabs(post[g * LK + j] - p[j] / z) < 2e-4 * (p[j] / z) + 1e-6, "gap %d state %d: %g vs %g", g,
+                          j, post[g * LK + j], p[j] / z);
+    }
+    free(fa), free(bb), free(hs), free(post);
+}
+END_TEST
+
 START_TEST(test_determinism)
 {
     spin_config_t c;
@@ -609,6 +691,7 @@ int main(void)
     tcase_add_test(tc, test_copy_path_hand);
     tcase_add_test(tc, test_copy_hmm_bruteforce);
     tcase_add_test(tc, test_copy_feats_reference);
+    tcase_add_test(tc, test_copy_hmm_long);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_config_check);
     suite_add_tcase(s, tc);
