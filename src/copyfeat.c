@@ -43,7 +43,7 @@ size_t spin_copy_scratch_size(const spin_config_t *c, int D, int nu, int K)
 {
     size_t d = (size_t)D, k = (size_t)(K > 0 ? K : 1);
     size_t n = d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, gl, mm[2K], nbt */
-    if (c->hmm) n += 2 * d * k + k + d + 16; /* em, alpha, eb, forward sums */
+    if (c->hmm) n += 2 * d * k + 2 * k + d + 16; /* em, alpha, eb, forward sums, one gap's posterior */
     return n + 64;
 }
 
@@ -150,7 +150,7 @@ static inline float rescale(float *x, int K, float s)
 }
 
 /* Posterior per gap at switch rate lambda: out[g * os_g + j * os_j], as log(p + 1e-6)
- * if logp. sa: [T] scratch (forward sums). */
+ * if logp. sa: [T + K] scratch (forward sums, then one gap's posterior). */
 static void hmm(const cview_t *v, const float *dcm, const float *mid, float lambda, float *out, size_t os_g,
                 size_t os_j, int logp, float *sa)
 {
@@ -197,21 +197,19 @@ static void hmm(const cview_t *v, const float *dcm, const float *mid, float lamb
             int tl = v->gl[g];
             float rr = t < T ? 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - x)) : 1.0f;
             float rl = tl >= 0 ? 1.0f - nn_exp(-lambda * (x - dcm[v->tk[tl]])) : 1.0f;
-            const float *a = tl >= 0 ? al + (size_t)tl * K : NULL;
-            float cl = a ? rl * sa[tl] * iK : iK, ql = a ? 1.0f - rl : 0.0f;
+            /* side without a typed token: weight 0 on a finite dummy vector, uniform mass */
+            const float *a = tl >= 0 ? al + (size_t)tl * K : v->em, *b = t < T ? eb : v->em;
+            float cl = tl >= 0 ? rl * sa[tl] * iK : iK, ql = tl >= 0 ? 1.0f - rl : 0.0f;
             float cr = t < T ? rr * se * iK : 1.0f, qr = t < T ? 1.0f - rr : 0.0f;
-            float *o = out + (size_t)g * os_g;
-            for (int j = 0; j < K; ++j) {
-                float fl = a ? ql * a[j] + cl : cl, br = t < T ? qr * eb[j] + cr : cr;
-                float pj = fl * br;
-                o[(size_t)j * os_j] = pj;
-                z += pj;
-            }
+            float *pg = sa + T; /* [K] */
+            NN_SIMD_SUM(z)
+            for (int j = 0; j < K; ++j) z += pg[j] = (ql * a[j] + cl) * (qr * b[j] + cr);
             z = z > 0 ? 1.0f / z : 0.0f; /* z == 0 cannot happen with the bounds above */
+            float *o = out + (size_t)g * os_g;
             if (logp) {
-                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = logf(o[(size_t)j * os_j] * z + 1e-6f);
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = logf(pg[j] * z + 1e-6f);
             } else {
-                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] *= z;
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = pg[j] * z;
             }
         }
     }

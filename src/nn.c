@@ -101,34 +101,29 @@ void nn_layernorm_bwd(int M, int D, const float *X, const float *g, const float 
 #define NN_SQRT1_2 0.70710678118654752440f
 #define NN_INV_SQRT_2PI 0.39894228040143267794f
 
-/* Phi(z) = 0.5 (1 + erf(z / sqrt 2)) and, in *g, e^(-z^2/2) (the density's kernel). */
-static inline float gelu_phi(float z, float *g)
+/* Phi(z) = 0.5 (1 + erf(z / sqrt 2)), erf by A&S 7.1.26 on its kernel ex = e^(-z^2/2). */
+static inline float gelu_phi(float z, float ex)
 {
-    float x = z * NN_SQRT1_2, ax = x < 0 ? -x : x;
-    float t = 1.0f / (1.0f + 0.3275911f * ax);
+    float t = 1.0f / (1.0f + 0.3275911f * fabsf(z * NN_SQRT1_2));
     float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-    float ex = nn_exp(-ax * ax);
-    float erfa = 1.0f - poly * ex;
-    *g = ex;
-    return 0.5f * (1.0f + (x < 0 ? -erfa : erfa));
+    return 0.5f * (1.0f + copysignf(1.0f - poly * ex, z));
 }
 
 void nn_gelu_fwd(size_t n, const float *x, float *y)
 {
     NN_SIMD
-    for (size_t i = 0; i < n; ++i) {
-        float g;
-        y[i] = x[i] * gelu_phi(x[i], &g);
+    for (ptrdiff_t i = 0; i < (ptrdiff_t)n; ++i) {
+        float z = x[i];
+        y[i] = z * gelu_phi(z, nn_exp(-0.5f * z * z));
     }
 }
 
 void nn_gelu_bwd(size_t n, const float *x, const float *dy, float *dx)
 {
     NN_SIMD
-    for (size_t i = 0; i < n; ++i) {
-        float z = x[i], g;
-        float d = gelu_phi(z, &g) + z * NN_INV_SQRT_2PI * g;
-        dx[i] += dy[i] * d;
+    for (ptrdiff_t i = 0; i < (ptrdiff_t)n; ++i) {
+        float z = x[i], ex = nn_exp(-0.5f * z * z);
+        dx[i] += dy[i] * (gelu_phi(z, ex) + z * NN_INV_SQRT_2PI * ex);
     }
 }
 

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 /* Loops marked NN_SIMD / NN_SIMD_SUM(v) are vectorised by the compiler (OpenMP
