@@ -85,6 +85,17 @@ static void view_init(cview_t *v, const spin_wtok_t *w, int ng, const int *g0, c
     }
 }
 
+/* mm[j] = t for every neighbour j whose allele at typed index t is known and differs
+ * from the target's (a missing target allele mismatches nothing). */
+static inline void mark_mismatches(const cview_t *v, const int8_t *row, int t, int *mm)
+{
+    const int K = v->K, r = row[v->tk[t]];
+    if (r < 0) return;
+    const int8_t *b = v->nbt + (size_t)t * K;
+    NN_SIMD
+    for (int j = 0; j < K; ++j) mm[j] = b[j] >= 0 && b[j] != r ? t : mm[j];
+}
+
 /* IBS features f[(j * ng + g) * stride + 0..SPIN_NIBS) of every neighbour. */
 static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const int8_t *row, const float *ext,
                 int *mm, int stride, float *F)
@@ -94,13 +105,7 @@ static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const 
     /* left: nearest typed mismatch at or before gl[g]; censored at the first typed token */
     for (int j = 0; j < K; ++j) mm[j] = -1;
     for (int g = 0, t = 0; g < ng; ++g) {
-        for (; t <= v->gl[g]; ++t) {
-            int r = row[v->tk[t]];
-            if (r < 0) continue;
-            const int8_t *b = v->nbt + (size_t)t * K;
-            NN_SIMD
-            for (int j = 0; j < K; ++j) mm[j] = b[j] >= 0 && b[j] != r ? t : mm[j];
-        }
+        for (; t <= v->gl[g]; ++t) mark_mismatches(v, row, t, mm);
         for (int j = 0; j < K; ++j) {
             float *fg = F + ((size_t)j * ng + g) * stride;
             if (mm[j] >= 0) fg[0] = mid[g] - dcm[v->tk[mm[j]]], fg[2] = 0.0f;
@@ -111,13 +116,7 @@ static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const 
     /* right: nearest typed mismatch at or after gl[g] + 1; censored at the last typed token */
     for (int j = 0; j < K; ++j) mm[j] = -1;
     for (int g = ng - 1, t = T - 1; g >= 0; --g) {
-        for (; t > v->gl[g]; --t) {
-            int r = row[v->tk[t]];
-            if (r < 0) continue;
-            const int8_t *b = v->nbt + (size_t)t * K;
-            NN_SIMD
-            for (int j = 0; j < K; ++j) mm[j] = b[j] >= 0 && b[j] != r ? t : mm[j];
-        }
+        for (; t > v->gl[g]; --t) mark_mismatches(v, row, t, mm);
         for (int j = 0; j < K; ++j) {
             float *fg = F + ((size_t)j * ng + g) * stride;
             if (mm[j] >= 0) fg[1] = dcm[v->tk[mm[j]]] - mid[g], fg[3] = 0.0f;
