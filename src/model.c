@@ -553,6 +553,9 @@ struct spin_wctx_s {
     float *qu;          /* [nu x e] masked-untyped embeddings (decoder queries) */
     float *bu;          /* [nu] b(af_u) */
     float *Kp, *Vp;     /* [h x ke] predictor keys/values of H_D */
+    float *S0;          /* [D x 3 x heads x k] layer-0 XABA scores per token state: every row's
+                         * layer-0 queries come from the same HA0, so q.k is a per-window table */
+    float *q0;          /* [2 k e + 2 k] scratch for those queries */
     int ng, *g0;        /* copy-path gaps: [max_nu + 1] */
     float *mid;         /* [max_nu] */
     float *buf;
@@ -573,7 +576,9 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     if (!wc) goto oom;
     size_t e = c->e, D = max_D > 0 ? max_D : 1, nu = max_nu > 0 ? max_nu : 1;
     size_t hd = spin_model_hd_size(c);
-    size_t n = (D * e + 16) + (D * 3 * e + 16) * (1 + 2 * c->L) + (nu * e + 16) + (nu + 16) + 2 * (hd + 16);
+    size_t ks = (size_t)c->k * c->heads;
+    size_t n = (D * e + 16) + (D * 3 * e + 16) * (1 + 2 * c->L) + (nu * e + 16) + (nu + 16) + 2 * (hd + 16) +
+               (D * 3 * ks + 16) + (2 * (size_t)c->k * e + 2 * (size_t)c->k + 16);
     wc->buf = aligned_alloc(64, ((n * sizeof(float)) + 63) & ~(size_t)63);
     if (!wc->buf) goto oom;
     float *p = wc->buf;
@@ -585,6 +590,8 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     wc->bu = take(&p, nu);
     wc->Kp = take(&p, hd);
     wc->Vp = take(&p, hd);
+    wc->S0 = take(&p, D * 3 * ks);
+    wc->q0 = take(&p, 2 * (size_t)c->k * e + 2 * (size_t)c->k);
     wc->g0 = malloc((nu + 1) * sizeof(int));
     wc->mid = malloc(nu * sizeof(float));
     if (!wc->g0 || !wc->mid) goto oom;
@@ -633,6 +640,20 @@ int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *
             spin_tok_embed(m, w->typed[d] ? s : 3 + s, w->af[d], wc->tc + (size_t)d * e,
                            wc->X3 + ((size_t)d * 3 + s) * e);
     for (int l = 0; l < c->L; ++l) spin_mab_kv(m->w, &m->lay.xaba[l], D * 3, wc->X3, wc->Kt[l], wc->Vt[l]);
+    {
+        int k = c->k, nh = c->heads, dh = e / nh;
+        spin_mabc_t qc;
+        memset(&qc, 0, sizeof(qc));
+        qc.Xn = wc->q0, qc.Q = qc.Xn + (size_t)k * e, qc.mu1 = qc.Q + (size_t)k * e, qc.rs1 = qc.mu1 + k;
+        spin_mab_q(m->w, &m->lay.xaba[0], k, m->w + m->lay.HA0, &qc);
+        float scale = 1.0f / sqrtf((float)dh);
+        for (size_t ds = 0; ds < (size_t)D * 3; ++ds) {
+            const float *Kd = wc->Kt[0] + ds * e;
+            float *S = wc->S0 + ds * nh * k;
+            for (int hh = 0; hh < nh; ++hh)
+                for (int i = 0; i < k; ++i) S[hh * k + i] = scale * nn_dot(dh, qc.Q + (size_t)i * e + hh * dh, Kd + hh * dh);
+        }
+    }
     const float *bW = m->w + m->lay.bafW;
     for (int u = 0; u < w->nu; ++u) {
         int d = w->uidx[u];
@@ -682,16 +703,31 @@ static void rows_layer(const spin_model_t *m, const spin_wctx_t *wc, int l, int 
     const spin_config_t *cf = &m->cfg;
     int e = cf->e, k = cf->k, D = wc->D, nh = cf->heads;
     const spin_mab_t *X = &m->lay.xaba[l], *A = &m->lay.abla[l];
-    spin_mab_q(m->w, X, n * k, HA, c);
-    for (int i = 0; i < n; ++i) {
-        const int8_t *r = rows + (size_t)i * D;
-        for (int d = 0; d < D; ++d) {
-            size_t o = ((size_t)d * 3 + tab_state(typed[d], r[d], force_mask)) * e;
-            memcpy(Kb + (size_t)d * e, wc->Kt[l] + o, e * sizeof(float));
-            memcpy(Vb + (size_t)d * e, wc->Vt[l] + o, e * sizeof(float));
+    if (l == 0) {
+        /* every row starts from HA0: scores come from the window's table (wc->S0) */
+        const int ks = k * nh;
+        for (int i = 0; i < n; ++i) {
+            const int8_t *r = rows + (size_t)i * D;
+            for (int d = 0; d < D; ++d) {
+                size_t ts = (size_t)d * 3 + tab_state(typed[d], r[d], force_mask);
+                const float *S = wc->S0 + ts * ks;
+                for (int hq = 0; hq < ks; ++hq) c->P[(size_t)hq * D + d] = S[hq];
+                memcpy(Vb + (size_t)d * e, wc->Vt[0] + ts * e, e * sizeof(float));
+            }
+            nn_attn_fwd_scored(k, D, e, nh, c->P, Vb, c->O + (size_t)i * k * e);
         }
-        nn_attn_fwd(1, k, D, e, nh, 0, c->Q + (size_t)i * k * e, Kb, Vb, NULL, c->P,
-                    c->O + (size_t)i * k * e);
+    } else {
+        spin_mab_q(m->w, X, n * k, HA, c);
+        for (int i = 0; i < n; ++i) {
+            const int8_t *r = rows + (size_t)i * D;
+            for (int d = 0; d < D; ++d) {
+                size_t o = ((size_t)d * 3 + tab_state(typed[d], r[d], force_mask)) * e;
+                memcpy(Kb + (size_t)d * e, wc->Kt[l] + o, e * sizeof(float));
+                memcpy(Vb + (size_t)d * e, wc->Vt[l] + o, e * sizeof(float));
+            }
+            nn_attn_fwd(1, k, D, e, nh, 0, c->Q + (size_t)i * k * e, Kb, Vb, NULL, c->P,
+                        c->O + (size_t)i * k * e);
+        }
     }
     spin_mab_out(m->w, X, n * k, HA, c, HB);
     spin_mab_q(m->w, A, n * k, HB, c);

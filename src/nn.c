@@ -198,14 +198,6 @@ void nn_dropout_bwd(size_t n, const float *mask, const float *dy, float *dx)
 /* Stack scratch (floats) for the BLAS backward: dS for a block of query rows. */
 #define NN_ATTN_SCR 8192
 
-static inline float dotf(int n, const float *a, const float *b)
-{
-    float s = 0.0f;
-    NN_SIMD_SUM(s)
-    for (int d = 0; d < n; ++d) s += a[d] * b[d];
-    return s;
-}
-
 static inline void axpyf(int n, float a, const float *x, float *y)
 {
     NN_SIMD
@@ -240,12 +232,25 @@ static void attn_fwd_head(int m, int r, int dh, int de, float scale, const float
         const float *q = Q + (size_t)i * de;
         float *p = P + (size_t)i * r, *o = O + (size_t)i * de;
         for (int j = 0; j < r; ++j)
-            p[j] = km && !km[j] ? -INFINITY : scale * dotf(dh, q, K + (size_t)j * de);
+            p[j] = km && !km[j] ? -INFINITY : scale * nn_dot(dh, q, K + (size_t)j * de);
         softmax_row(r, p);
         memset(o, 0, (size_t)dh * sizeof(float));
         for (int j = 0; j < r; ++j)
             if (p[j] != 0.0f) axpyf(dh, p[j], V + (size_t)j * de, o);
     }
+}
+
+void nn_attn_fwd_scored(int m, int r, int de, int nh, float *P, const float *V, float *O)
+{
+    int dh = de / nh;
+    for (int h = 0; h < nh; ++h)
+        for (int i = 0; i < m; ++i) {
+            float *p = P + ((size_t)h * m + i) * r, *o = O + (size_t)i * de + h * dh;
+            softmax_row(r, p);
+            memset(o, 0, (size_t)dh * sizeof(float));
+            for (int j = 0; j < r; ++j)
+                if (p[j] != 0.0f) axpyf(dh, p[j], V + (size_t)j * de + h * dh, o);
+        }
 }
 
 void nn_attn_fwd(int B, int m, int r, int de, int nh, int kv_shared, const float *Q,
@@ -283,13 +288,13 @@ static void attn_bwd_head_loops(int m, int r, int dh, int de, float scale, const
         float delta = 0.0f;
         for (int j = 0; j < r; ++j) {
             if (p[j] == 0.0f) continue;
-            float dp = dotf(dh, go, V + (size_t)j * de);
+            float dp = nn_dot(dh, go, V + (size_t)j * de);
             if (keep) dpb[j] = dp;
             delta += p[j] * dp;
         }
         for (int j = 0; j < r; ++j) {
             if (p[j] == 0.0f) continue;
-            float dp = keep ? dpb[j] : dotf(dh, go, V + (size_t)j * de);
+            float dp = keep ? dpb[j] : nn_dot(dh, go, V + (size_t)j * de);
             float ds = scale * p[j] * (dp - delta);
             if (dQ) axpyf(dh, ds, K + (size_t)j * de, dQ + (size_t)i * de);
             if (dK) axpyf(dh, ds, q, dK + (size_t)j * de);

@@ -28,6 +28,15 @@
 #define NN_SIMD_SUM(v)
 #endif
 
+/* Dot product of n floats (the attention scores' arithmetic, shared by every caller). */
+static inline float nn_dot(int n, const float *a, const float *b)
+{
+    float s = 0.0f;
+    NN_SIMD_SUM(s)
+    for (int d = 0; d < n; ++d) s += a[d] * b[d];
+    return s;
+}
+
 /* e^x, branch-free so loops over it vectorise: Cody-Waite reduction by ln 2, a
  * degree-6 polynomial on [-ln2/2, ln2/2], 2^n through the exponent bits.
  * Relative error < 3e-7 on [-87, 88]; below -87.3 (and for -INFINITY, the
@@ -81,6 +90,10 @@ void nn_dropout_bwd(size_t n, const float *mask, const float *dy, float *dx);
  * Optional key mask: kmask [B x r] (1 = attend, 0 = ignore), NULL = all. */
 void nn_attn_fwd(int B, int m, int r, int de, int nh, int kv_shared, const float *Q,
                  const float *K, const float *V, const uint8_t *kmask, float *P, float *O);
+/* One problem whose scaled scores q.k are already known: P [nh x m x r] holds them on
+ * entry and the attention on return (as nn_attn_fwd's P); V [r x de]; O [m x de]. The
+ * softmax and weighted sum are nn_attn_fwd's own (its loop path), so results match. */
+void nn_attn_fwd_scored(int m, int r, int de, int nh, float *P, const float *V, float *O);
 void nn_attn_bwd(int B, int m, int r, int de, int nh, int kv_shared, const float *Q,
                  const float *K, const float *V, const float *P, const float *dO, float *dQ,
                  float *dK, float *dV);
