@@ -10,6 +10,7 @@ struct spin_nbr_ws_s {
     int n_hap, nw, m_cnt;
     uint64_t *base;  /* [nw] eligible haplotypes (1 bits) */
     uint64_t *alive; /* [nw] */
+    int *wlist;      /* [nw] indices of words with a live haplotype */
     int *left, *right, *cnt;
 };
 
@@ -21,9 +22,10 @@ spin_nbr_ws_t *spin_nbr_ws_init(int n_hap)
     ws->nw = (n_hap + 63) / 64;
     ws->base = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(uint64_t));
     ws->alive = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(uint64_t));
+    ws->wlist = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(int));
     ws->left = malloc((size_t)(n_hap ? n_hap : 1) * sizeof(int));
     ws->right = malloc((size_t)(n_hap ? n_hap : 1) * sizeof(int));
-    if (!ws->base || !ws->alive || !ws->left || !ws->right) {
+    if (!ws->base || !ws->alive || !ws->wlist || !ws->left || !ws->right) {
         spin_nbr_ws_destroy(ws);
         return NULL;
     }
@@ -35,7 +37,7 @@ spin_nbr_ws_t *spin_nbr_ws_init(int n_hap)
 void spin_nbr_ws_destroy(spin_nbr_ws_t *ws)
 {
     if (!ws) return;
-    free(ws->base), free(ws->alive), free(ws->left), free(ws->right), free(ws->cnt);
+    free(ws->base), free(ws->alive), free(ws->wlist), free(ws->left), free(ws->right), free(ws->cnt);
     free(ws);
 }
 
@@ -49,34 +51,42 @@ int spin_nbr_ws_exclude(spin_nbr_ws_t *ws, const int *haps, int n)
 }
 
 /* Walks sites k = from, from+step, ... (n_steps of them); run[j] = the number of
- * steps haplotype j survives (stays equal to the target). */
+ * steps haplotype j survives (stays equal to the target). The words that still hold
+ * a live haplotype are kept in a list, compacted as they empty: live sets shrink
+ * fast, so after a few sites a step touches a handful of words, not n_hap/64. */
 static void runs(spin_nbr_ws_t *ws, const spin_panel_t *p, const int *sites, const int8_t *ta, int from, int step,
                  int n_steps, int *run)
 {
-    int nw = ws->nw;
+    int nw = ws->nw, nl = 0;
+    int *live = ws->wlist;
     memcpy(ws->alive, ws->base, (size_t)nw * sizeof(uint64_t));
-    int n_alive = 0;
-    for (int w = 0; w < nw; w++) n_alive += __builtin_popcountll(ws->alive[w]);
+    for (int w = 0; w < nw; w++)
+        if (ws->alive[w]) live[nl++] = w;
     int st = 0;
-    for (; st < n_steps && n_alive > 0; st++) {
+    for (; st < n_steps && nl > 0; st++) {
         int k = from + st * step;
         int a = ta[k];
         if (a < 0) continue; /* missing target allele matches every haplotype */
         const uint64_t *hb = p->hap + (size_t)sites[k] * p->nw;
-        for (int w = 0; w < nw; w++) {
+        int o = 0;
+        for (int i = 0; i < nl; i++) {
+            int w = live[i];
             uint64_t m = a ? hb[w] : ~hb[w];
             uint64_t dead = ws->alive[w] & ~m;
-            if (!dead) continue;
-            ws->alive[w] &= m;
-            n_alive -= __builtin_popcountll(dead);
-            while (dead) {
-                int b = __builtin_ctzll(dead);
-                run[(w << 6) + b] = st;
-                dead &= dead - 1;
+            if (dead) {
+                ws->alive[w] &= m;
+                while (dead) {
+                    int b = __builtin_ctzll(dead);
+                    run[(w << 6) + b] = st;
+                    dead &= dead - 1;
+                }
             }
+            if (ws->alive[w]) live[o++] = w;
         }
+        nl = o;
     }
-    for (int w = 0; w < nw; w++) {
+    for (int i = 0; i < nl; i++) {
+        int w = live[i];
         uint64_t al = ws->alive[w];
         while (al) {
             int b = __builtin_ctzll(al);
