@@ -11,8 +11,10 @@
  * allele is missing); between typed tokens the chain jumps to a uniformly drawn
  * state with probability rho = 1 - exp(-lambda * dcM). A gap between typed
  * tokens t and t+1 is read at its mean cM x: forward mass at t carried to x,
- * times backward mass at t+1 carried back to x. Vectors are rescaled to sum 1
- * at every step (only ratios within a gap matter). Cost O(K * T) per rate. */
+ * times backward mass at t+1 carried back to x, normalised over the K states.
+ * Forward and backward vectors stay unnormalised with their sums kept alongside
+ * (only ratios within a gap matter) and are rescaled when a sum gets small
+ * (HMM_RESCALE). Cost O(K * T) per rate. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
