@@ -11,6 +11,8 @@ struct spin_nbr_ws_s {
     uint64_t *base;  /* [nw] eligible haplotypes (1 bits) */
     uint64_t *alive; /* [nw] */
     int *wlist;      /* [nw] indices of words with a live haplotype */
+    uint64_t *la, *ra; /* [nw] pruning: alive after s steps left / right */
+    int *pairs, m_pairs;
     int *left, *right, *cnt;
 };
 
@@ -23,9 +25,11 @@ spin_nbr_ws_t *spin_nbr_ws_init(int n_hap)
     ws->base = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(uint64_t));
     ws->alive = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(uint64_t));
     ws->wlist = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(int));
+    ws->la = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(uint64_t));
+    ws->ra = malloc((size_t)(ws->nw ? ws->nw : 1) * sizeof(uint64_t));
     ws->left = malloc((size_t)(n_hap ? n_hap : 1) * sizeof(int));
     ws->right = malloc((size_t)(n_hap ? n_hap : 1) * sizeof(int));
-    if (!ws->base || !ws->alive || !ws->wlist || !ws->left || !ws->right) {
+    if (!ws->base || !ws->alive || !ws->wlist || !ws->la || !ws->ra || !ws->left || !ws->right) {
         spin_nbr_ws_destroy(ws);
         return NULL;
     }
@@ -38,6 +42,7 @@ void spin_nbr_ws_destroy(spin_nbr_ws_t *ws)
 {
     if (!ws) return;
     free(ws->base), free(ws->alive), free(ws->wlist), free(ws->left), free(ws->right), free(ws->cnt);
+    free(ws->la), free(ws->ra), free(ws->pairs);
     free(ws);
 }
 
@@ -50,16 +55,17 @@ int spin_nbr_ws_exclude(spin_nbr_ws_t *ws, const int *haps, int n)
     return 0;
 }
 
-/* Walks sites k = from, from+step, ... (n_steps of them); run[j] = the number of
- * steps haplotype j survives (stays equal to the target). The words that still hold
+/* Walks sites k = from, from+step, ... (n_steps of them) starting from the
+ * haplotypes in init; run[j] = the number of steps haplotype j survives (stays
+ * equal to the target), written for those haplotypes only. The words that still hold
  * a live haplotype are kept in a list, compacted as they empty: live sets shrink
  * fast, so after a few sites a step touches a handful of words, not n_hap/64. */
 static void runs(spin_nbr_ws_t *ws, const spin_panel_t *p, const int *sites, const int8_t *ta, int from, int step,
-                 int n_steps, int *run)
+                 int n_steps, const uint64_t *init, int *run)
 {
     int nw = ws->nw, nl = 0;
     int *live = ws->wlist;
-    memcpy(ws->alive, ws->base, (size_t)nw * sizeof(uint64_t));
+    memcpy(ws->alive, init, (size_t)nw * sizeof(uint64_t));
     for (int w = 0; w < nw; w++)
         if (ws->alive[w]) live[nl++] = w;
     int st = 0;
@@ -96,11 +102,115 @@ static void runs(spin_nbr_ws_t *ws, const spin_panel_t *p, const int *sites, con
     }
 }
 
+/* Undoes spin_nbr_select's per-call exclusions (saved: whole copy, when > 8). */
+static void restore_excl(spin_nbr_ws_t *ws, const int *excl, int n_excl, const uint64_t *save, uint64_t *saved)
+{
+    if (saved) {
+        memcpy(ws->base, saved, (size_t)ws->nw * sizeof(uint64_t));
+        free(saved);
+    } else {
+        for (int i = (n_excl < 8 ? n_excl : 8) - 1; i >= 0; i--) ws->base[excl[i] >> 6] = save[i];
+    }
+}
+
 static int cmp_score_idx(const void *a, const void *b)
 {
     const int *x = a, *y = b; /* pairs (score, index) */
     if (x[0] != y[0]) return y[0] - x[0];
     return x[1] - y[1];
+}
+
+/* Bits set in x. Branch-free SWAR count: the portable build has no POPCNT
+ * instruction and __builtin_popcountll becomes a libgcc call. */
+static inline int popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* Candidates kept by the pruned search at first: at most this many haplotypes
+ * (then 4x, 16x, ... up to half the panel). More candidates mean fewer steps
+ * taken, hence a lower bound for the rest to beat. */
+static int prune_max(int K, int n_hap)
+{
+    int c = K * 16 > 256 ? K * 16 : 256;
+    return n_hap / 16 > c ? n_hap / 16 : c;
+}
+
+/* The top K without a score for every haplotype. Walk both sides in lockstep on
+ * whole bitsets (no per-haplotype work) until the haplotypes still matching on
+ * the left or on the right after s steps number at most cap. Every other
+ * haplotype has L < s and R < s, so a score of at most (sl - 1) + (sr - 1) (sl, sr:
+ * steps actually taken per side). Exact runs are then computed for the candidates
+ * only; if the K-th best candidate beats that bound, no other haplotype can reach
+ * or tie it and the answer is exact. Returns K, or -2 when it cannot prove that
+ * (too few candidates, a side with no sites, or the bound not beaten). */
+static int select_pruned(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *sites, const int8_t *ta,
+                         int ic, int K, int cap, int *out, int *score_out)
+{
+    const int nw = ws->nw, nl = ic, nr = n - ic;
+    if (nl == 0 || nr == 0) return -2;
+    memcpy(ws->la, ws->base, (size_t)nw * sizeof(uint64_t));
+    memcpy(ws->ra, ws->base, (size_t)nw * sizeof(uint64_t));
+    int sl = 0, sr = 0, u = 0;
+    for (int st = 0; st < nl || st < nr; st++) {
+        for (int side = 0; side < 2; side++) {
+            int ns = side ? nr : nl, k = side ? ic + st : ic - 1 - st;
+            if (st >= ns) continue;
+            side ? ++sr : ++sl;
+            int a = ta[k];
+            if (a < 0) continue;
+            const uint64_t *hb = p->hap + (size_t)sites[k] * p->nw;
+            uint64_t *m = side ? ws->ra : ws->la;
+            if (a)
+                for (int w = 0; w < nw; w++) m[w] &= hb[w];
+            else
+                for (int w = 0; w < nw; w++) m[w] &= ~hb[w];
+        }
+        u = 0;
+        for (int w = 0; w < nw; w++) u += popcount64(ws->la[w] | ws->ra[w]);
+        if (u <= cap) break;
+    }
+    if (u < K || u > cap) return -2;
+    for (int w = 0; w < nw; w++) ws->la[w] |= ws->ra[w]; /* la: the candidates */
+    runs(ws, p, sites, ta, ic - 1, -1, nl, ws->la, ws->left);
+    runs(ws, p, sites, ta, ic, 1, nr, ws->la, ws->right);
+    /* the K best candidates: a histogram of scores gives the K-th best; those above
+     * it are sorted (fewer than K), ties at it are taken in index order */
+    int max_s = n + 1;
+    if (ws->m_cnt < max_s + 1) {
+        int *c = realloc(ws->cnt, (size_t)(max_s + 1) * sizeof(int));
+        if (!c) return -1;
+        ws->cnt = c, ws->m_cnt = max_s + 1;
+    }
+    if (ws->m_pairs < 2 * K) {
+        int *q = realloc(ws->pairs, (size_t)2 * K * sizeof(int));
+        if (!q) return -1;
+        ws->pairs = q, ws->m_pairs = 2 * K;
+    }
+    memset(ws->cnt, 0, (size_t)(max_s + 1) * sizeof(int));
+    for (int w = 0; w < nw; w++)
+        for (uint64_t b = ws->la[w]; b; b &= b - 1) {
+            int j = (w << 6) + __builtin_ctzll(b);
+            ws->cnt[ws->left[j] + ws->right[j]]++;
+        }
+    int thr = max_s, acc = 0;
+    while (thr > 0 && acc + ws->cnt[thr] < K) acc += ws->cnt[thr--];
+    if (thr <= (sl - 1) + (sr - 1)) return -2;
+    int *pr = ws->pairs, a = 0, n_at = K - acc;
+    for (int w = 0; w < nw && (a < acc || n_at > 0); w++)
+        for (uint64_t b = ws->la[w]; b; b &= b - 1) {
+            int j = (w << 6) + __builtin_ctzll(b), sc = ws->left[j] + ws->right[j];
+            if (sc > thr) pr[2 * a] = sc, pr[2 * a + 1] = j, a++;
+            else if (sc == thr && n_at > 0) out[K - n_at] = j, n_at--;
+        }
+    qsort(pr, (size_t)acc, 2 * sizeof(int), cmp_score_idx);
+    for (int i = 0; i < acc; i++) out[i] = pr[2 * i + 1];
+    if (score_out)
+        for (int i = 0; i < K; i++) score_out[i] = ws->left[out[i]] + ws->right[out[i]];
+    return K;
 }
 
 int spin_nbr_select(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *sites, const int8_t *ta,
@@ -117,9 +227,17 @@ int spin_nbr_select(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *
     for (int i = 0; i < n_save; i++) save[i] = ws->base[excl[i] >> 6];
     for (int i = 0; i < n_excl; i++) ws->base[excl[i] >> 6] &= ~(1ULL << (excl[i] & 63));
 
+    /* pruned search with a growing candidate budget; the full scan when that fails */
+    int got = -2;
+    for (int cap = prune_max(K, ws->n_hap); got == -2 && cap <= ws->n_hap / 2; cap *= 4)
+        got = select_pruned(ws, p, n, sites, ta, ic, K, cap, out, score_out);
+    if (got != -2) {
+        restore_excl(ws, excl, n_excl, save, saved);
+        return got;
+    }
     for (int j = 0; j < ws->n_hap; j++) ws->left[j] = ws->right[j] = -1;
-    runs(ws, p, sites, ta, ic - 1, -1, ic, ws->left);
-    runs(ws, p, sites, ta, ic, 1, n - ic, ws->right);
+    runs(ws, p, sites, ta, ic - 1, -1, ic, ws->base, ws->left);
+    runs(ws, p, sites, ta, ic, 1, n - ic, ws->base, ws->right);
     int max_s = n + 1;
     if (ws->m_cnt < max_s + 1) {
         int *c = realloc(ws->cnt, (size_t)(max_s + 1) * sizeof(int));
@@ -150,12 +268,7 @@ int spin_nbr_select(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *
         for (int i = 0; i < K; i++) score_out[i] = ws->left[out[i]] + ws->right[out[i]];
     if (pr != pairs) free(pr);
 
-    if (saved) {
-        memcpy(ws->base, saved, (size_t)ws->nw * sizeof(uint64_t));
-        free(saved);
-    } else {
-        for (int i = n_save - 1; i >= 0; i--) ws->base[excl[i] >> 6] = save[i];
-    }
+    restore_excl(ws, excl, n_excl, save, saved);
     return K;
 }
 

@@ -12,22 +12,26 @@
 #include "vcfin.h"
 #include "windows.h"
 
-static spin_panel_t *rand_panel(int n_site, int n_hap, uint64_t seed)
+static spin_panel_t *rand_panel_f(int n_site, int n_hap, int n_found, uint64_t seed)
 {
     spin_panel_t *p = calloc(1, sizeof(*p));
     p->n_site = n_site, p->n_hap = n_hap, p->nw = (n_hap + 63) / 64;
     p->hap = calloc((size_t)n_site * p->nw, sizeof(uint64_t));
     uint64_t s = seed;
-    /* 6 founder haplotypes with 5% noise: long shared runs and many ties */
+    /* n_found founder haplotypes with 5% noise: long shared runs and, with few
+     * founders, many ties */
     for (int i = 0; i < n_site; i++)
         for (int j = 0; j < n_hap; j++) {
             s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-            int a = ((j % 6) * 7 + i * 3) % 5 < 2;
+            int f = j % n_found;
+            int a = n_found <= 6 ? ((f * 7 + i * 3) % 5 < 2) : (int)((((uint64_t)f * 2654435761u + (uint64_t)i * 40503u) >> 7) % 3 == 0);
             if ((s >> 33) % 100 < 5) a ^= 1;
             if (a) p->hap[(size_t)i * p->nw + j / 64] |= 1ULL << (j % 64);
         }
     return p;
 }
+
+static spin_panel_t *rand_panel(int n_site, int n_hap, uint64_t seed) { return rand_panel_f(n_site, n_hap, 6, seed); }
 
 /* brute force: score_j = left run + right run from ic, missing target allele matches */
 static int brute(const spin_panel_t *p, int n, const int *sites, const int8_t *ta, int ic, const int *excl,
@@ -95,6 +99,40 @@ START_TEST(test_neighbours_brute)
         }
         spin_nbr_ws_destroy(ws);
         free(out), free(sc), free(bout), free(bsc);
+        free(p->hap), free(p);
+    }
+}
+END_TEST
+
+/* Larger panels with many founders, so matches decay and the pruned search (few
+ * candidates, bound beaten) answers; ties among copies of a founder remain. */
+START_TEST(test_neighbours_brute_large)
+{
+    for (int trial = 0; trial < 24; trial++) {
+        int n_hap = 1000 + trial * 157, n = 20 + trial % 41, n_found = 150 + 40 * (trial % 5);
+        spin_panel_t *p = rand_panel_f(130, n_hap, n_found, 5000 + trial);
+        int sites[64];
+        int8_t ta[64];
+        uint64_t s = 91 + trial;
+        int src = (int)((s * 2654435761u) % (uint64_t)n_hap);
+        for (int k = 0; k < n; k++) {
+            sites[k] = 2 * k + trial % 3;
+            s = s * 6364136223846793005ULL + 1;
+            if ((s >> 40) % 9 == 0) src = (int)((s >> 20) % n_hap); /* a recombination */
+            ta[k] = (s >> 33) % 25 == 0 ? -1 : (int8_t)spin_panel_allele(p, sites[k], src);
+        }
+        int ic = 1 + trial % (n - 1), K = trial % 2 ? 48 : 8;
+        int excl[2] = {src, src ^ 1};
+        spin_nbr_ws_t *ws = spin_nbr_ws_init(n_hap);
+        int out[64], sc[64], bout[64], bsc[64];
+        int got = spin_nbr_select(ws, p, n, sites, ta, ic, excl, 2, K, out, sc);
+        int want = brute(p, n, sites, ta, ic, excl, 2, K, bout, bsc);
+        ck_assert_int_eq(got, want);
+        for (int i = 0; i < got; i++) {
+            ck_assert_msg(sc[i] == bsc[i] && out[i] == bout[i], "trial %d: neighbour %d is %d (score %d), want %d (%d)",
+                          trial, i, out[i], sc[i], bout[i], bsc[i]);
+        }
+        spin_nbr_ws_destroy(ws);
         free(p->hap), free(p);
     }
 }
@@ -174,6 +212,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_neighbours_brute);
+    tcase_add_test(tc, test_neighbours_brute_large);
     tcase_add_test(tc, test_engine_threads_and_accuracy);
     suite_add_tcase(s, tc);
     return spin_check_run(s);
