@@ -181,6 +181,18 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
         spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
         return -1;
     }
+    /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
+     * map or model) is an error naming the site, never "nan" in the output */
+    for (int h = 0; h < n_hap; h++) {
+        float p = p_alt[h];
+        if (!(p >= -1e-3f && p <= 1.001f)) {
+            spin_error("%s:%lld: the imputed ALT probability of sample %s haplotype %d is %g, not in [0, 1]; "
+                       "refusing to write %s (check the --map genetic map and the model)",
+                       chrom, (long long)pos, w->hdr->samples[h / 2], h % 2 + 1, (double)p,
+                       w->fn ? w->fn : "standard output");
+            return -1;
+        }
+    }
     spin_site_af_dr2(p_alt, n_hap, &af, &dr2);
     s->l = 0;
     ksprintf(s, "%s\t%lld\t%s\t%c\t%c\t.\tPASS\tDR2=%.2f;AF=%.4f%s\tGT:DS%s%s", chrom, (long long)pos,

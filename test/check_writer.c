@@ -180,6 +180,24 @@ START_TEST(test_abort_leaves_nothing)
 }
 END_TEST
 
+/* a non-finite or out-of-range P(ALT) is an error naming the site, never
+ * written (a broken --map once gave DS -9.22e16 and AF nan, exit 0) */
+START_TEST(test_nonfinite_refused)
+{
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/nan.vcf", dir);
+    spin_writer_opt_t o = opts(0, 0, 1);
+    spin_writer_t *w = spin_writer_open(fn, 'v', 1, &o);
+    ck_assert_ptr_nonnull(w);
+    float ok[4] = {0, 1, 0.5f, 0.25f}, bad[4] = {0, NAN, 0, 1}, big[4] = {0, 1, 3.0f, 0};
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 1, ok, 4), 0);
+    ck_assert_int_lt(spin_writer_site(w, "20", 200, ".", 'A', 'G', 1, bad, 4), 0);
+    ck_assert_int_lt(spin_writer_site(w, "20", 300, ".", 'A', 'G', 1, big, 4), 0);
+    spin_writer_abort(w);
+    ck_assert_int_eq(n_files(), 0);
+}
+END_TEST
+
 START_TEST(test_unwritable)
 {
     spin_writer_opt_t o = opts(0, 0, 1);
@@ -203,6 +221,7 @@ int main(void)
     tcase_add_test(tc, test_bcf_same);
     tcase_add_test(tc, test_abort_leaves_nothing);
     tcase_add_test(tc, test_unwritable);
+    tcase_add_test(tc, test_nonfinite_refused);
     suite_add_tcase(s, tc);
     return spin_check_run(s);
 }

@@ -77,6 +77,14 @@ printf 'SPINMODL garbage' >"$T/corrupt.spin"
 expect "corrupt model file" 1 "corrupt\.spin" -m "$T/corrupt.spin" "$D/ref.bcf" "$D/target.vcf.gz"
 head -c 2000 "$M" >"$T/trunc.spin"
 expect "truncated model file" 1 "trunc\.spin.*(truncat|short)|truncat.*trunc\.spin" -m "$T/trunc.spin" "$D/ref.bcf" "$D/target.vcf.gz"
+# genetic maps with non-finite or absurd cM are refused, naming the line (they gave DS -9.22e16, AF nan, exit 0)
+awk 'NR==3{$3="inf"} {print}' OFS='\t' "$D/map.txt" >"$T/inf.map"
+expect "--map with cM inf" 1 "inf\.map line 3.*finite" -m "$M" --map "$T/inf.map" "$D/ref.bcf" "$D/target.vcf.gz"
+awk 'NR==3{$3="1e308"} {print}' OFS='\t' "$D/map.txt" >"$T/huge.map"
+expect "--map with cM 1e308" 1 "huge\.map line 3.*plausible" -m "$M" --map "$T/huge.map" "$D/ref.bcf" "$D/target.vcf.gz"
+awk '{$3=$3*1000} {print}' OFS='\t' "$D/map.txt" >"$T/milli.map"
+expect "--map with an implausible cM/Mb rate warns" 0 "milli\.map.*implausible" -m "$M" --map "$T/milli.map" "$D/ref.bcf" "$D/target.vcf.gz"
+expect "--map logs the format it read" 0 "map\.txt.*PLINK format" -m "$M" --map "$D/map.txt" "$D/ref.bcf" "$D/target.vcf.gz"
 # the missing genotypes got imputed (no missing GT in the output)
 "$SPIN" -m "$M" --no-version -O v -o "$T/miss.vcf" "$D/ref.bcf" "$D/target_missing.vcf.gz" 2>/dev/null
 grep -v '^#' "$T/miss.vcf" | grep -q '\.|\.' && fail "missing target genotypes left missing" || pass "missing target genotypes filled"
