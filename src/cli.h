@@ -26,4 +26,13 @@ char *cli_command_line(int argc, char **argv);
 /* The installed default model path: $SPIN_IMPUTE_MODEL if set, else SPIN_PKGDATADIR/default.spin. */
 const char *cli_default_model(void);
 
+/* cli_signal.c: on SIGINT/SIGTERM/SIGHUP remove the tracked writer's
+ * temporary files, then die of the signal (status 128+sig). Track a writer
+ * right after spin_writer_open; close or abort it with cli_writer_*. */
+struct spin_writer_s;
+int cli_signal_install(void);
+void cli_signal_track(struct spin_writer_s *w);
+int cli_writer_close(struct spin_writer_s *w);
+void cli_writer_abort(struct spin_writer_s *w);
+
 #endif

@@ -101,5 +101,57 @@ rc=$?
 "$SPIN" -m "$M" --stats "$T/stats.tsv" -o "$T/s.vcf.gz" "$D/ref.bcf" "$D/target_chr.vcf.gz" 2>/dev/null
 grep -q "matched" "$T/stats.tsv" 2>/dev/null && pass "--stats writes the TSV" || fail "--stats"
 
+# --stats is published with the output: an unwritable --stats leaves no output file
+rm -f "$T/s2.vcf.gz"
+"$SPIN" -m "$M" --stats /nonexistent-dir/s.tsv -o "$T/s2.vcf.gz" "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "/nonexistent-dir/s.tsv" "$T/err" && [ ! -e "$T/s2.vcf.gz" ] && ! ls -a "$T" | grep -q '^\.s2' \
+    && pass "unwritable --stats leaves no output file" || fail "unwritable --stats (exit $rc, output left: $(ls -a "$T" | grep s2))"
+
+# --- -o onto a FIFO, a symlink, a device; -o naming an input ----------------
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/from-fifo.vcf" &
+"$SPIN" -m "$M" --no-version -O v -o "$T/fifo" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
+rc=$?
+wait
+[ $rc -eq 0 ] && [ -p "$T/fifo" ] && cmp -s "$T/from-fifo.vcf" "$T/vcf.vcf" \
+    && pass "-o FIFO writes into the FIFO" || fail "-o FIFO (exit $rc, still a FIFO: $([ -p "$T/fifo" ] && echo yes || echo no))"
+: >"$T/real.vcf"
+ln -s real.vcf "$T/link.vcf"
+"$SPIN" -m "$M" --no-version -O v -o "$T/link.vcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && [ -L "$T/link.vcf" ] && cmp -s "$T/real.vcf" "$T/vcf.vcf" && ! ls -a "$T" | grep -q 'tmp' \
+    && pass "-o SYMLINK writes the link's target, the link stays" || fail "-o SYMLINK (exit $rc)"
+if [ -c /dev/full ]; then
+    "$SPIN" -m "$M" -o /dev/full "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 1 ] && [ -c /dev/full ] && pass "-o /dev/full fails and leaves the device" || fail "-o /dev/full (exit $rc)"
+fi
+cp "$D/target.vcf" "$T/tgt.vcf"
+ln "$T/tgt.vcf" "$T/tgt-hardlink.vcf"
+for out in "$T/tgt.vcf" "$T/tgt-hardlink.vcf" "$M"; do
+    sum=$(md5sum <"$out")
+    "$SPIN" -m "$M" -O v -o "$out" "$D/ref.bcf" "$T/tgt.vcf" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q "is the input file" "$T/err" && [ "$(md5sum <"$out")" = "$sum" ] \
+        && pass "-o naming an input is refused ($(basename "$out"))" || fail "-o naming an input ($out, exit $rc)"
+done
+
+# --- SIGTERM removes the temporary output and exits 143 ----------------------
+# 400 target samples (20 copies), so the run is still imputing when the signal comes
+mkdir -p "$T/sig"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo "$D/target.vcf.gz"; done >"$T/sig.list"
+bcftools merge --force-samples -l "$T/sig.list" -Oz -o "$T/big_target.vcf.gz" 2>/dev/null
+"$SPIN" -m "$M" -W -o "$T/sig/out.vcf.gz" "$D/ref.bcf" "$T/big_target.vcf.gz" 2>/dev/null &
+pid=$!
+i=0
+while [ $i -lt 200 ] && ! ls -a "$T/sig" | grep -q '\.out\.vcf\.gz\.tmp\.'; do sleep 0.01; i=$((i + 1)); done
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ -e "$T/sig/out.vcf.gz" ]; then echo "SKIP: SIGTERM test: the run finished before the signal"
+elif [ $rc -eq 143 ] && ! ls -a "$T/sig" | grep -q 'tmp'; then pass "SIGTERM removes the temporary output and exits 143"
+else fail "SIGTERM (exit $rc, left: $(ls -a "$T/sig" | grep tmp))"; fi
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
