@@ -153,5 +153,33 @@ if [ -e "$T/sig/out.vcf.gz" ]; then echo "SKIP: SIGTERM test: the run finished b
 elif [ $rc -eq 143 ] && ! ls -a "$T/sig" | grep -q 'tmp'; then pass "SIGTERM removes the temporary output and exits 143"
 else fail "SIGTERM (exit $rc, left: $(ls -a "$T/sig" | grep tmp))"; fi
 
+# --- README's commands: the first works as root without sudo and as a user with sudo -------
+# Its install part (before "&& autoreconf") runs against stubs: PATH holds only
+# an `id` and an `apt-get` that log, plus `sudo` in the user case.
+readme="$top_srcdir/README.md"
+cmd1=$(sed -n '/^# 1\./{n;p;q}' "$readme")
+cmd2=$(sed -n '/^# 2\./{n;p;q}' "$readme")
+inst=${cmd1%% && autoreconf*}
+mkdir -p "$T/stub-root" "$T/stub-user"
+for d in stub-root stub-user; do
+    printf '#!/bin/sh\necho "apt-get $*" >>"%s/apt.log"\n' "$T/$d" >"$T/$d/apt-get"
+done
+printf '#!/bin/sh\necho 0\n' >"$T/stub-root/id"
+printf '#!/bin/sh\necho 1000\n' >"$T/stub-user/id"
+printf '#!/bin/sh\necho sudo >>"%s/apt.log"; exec "$@"\n' "$T/stub-user" >"$T/stub-user/sudo"
+chmod +x "$T"/stub-*/*
+sh_bin=$(command -v sh)
+for d in stub-root stub-user; do
+    PATH="$T/$d" "$sh_bin" -c "$inst" >/dev/null 2>"$T/$d/err"
+    rc=$?
+    want="apt-get update"
+    [ $d = stub-user ] && want="sudo"
+    if [ $rc -eq 0 ] && [ "$(head -1 "$T/$d/apt.log" 2>/dev/null)" = "$want" ] && grep -q "apt-get update" "$T/$d/apt.log" \
+        && grep -q "apt-get install -y .*libhts-dev" "$T/$d/apt.log"; then pass "README command 1 installs as ${d#stub-}"
+    else fail "README command 1 as ${d#stub-} (exit $rc): $(cat "$T/$d/err" "$T/$d/apt.log" 2>/dev/null)"; fi
+done
+[ -n "$cmd2" ] && grep -qxF "$cmd2" "$top_srcdir/.ci/run" && pass ".ci/run runs README's test command verbatim" \
+    || fail ".ci/run does not run README's test command ($cmd2)"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
