@@ -45,6 +45,16 @@ if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/score.tsv" "$T/vcf.vcf" >/d
     [ "$ok" = 1 ] && pass "mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "mean per-variant r2 vs truth = $r2 (want > 0.6)"
 else fail "score against truth"; fi
 
+# --- score on other tools' output (test-data/make-tool-outputs.sh) ------------
+# Beagle copies a panel's INFO/END without a header line; score once refused it
+for tool in beagle minimac4; do
+    if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/$tool.tsv" "$D/${tool}_out.vcf.gz" >/dev/null 2>"$T/err"; then
+        r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/$tool.tsv")
+        ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.5) ? 1 : 0}')
+        [ "$ok" = 1 ] && pass "score reads $tool's output (mean r2 $r2)" || fail "score on $tool's output: mean r2 $r2"
+    else fail "score on $tool's output"; sed 's/^/    /' "$T/err"; fi
+done
+
 # --- region runs concatenate into the whole ---------------------------------
 "$SPIN" -m "$M" --no-version -r 20:1100000-1200000 -O v -o "$T/reg.vcf" "$D/ref.vcf.gz" "$D/target.vcf.gz" 2>/dev/null \
     && awk '!/^#/ && ($2 < 1100000 || $2 > 1200000){bad=1} END{exit bad}' "$T/reg.vcf" \
