@@ -38,6 +38,11 @@ cmp -s "$T/vcf.vcf" "$T/t2.vcf" && pass "--threads 1 and 2 give identical output
     && [ -f "$T/out.bcf.csi" ] && [ "$(records "$T/out.bcf")" = "$(records "$T/vcf.vcf")" ] \
     && pass "-o FILE.bcf -W writes BCF and its index" || fail "-o FILE.bcf -W"
 
+# --- the header's command line names the program once ----------------------
+"$SPIN" -m "$M" -O v -o "$T/cmd.vcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
+grep -q '^##spin-imputeCommand=spin-impute -m ' "$T/cmd.vcf" && pass "header command line does not repeat the program" \
+    || fail "header command line: $(grep '^##spin-imputeCommand' "$T/cmd.vcf")"
+
 # --- accuracy against the truth ---------------------------------------------
 if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/score.tsv" "$T/vcf.vcf" >/dev/null 2>&1; then
     r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/score.tsv")
