@@ -47,7 +47,7 @@ static void usage(FILE *fp)
             "      --stats FILE         write site-matching statistics and every excluded or recoded site (TSV)\n"
             "Model and data:\n"
             "  -m, --model FILE         SPIN model file [installed default model]\n"
-            "      --map FILE           PLINK genetic map (chrom id cM bp) [none: 1 cM/Mb]\n"
+            "      --map FILE           genetic map: PLINK (chrom id cM bp) or SHAPEIT5 (pos chr cM) [none: 1 cM/Mb]\n"
             "  -r, --region CHR:FROM-TO impute only this region (indexed inputs)\n"
             "      --buffer INT         bp of typed context read on each side of --region [%d]\n"
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"

@@ -100,6 +100,8 @@ expect "--map with cM 1e308" 1 "huge\.map line 3.*plausible" -m "$M" --map "$T/h
 awk '{$3=$3*1000} {print}' OFS='\t' "$D/map.txt" >"$T/milli.map"
 expect "--map with an implausible cM/Mb rate warns" 0 "milli\.map.*implausible" -m "$M" --map "$T/milli.map" "$D/ref.bcf" "$D/target.vcf.gz"
 expect "--map logs the format it read" 0 "map\.txt.*PLINK format" -m "$M" --map "$D/map.txt" "$D/ref.bcf" "$D/target.vcf.gz"
+awk 'BEGIN{print "pos\tchr\tcM"} {print $4 "\t" $1 "\t" $3}' "$D/map.txt" >"$T/shapeit.map"
+expect "--map reads a SHAPEIT5 map and says so" 0 "shapeit\.map.*SHAPEIT5" -m "$M" --map "$T/shapeit.map" "$D/ref.bcf" "$D/target.vcf.gz"
 # the missing genotypes got imputed (no missing GT in the output)
 "$SPIN" -m "$M" --no-version -O v -o "$T/miss.vcf" "$D/ref.bcf" "$D/target_missing.vcf.gz" 2>/dev/null
 grep -v '^#' "$T/miss.vcf" | grep -q '\.|\.' && fail "missing target genotypes left missing" || pass "missing target genotypes filled"
