@@ -2,11 +2,12 @@
  * output files, then die of the same signal (exit status 128+signal).
  *
  * The handler is the CLI's, not the library's: the library only offers the
- * async-signal-safe spin_writer_unlink_temps. While cli_writer_close/abort
- * run (they free the writer), a signal only records itself: the calling
- * thread blocks the signals, and a handler running on another thread (OpenMP
- * or BGZF workers do not block them) sees `closing` and leaves the writer
- * alone; the signal is re-raised once the writer is closed or removed. */
+ * async-signal-safe spin_writer_unlink_temps. While cli_writer_open, _close
+ * or _abort run (they create or free the writer), a signal only records
+ * itself: the calling thread blocks the signals, and a handler running on
+ * another thread (OpenMP or BGZF workers do not block them) sees `busy` and
+ * leaves the writer alone; the signal is re-raised once the writer is open,
+ * closed or removed. */
 #include <signal.h>
 #include <string.h>
 
@@ -14,14 +15,14 @@
 #include "writer.h"
 
 static spin_writer_t *volatile tracked;
-static volatile sig_atomic_t closing, pending;
+static volatile sig_atomic_t busy, pending; /* busy: the writer is being opened, closed or freed */
 
 static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 #define N_SIGS ((int)(sizeof(sigs) / sizeof(sigs[0])))
 
 static void on_signal(int sig)
 {
-    if (closing) {
+    if (busy) {
         pending = sig;
         return;
     }
@@ -55,32 +56,39 @@ int cli_signal_install(void)
     return 0;
 }
 
-void cli_signal_track(spin_writer_t *w)
+/* While the writer is being opened, closed or removed, a signal is only
+ * recorded; afterwards the temporaries still tracked are removed and the
+ * signal is re-raised. */
+static void end_busy(const sigset_t *old)
 {
-    sigset_t old;
-    block(&old);
-    tracked = w;
-    sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
-static void end_closing(const sigset_t *old)
-{
-    tracked = NULL;
-    closing = 0;
+    busy = 0;
     sigprocmask(SIG_SETMASK, old, NULL); /* a signal blocked meanwhile is delivered here */
     if (pending) {
+        spin_writer_unlink_temps(tracked);
         signal(pending, SIG_DFL);
         raise(pending);
     }
+}
+
+spin_writer_t *cli_writer_open(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt)
+{
+    sigset_t old;
+    block(&old);
+    busy = 1;
+    spin_writer_t *w = spin_writer_open(fn, fmt, n_threads, opt);
+    tracked = w;
+    end_busy(&old);
+    return w;
 }
 
 int cli_writer_close(spin_writer_t *w)
 {
     sigset_t old;
     block(&old);
-    closing = 1;
+    busy = 1;
     int ret = spin_writer_close(w);
-    end_closing(&old);
+    tracked = NULL;
+    end_busy(&old);
     return ret;
 }
 
@@ -88,7 +96,8 @@ void cli_writer_abort(spin_writer_t *w)
 {
     sigset_t old;
     block(&old);
-    closing = 1;
+    busy = 1;
     spin_writer_abort(w);
-    end_closing(&old);
+    tracked = NULL;
+    end_busy(&old);
 }

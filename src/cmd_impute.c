@@ -230,8 +230,8 @@ int main_impute(int argc, char **argv)
     wo.command = cmd;
     wo.model_checksum = spin_model_checksum(model);
     wo.inputs = inputs, wo.n_inputs = 4; /* -o naming one of them is refused */
-    if (cli_signal_install() < 0 || !(wr = spin_writer_open(o.out_fn, o.out_fmt, o.n_threads, &wo))) goto done;
-    cli_signal_track(wr); /* SIGTERM/SIGINT remove the temporaries */
+    /* SIGTERM/SIGINT remove the temporaries */
+    if (cli_signal_install() < 0 || !(wr = cli_writer_open(o.out_fn, o.out_fmt, o.n_threads, &wo))) goto done;
     const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
     if (o.stats_fn && !(stats_tmp = spin_writer_companion(wr, o.stats_fn))) goto done;
 

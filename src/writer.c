@@ -31,7 +31,7 @@ struct spin_writer_s {
     char *fn;      /* requested name as given (for messages), NULL for stdout */
     char *dest;    /* renamed onto at close: fn, or a symlink's final target; NULL when writing directly */
     char *tmp;     /* temporary output while writing, NULL when writing directly */
-    char *tmp_idx, *dest_idx; /* -W: "<tmp>.csi" and "<dest>.csi" */
+    char *tmp_idx, *dest_idx; /* -W: a temporary next to "<fn>.csi", and "<fn>.csi" */
     int n_comp;    /* fixed array: spin_writer_unlink_temps must not race a realloc */
     companion_t comp[MAX_COMPANION];
     struct stat *in_st; /* identities of the inputs (st_dev, st_ino) the output must not be */
@@ -239,7 +239,9 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
             goto fail;
         }
         if (w->dest && !(w->tmp = make_temp(w->dest))) goto fail;
-        if (w->write_index && (!(w->tmp_idx = cat2(w->tmp, ".csi")) || !(w->dest_idx = cat2(w->dest, ".csi"))))
+        /* the index goes where htslib looks for it: next to the name given (a
+         * symlink's own directory), through a temporary of its own there */
+        if (w->write_index && (!(w->dest_idx = cat2(fn, ".csi")) || !(w->tmp_idx = make_temp(w->dest_idx))))
             goto fail;
     }
     char mode[4] = "w";
@@ -341,6 +343,10 @@ const char *spin_writer_companion(spin_writer_t *w, const char *fn)
 {
     if (w->n_comp == MAX_COMPANION) {
         spin_error("internal: more than %d files published with %s", MAX_COMPANION, w->fn ? w->fn : "stdout");
+        return NULL;
+    }
+    if (strcmp(fn, "-") == 0) {
+        spin_error("a file published with the output needs a file name, not '-' (standard output)");
         return NULL;
     }
     char *dest = NULL;
