@@ -1,6 +1,5 @@
 /* writer.c -- VCF/BCF writer: Beagle-compatible header and records, atomic -o. */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
