@@ -128,9 +128,14 @@ rc=$?
 # --- -o onto a FIFO, a symlink, a device; -o naming an input ----------------
 mkfifo "$T/fifo"
 cat "$T/fifo" >"$T/from-fifo.vcf" &
+catpid=$!
 "$SPIN" -m "$M" --no-version -O v -o "$T/fifo" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
 rc=$?
-wait
+# the reader ends when the writer closes the FIFO; bounded, as a FIFO replaced by a file never would
+i=0
+while kill -0 $catpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill $catpid 2>/dev/null
+wait $catpid 2>/dev/null
 [ $rc -eq 0 ] && [ -p "$T/fifo" ] && cmp -s "$T/from-fifo.vcf" "$T/vcf.vcf" \
     && pass "-o FIFO writes into the FIFO" || fail "-o FIFO (exit $rc, still a FIFO: $([ -p "$T/fifo" ] && echo yes || echo no))"
 : >"$T/real.vcf"
