@@ -47,7 +47,7 @@ static void usage(FILE *fp)
             "      --stats FILE         write site-matching statistics and every excluded or recoded site (TSV)\n"
             "Model and data:\n"
             "  -m, --model FILE         SPIN model file [installed default model]\n"
-            "      --map FILE           PLINK genetic map (chrom id cM bp) [none: 1 cM/Mb]\n"
+            "      --map FILE           genetic map: PLINK (chrom id cM bp) or SHAPEIT5 (pos chr cM) [none: 1 cM/Mb]\n"
             "  -r, --region CHR:FROM-TO impute only this region (indexed inputs)\n"
             "      --buffer INT         bp of typed context read on each side of --region [%d]\n"
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"
@@ -169,6 +169,7 @@ int main_impute(int argc, char **argv)
     if (o.quiet) spin_verbose = SPIN_LOG_ERROR;
     const char *ref_fn = argv[optind], *tgt_fn = argv[optind + 1];
     double t0 = spin_realtime();
+    const char *inputs[4] = {ref_fn, tgt_fn, o.model_fn ? o.model_fn : cli_default_model(), o.map_fn};
 
     spin_model_t *model = NULL;
     spin_panel_t *panel = NULL;
@@ -228,7 +229,11 @@ int main_impute(int argc, char **argv)
     wo.gp = o.gp, wo.ap = o.ap, wo.write_index = o.write_index, wo.no_version = o.no_version;
     wo.command = cmd;
     wo.model_checksum = spin_model_checksum(model);
-    if (!(wr = spin_writer_open(o.out_fn, o.out_fmt, o.n_threads, &wo))) goto done;
+    wo.inputs = inputs, wo.n_inputs = 4; /* -o naming one of them is refused */
+    /* SIGTERM/SIGINT remove the temporaries */
+    if (cli_signal_install() < 0 || !(wr = cli_writer_open(o.out_fn, o.out_fmt, o.n_threads, &wo))) goto done;
+    const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
+    if (o.stats_fn && !(stats_tmp = spin_writer_companion(wr, o.stats_fn))) goto done;
 
     if (!(eng = spin_engine_init(model, o.n_threads))) goto done;
     int n_hap = tg->n_hap;
@@ -277,12 +282,12 @@ int main_impute(int argc, char **argv)
             t++, n_typed_out++;
         }
     }
-    if (spin_writer_close(wr) < 0) {
+    if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o.stats_fn) < 0) goto done;
+    if (cli_writer_close(wr) < 0) {
         wr = NULL;
         goto done;
     }
     wr = NULL;
-    if (o.stats_fn && spin_stats_write_tsv(st, o.stats_fn) < 0) goto done;
     spin_stats_log_summary(st);
     spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
@@ -295,7 +300,7 @@ int main_impute(int argc, char **argv)
 oom:
     spin_error("out of memory");
 done:
-    if (wr) spin_writer_abort(wr);
+    if (wr) cli_writer_abort(wr);
     spin_engine_destroy(eng);
     free(pblk), free(pbuf), free(miss), free(prob);
     free(win), free(win_store);
