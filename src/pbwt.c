@@ -1,0 +1,209 @@
+/* pbwt.c -- PBWT match index: panel sweep once per site, targets advanced by
+ * rank counts, P longest matches by walking out from each target's insertion
+ * point. See pbwt.h for the contract and doc/pbwt.md for the algorithm.
+ *
+ * Notation (internal step i = 0, 1, ... over the sites in the direction's
+ * order; "before step i" = after i sites have been processed):
+ *   a[r]   panel haplotype at PBWT rank r (r in [0, N)), sorted by its alleles
+ *          at steps i-1, i-2, ..., 0 read in that order, then by index;
+ *   d[r]   divergence: the step where the match between a[r-1] and a[r] (ending
+ *          at step i-1) starts, so it spans steps [d[r], i); d[r] = i means no
+ *          match; d[0] is unused;
+ *   gap t  the place between a[t-1] and a[t] (t in [0, N]) where a target sorts;
+ *          du / dd: the start of its match with a[t-1] / a[t] (i if none).
+ * Match starts of haplotypes further away are running maxima of d (the match
+ * with a[r] is the shortest of the adjacent matches between it and the gap),
+ * which is what makes the walk and the update O(1) per step. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbwt.h"
+
+struct spin_pbwt_s {
+    spin_pbwt_opt_t o;
+    int N;          /* eligible haplotypes */
+    int step;       /* internal steps done */
+    int *a, *a2;    /* [N] PBWT order before / after the current step */
+    int *d, *d2;    /* [N + 1] divergences before / after */
+    uint64_t *col;  /* [nwc] allele at the current site of a[r], bit r */
+    int *cum;       /* [nwc + 1] ones in col words before word w */
+    int nwc;
+    /* per gap t in [0, N]: g[4t + x] (x = target allele) = max of d over the ranks
+     * between the last rank < t carrying x and gap t (the extension of du);
+     * g[4t + 2 + x] = the same between gap t and the first rank >= t carrying x
+     * (the extension of dd). i + 1 when there is no such rank (no match after). */
+    int *g;
+    int *tpos, *tdu, *tdd; /* [n_tgt] gap, match starts with the haplotypes above / below */
+};
+
+/* Bits set in x. Branch-free SWAR count: the portable build has no POPCNT
+ * instruction and __builtin_popcountll becomes a libgcc call. */
+static inline int popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+void spin_pbwt_destroy(spin_pbwt_t *w)
+{
+    if (!w) return;
+    free(w->a), free(w->a2), free(w->d), free(w->d2), free(w->col), free(w->cum), free(w->g);
+    free(w->tpos), free(w->tdu), free(w->tdd);
+    free(w);
+}
+
+spin_pbwt_t *spin_pbwt_init(const spin_pbwt_opt_t *o)
+{
+    if (!o || o->P < 1 || (o->dir != SPIN_PBWT_FORWARD && o->dir != SPIN_PBWT_BACKWARD) || o->n_hap < 0 ||
+        o->n_site < 0 || o->n_tgt < 0 || o->n_excl < 0 || o->nw < (o->n_hap + 63) / 64)
+        return NULL;
+    if (o->n_site > 0 && (!o->sites || (o->n_hap > 0 && !o->hap) || (o->n_tgt > 0 && (!o->ta || o->ld < (size_t)o->n_tgt))))
+        return NULL;
+    if (o->n_excl > 0 && !o->excl) return NULL;
+    for (int i = 0; i < o->n_excl; i++)
+        if (o->excl[i] < 0 || o->excl[i] >= o->n_hap) return NULL;
+    spin_pbwt_t *w = calloc(1, sizeof(*w));
+    if (!w) return NULL;
+    w->o = *o;
+    size_t nh = (size_t)o->n_hap + 1, nt = (size_t)o->n_tgt + 1;
+    w->a = malloc(nh * sizeof(int)), w->a2 = malloc(nh * sizeof(int));
+    w->d = malloc(nh * sizeof(int)), w->d2 = malloc(nh * sizeof(int));
+    w->nwc = (o->n_hap + 63) / 64;
+    w->col = calloc((size_t)w->nwc + 1, sizeof(uint64_t));
+    w->cum = malloc(((size_t)w->nwc + 1) * sizeof(int));
+    w->g = malloc(4 * nh * sizeof(int));
+    w->tpos = malloc(nt * sizeof(int)), w->tdu = malloc(nt * sizeof(int)), w->tdd = malloc(nt * sizeof(int));
+    if (!w->a || !w->a2 || !w->d || !w->d2 || !w->col || !w->cum || !w->g || !w->tpos || !w->tdu || !w->tdd) {
+        spin_pbwt_destroy(w);
+        return NULL;
+    }
+    /* eligible haplotypes in index order: the PBWT order before any site */
+    uint64_t *ex = w->col; /* scratch: excluded bits */
+    for (int i = 0; i < o->n_excl; i++) ex[o->excl[i] >> 6] |= 1ULL << (o->excl[i] & 63);
+    int N = 0;
+    for (int j = 0; j < o->n_hap; j++)
+        if (!((ex[j >> 6] >> (j & 63)) & 1)) w->a[N++] = j;
+    memset(w->col, 0, ((size_t)w->nwc + 1) * sizeof(uint64_t));
+    w->N = N;
+    for (int r = 0; r <= N; r++) w->d[r] = 0; /* every match starts at step 0, empty */
+    /* targets sort before every haplotype (index -1): gap 0, empty match below */
+    for (int m = 0; m < o->n_tgt; m++) w->tpos[m] = 0, w->tdu[m] = 0, w->tdd[m] = 0;
+    return w;
+}
+
+int spin_pbwt_n_eligible(const spin_pbwt_t *w) { return w->N; }
+
+/* The panel's part of step i at panel site s: col/cum (alleles in PBWT order),
+ * the gap extensions g, and the next order a2/d2 (Durbin's Algorithm 2). O(N). */
+static void panel_step(spin_pbwt_t *w, int i, int s)
+{
+    const int N = w->N, none = i + 1;
+    const uint64_t *hb = w->o.hap + (size_t)s * w->o.nw;
+    const int *a = w->a, *d = w->d;
+    int *g = w->g;
+    memset(w->col, 0, (size_t)w->nwc * sizeof(uint64_t));
+    int c0 = 0;
+    for (int r = 0; r < N; r++) {
+        int h = a[r];
+        uint64_t b = (hb[h >> 6] >> (h & 63)) & 1;
+        w->col[r >> 6] |= b << (r & 63);
+        c0 += (int)(b ^ 1);
+    }
+    int acc = 0;
+    for (int x = 0; x < w->nwc; x++) w->cum[x] = acc, acc += popcount64(w->col[x]);
+    w->cum[w->nwc] = acc;
+    /* forward over ranks: p / q = max d since the last 0 / 1 (Algorithm 2) */
+    int p = none, q = none, u = 0, v = c0;
+    for (int r = 0; r < N; r++) {
+        g[4 * r] = p, g[4 * r + 1] = q;
+        p = imax(p, d[r]), q = imax(q, d[r]);
+        if (!((w->col[r >> 6] >> (r & 63)) & 1)) w->a2[u] = a[r], w->d2[u++] = p, p = 0;
+        else w->a2[v] = a[r], w->d2[v++] = q, q = 0;
+    }
+    g[4 * N] = p, g[4 * N + 1] = q;
+    /* backward over gaps: max d between gap t and the first rank >= t with allele x */
+    g[4 * N + 2] = g[4 * N + 3] = none;
+    for (int t = N - 1; t >= 0; t--) {
+        int bit = (int)((w->col[t >> 6] >> (t & 63)) & 1);
+        int dn = t + 1 < N ? d[t + 1] : none;
+        g[4 * t + 2 + bit] = 0;
+        g[4 * t + 3 - bit] = imax(dn, g[4 * (t + 1) + 3 - bit]);
+    }
+}
+
+/* Target m at step i: its allele (filled if missing), new gap and divergences,
+ * then its P neighbours from the new order. O(1) + O(P); reads panel state only. */
+static void target_step(spin_pbwt_t *w, int i, int k, int m, int *hap, int *len, int8_t *fill)
+{
+    const int N = w->N, P = w->o.P, c0 = N - w->cum[w->nwc];
+    int t = w->tpos[m], du = w->tdu[m], dd = w->tdd[m];
+    int x = w->o.ta[(size_t)k * w->o.ld + (size_t)m];
+    if (x < 0 || x > 1) {
+        /* missing: continue the longer of the two adjacent matches (above on ties) */
+        int r = (t > 0 && (t == N || du <= dd)) ? t - 1 : t;
+        x = r < N ? (int)((w->col[r >> 6] >> (r & 63)) & 1) : 0;
+    }
+    if (fill) fill[m] = (int8_t)x;
+    /* rank: ones before gap t */
+    int ones = t < N ? w->cum[t >> 6] + popcount64(w->col[t >> 6] & ((1ULL << (t & 63)) - 1)) : w->cum[w->nwc];
+    int t2 = x ? c0 + ones : t - ones;
+    du = imax(du, w->g[4 * t + x]);
+    dd = imax(dd, w->g[4 * t + 2 + x]);
+    w->tpos[m] = t2, w->tdu[m] = du, w->tdd[m] = dd;
+    /* the walk: matches further out start at running maxima of d2 */
+    const int *a2 = w->a2, *d2 = w->d2;
+    int *oh = hap + (size_t)m * P, *ol = len ? len + (size_t)m * P : NULL;
+    int iu = t2 - 1, id = t2, su = du, sd = dd, j = 0;
+    for (; j < P && (iu >= 0 || id < N); j++) {
+        if (iu >= 0 && (id >= N || su <= sd)) {
+            oh[j] = a2[iu];
+            if (ol) ol[j] = i + 1 - su;
+            su = imax(su, d2[iu]);
+            iu--;
+        } else {
+            oh[j] = a2[id];
+            if (ol) ol[j] = i + 1 - sd;
+            if (++id < N) sd = imax(sd, d2[id]);
+        }
+    }
+    for (; j < P; j++) {
+        oh[j] = -1;
+        if (ol) ol[j] = -1;
+    }
+}
+
+int spin_pbwt_next_site(spin_pbwt_t *w, int *hap, int *len, int8_t *fill)
+{
+    if (w->step >= w->o.n_site) return -1;
+    const int i = w->step, n = w->o.n_site;
+    const int k = w->o.dir == SPIN_PBWT_FORWARD ? i : n - 1 - i;
+    panel_step(w, i, w->o.sites[k]);
+    const int M = w->o.n_tgt;
+#pragma omp parallel for schedule(static) num_threads(w->o.n_threads > 1 ? w->o.n_threads : 1) if (w->o.n_threads > 1 && M > 64)
+    for (int m = 0; m < M; m++) target_step(w, i, k, m, hap, len, fill);
+    int *t = w->a;
+    w->a = w->a2, w->a2 = t;
+    t = w->d, w->d = w->d2, w->d2 = t;
+    w->step++;
+    return k;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int spin_pbwt_union(int *ids, int n)
+{
+    if (n <= 0) return 0;
+    qsort(ids, (size_t)n, sizeof(int), cmp_int);
+    int o = 0;
+    for (int i = 0; i < n; i++)
+        if (ids[i] >= 0 && (o == 0 || ids[o - 1] != ids[i])) ids[o++] = ids[i];
+    return o;
+}
