@@ -14,19 +14,27 @@
  *            at k; 0 if they differ at k);
  *   backward (SPIN_PBWT_BACKWARD): over sites [k, k + len - 1].
  *
+ * PBWT order: haplotypes sorted by their alleles at the sites processed so
+ * far, the most recent first, then by haplotype index; a target sorts before
+ * the haplotypes whose alleles equal its own (as if its index were -1).
+ *
  * Missing target alleles (-1) are filled before they are used: the target
  * takes the allele, at that site, of the panel haplotype adjacent to it in
- * PBWT order that has the longer current match (the one above on a tie; at
- * the first site, where all matches are empty, the first haplotype in PBWT
- * order, i.e. the lowest-index eligible one). That haplotype has a longest
- * match of the whole panel so far, so a longest match continues through the
- * missing site. Match lengths are those of the filled target, which
- * spin_pbwt_next_site can report.
+ * PBWT order that has the longer current match (the one above if both are
+ * equal; at the first site, where every match is empty, the first haplotype
+ * in PBWT order, i.e. the lowest-index eligible one). That haplotype has a
+ * longest match of the whole panel so far, so a longest match continues
+ * through the missing site. Match lengths are those of the filled target,
+ * which spin_pbwt_next_site can report.
  *
- * Ties: at each site the P neighbours are the P smallest match starts found
- * by merging the walks up and down from the target's insertion point in PBWT
- * order; on equal lengths the haplotype above is taken first, so which members
- * of a tied group are returned depends only on the input (never on threads).
+ * Ties: the P neighbours are taken longest first, equal lengths nearest the
+ * target in PBWT order first (the haplotype above first if the two sides tie,
+ * which the order above never produces: haplotypes with an equal match length
+ * all differ from the target at the same site, so they sit on one side of it;
+ * those matching since the first site sort after it). So which members of a
+ * tied group are returned depends only on the input, never on threads; e.g.
+ * among haplotypes identical to the target since the first site, the lowest
+ * indices.
  *
  * Cost per site: O(N) for the panel sweep (once for all targets) plus, per
  * target, O(1) for its new position and divergences and O(P) for the walk.

@@ -14,6 +14,13 @@
 #include "check_util.h"
 #include "pbwt.h"
 
+/* Check writes a record for every passing ck_assert (millions here): the hot
+ * loops only call into Check on failure. */
+#define REQUIRE(cond, ...)                                                                                             \
+    do {                                                                                                               \
+        if (!(cond)) ck_abort_msg(__VA_ARGS__);                                                                        \
+    } while (0)
+
 static uint64_t rng_state;
 static uint64_t rnd(void)
 { /* splitmix64: reproducible, platform-independent */
@@ -95,6 +102,33 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* Brute-force PBWT order after steps 0..ostep: a haplotype's key is its alleles
+ * at steps ostep, ostep - 1, ..., 0 (sites ostep_site[]), then its index. */
+static const case_t *oc;
+static const int *ostep_site;
+static int ostep;
+static int cmp_order(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    for (int st = ostep; st >= 0; st--) {
+        int ax = allele(oc, ostep_site[st], x), ay = allele(oc, ostep_site[st], y);
+        if (ax != ay) return ax - ay;
+    }
+    return (x > y) - (x < y);
+}
+/* candidates for the documented tie rule: longer first, then above the target
+ * before below, then nearer the target in PBWT order */
+typedef struct {
+    int len, side, dist, hap;
+} cand_t;
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand_t *x = a, *y = b;
+    if (x->len != y->len) return y->len - x->len;
+    if (x->side != y->side) return x->side - y->side;
+    return x->dist - y->dist;
+}
+
 /* Runs the index over the case and checks every site against the brute force.
  * Returns the concatenated outputs (hap, len, fill per site) for determinism checks. */
 static int *run_check(const case_t *c, int dir, int P, int n_threads, size_t *n_out)
@@ -120,23 +154,32 @@ static int *run_check(const case_t *c, int dir, int P, int n_threads, size_t *n_
     size_t per = (size_t)M * (2 * P + 1);
     int *out = malloc(per * (size_t)c->n * sizeof(int) + 1);
     int stamp = 0;
+    int *ord = malloc(((size_t)N + 1) * sizeof(int)), *ssite = malloc(((size_t)c->n + 1) * sizeof(int));
+    int8_t *fh = malloc((size_t)c->n * M + 1); /* filled alleles per step */
+    cand_t *cd = malloc(((size_t)N + 1) * sizeof(cand_t));
+    for (int h = 0, r = 0; h < N; h++)
+        if (elig[h]) ord[r++] = h;
+    oc = c, ostep_site = ssite;
     for (int i = 0; i < c->n; i++) {
         int k = spin_pbwt_next_site(w, hap, len, fill);
-        ck_assert_int_eq(k, dir > 0 ? i : c->n - 1 - i);
+        REQUIRE(k == (dir > 0 ? i : c->n - 1 - i), "step %d: site %d", i, k);
         int s = c->sites[k];
+        ssite[i] = s, ostep = i;
+        qsort(ord, (size_t)n_el, sizeof(int), cmp_order);
         for (int m = 0; m < M; m++) {
             int *rm = run + (size_t)m * N, ta = c->ta[(size_t)k * M + m], x = fill[m];
-            ck_assert(x == 0 || x == 1);
-            if (ta >= 0) ck_assert_int_eq(x, ta);
-            else if (n_el == 0) ck_assert_int_eq(x, 0);
-            else if (i == 0) ck_assert_int_eq(x, allele(c, s, first_el)); /* first in PBWT order */
+            REQUIRE(x == 0 || x == 1, "site %d target %d: allele %d", k, m, x);
+            if (ta >= 0) REQUIRE(x == ta, "site %d target %d: allele %d changed to %d", k, m, ta, x);
+            else if (n_el == 0) REQUIRE(x == 0, "site %d target %d: fill %d with no panel", k, m, x);
+            else if (i == 0) /* the first haplotype in PBWT order */
+                REQUIRE(x == allele(c, s, first_el), "site %d target %d: first-site fill %d", k, m, x);
             else {
                 /* the fill continues a longest current match */
                 int best = -1, ok = 0;
                 for (int h = 0; h < N; h++)
                     if (elig[h] && rm[h] > best) best = rm[h];
                 for (int h = 0; h < N && !ok; h++) ok = elig[h] && rm[h] == best && allele(c, s, h) == x;
-                ck_assert_msg(ok, "site %d target %d: filled allele %d continues no longest match", k, m, x);
+                REQUIRE(ok, "site %d target %d: filled allele %d continues no longest match", k, m, x);
             }
             int ns = 0;
             for (int h = 0; h < N; h++) {
@@ -145,24 +188,43 @@ static int *run_check(const case_t *c, int dir, int P, int n_threads, size_t *n_
             }
             qsort(srt, (size_t)ns, sizeof(int), cmp_desc);
             const int *oh = hap + (size_t)m * P, *ol = len + (size_t)m * P;
+            /* the exact tie rule: the target sorts before equal keys (index -1) */
+            fh[(size_t)i * M + m] = (int8_t)x;
+            int gap = 0;
+            for (; gap < n_el; gap++) {
+                int h = ord[gap], st = i, less = 1;
+                for (; st >= 0; st--) {
+                    int xt = fh[(size_t)st * M + m], ah = allele(c, ssite[st], h);
+                    if (xt != ah) break;
+                }
+                if (st >= 0) less = fh[(size_t)st * M + m] < allele(c, ssite[st], h);
+                if (less) break;
+            }
+            for (int r = 0; r < n_el; r++)
+                cd[r] = (cand_t){.len = rm[ord[r]], .side = r >= gap, .dist = r < gap ? gap - 1 - r : r - gap,
+                                 .hap = ord[r]};
+            qsort(cd, (size_t)n_el, sizeof(cand_t), cmp_cand);
+            for (int j = 0; j < want; j++)
+                REQUIRE(oh[j] == cd[j].hap, "site %d target %d rank %d: haplotype %d, tie rule says %d", k, m,
+                              j, oh[j], cd[j].hap);
             stamp++;
             for (int j = 0; j < P; j++) {
                 if (j >= want) {
-                    ck_assert_int_eq(oh[j], -1);
-                    ck_assert_int_eq(ol[j], -1);
+                    REQUIRE(oh[j] == -1 && ol[j] == -1, "site %d target %d: entry %d used", k, m, j);
                     continue;
                 }
                 int h = oh[j];
-                ck_assert_msg(h >= 0 && h < N && elig[h], "site %d target %d: bad haplotype %d", k, m, h);
-                ck_assert_msg(seen[h] != stamp, "site %d target %d: haplotype %d twice", k, m, h);
+                REQUIRE(h >= 0 && h < N && elig[h], "site %d target %d: bad haplotype %d", k, m, h);
+                REQUIRE(seen[h] != stamp, "site %d target %d: haplotype %d twice", k, m, h);
                 seen[h] = stamp;
-                ck_assert_msg(ol[j] == rm[h], "site %d target %d hap %d: length %d, true %d", k, m, h, ol[j], rm[h]);
-                ck_assert_msg(ol[j] == srt[j], "site %d target %d rank %d: length %d, P-best %d", k, m, j, ol[j],
+                REQUIRE(ol[j] == rm[h], "site %d target %d hap %d: length %d, true %d", k, m, h, ol[j], rm[h]);
+                REQUIRE(ol[j] == srt[j], "site %d target %d rank %d: length %d, P-best %d", k, m, j, ol[j],
                               srt[j]);
                 /* agreement with the original target on its non-missing sites of the match */
                 for (int l = 0; l < ol[j]; l++) {
                     int kk = dir > 0 ? k - l : k + l, a = c->ta[(size_t)kk * M + m];
-                    ck_assert(a < 0 || a == allele(c, c->sites[kk], h));
+                    REQUIRE(a < 0 || a == allele(c, c->sites[kk], h), "site %d target %d hap %d: differs at %d", k, m,
+                            h, kk);
                 }
             }
         }
@@ -173,6 +235,7 @@ static int *run_check(const case_t *c, int dir, int P, int n_threads, size_t *n_
     }
     ck_assert_int_eq(spin_pbwt_next_site(w, hap, len, fill), -1);
     spin_pbwt_destroy(w);
+    free(ord), free(ssite), free(fh), free(cd);
     free(elig), free(run), free(hap), free(len), free(fill), free(srt), free(seen);
     *n_out = per * (size_t)c->n;
     return out;
