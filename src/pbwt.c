@@ -105,34 +105,41 @@ static void panel_step(spin_pbwt_t *w, int i, int s)
     const uint64_t *hb = w->o.hap + (size_t)s * w->o.nw;
     const int *a = w->a, *d = w->d;
     int *g = w->g;
-    memset(w->col, 0, (size_t)w->nwc * sizeof(uint64_t));
-    int c0 = 0;
-    for (int r = 0; r < N; r++) {
-        int h = a[r];
-        uint64_t b = (hb[h >> 6] >> (h & 63)) & 1;
-        w->col[r >> 6] |= b << (r & 63);
-        c0 += (int)(b ^ 1);
+    uint64_t *col = w->col;
+    /* backward over gaps, gathering the column on the way: e0 / e1 = max d
+     * between gap t and the first rank >= t carrying 0 / 1. Branch-free: the
+     * allele is a coin flip the predictor cannot learn. */
+    g[4 * N + 2] = g[4 * N + 3] = none;
+    int e0 = none, e1 = none, c1 = 0;
+    uint64_t word = 0;
+    for (int t = N - 1; t >= 0; t--) {
+        int h = a[t];
+        int bit = (int)((hb[h >> 6] >> (h & 63)) & 1);
+        word |= (uint64_t)bit << (t & 63);
+        if (!(t & 63)) col[t >> 6] = word, word = 0;
+        c1 += bit;
+        int dn = t + 1 < N ? d[t + 1] : none;
+        e0 = bit ? imax(dn, e0) : 0;
+        e1 = bit ? 0 : imax(dn, e1);
+        g[4 * t + 2] = e0, g[4 * t + 3] = e1;
     }
     int acc = 0;
-    for (int x = 0; x < w->nwc; x++) w->cum[x] = acc, acc += popcount64(w->col[x]);
+    for (int x = 0; x < w->nwc; x++) w->cum[x] = acc, acc += popcount64(col[x]);
     w->cum[w->nwc] = acc;
-    /* forward over ranks: p / q = max d since the last 0 / 1 (Algorithm 2) */
-    int p = none, q = none, u = 0, v = c0;
+    /* forward over ranks: p / q = max d since the last 0 / 1 (Durbin's
+     * Algorithm 2); their values before rank r are gap r's up extensions */
+    int p = none, q = none, u = 0, v = N - c1;
+    int *a2 = w->a2, *d2 = w->d2;
     for (int r = 0; r < N; r++) {
         g[4 * r] = p, g[4 * r + 1] = q;
         p = imax(p, d[r]), q = imax(q, d[r]);
-        if (!((w->col[r >> 6] >> (r & 63)) & 1)) w->a2[u] = a[r], w->d2[u++] = p, p = 0;
-        else w->a2[v] = a[r], w->d2[v++] = q, q = 0;
+        int bit = (int)((col[r >> 6] >> (r & 63)) & 1);
+        int dst = bit ? v : u;
+        a2[dst] = a[r], d2[dst] = bit ? q : p;
+        u += bit ^ 1, v += bit;
+        p = bit ? p : 0, q = bit ? 0 : q;
     }
     g[4 * N] = p, g[4 * N + 1] = q;
-    /* backward over gaps: max d between gap t and the first rank >= t with allele x */
-    g[4 * N + 2] = g[4 * N + 3] = none;
-    for (int t = N - 1; t >= 0; t--) {
-        int bit = (int)((w->col[t >> 6] >> (t & 63)) & 1);
-        int dn = t + 1 < N ? d[t + 1] : none;
-        g[4 * t + 2 + bit] = 0;
-        g[4 * t + 3 - bit] = imax(dn, g[4 * (t + 1) + 3 - bit]);
-    }
 }
 
 /* Target m at step i: its allele (filled if missing), new gap and divergences,
