@@ -63,7 +63,7 @@ typedef struct {
     int n_tgt;
     int dir;       /* SPIN_PBWT_FORWARD or SPIN_PBWT_BACKWARD */
     int P;         /* neighbours per target per site, >= 1 */
-    int n_threads; /* OpenMP threads over targets (<= 1: serial); results do not depend on it */
+    int n_threads; /* OpenMP threads (<= 1, or <= 64 targets: serial); results do not depend on it */
 } spin_pbwt_opt_t;
 
 typedef struct spin_pbwt_s spin_pbwt_t;

@@ -297,6 +297,8 @@ END_TEST
 START_TEST(test_threads)
 { /* enough targets for the parallel loop to run (M > 64) */
     check_case(41, 300, 40, 8, 0.05, 0.01, 10, 150, 0.02, 0.05, 0.1, 10);
+    check_case(42, 5, 30, 2, 0.05, 0.0, 1, 100, 0.02, 0.3, 0.2, 8); /* N < P, missing, exclusions */
+    check_case(43, 70, 3, 4, 0.05, 0.0, 5, 65, 0.0, 0.1, 0.0, 4);  /* a few sites: the pipeline's ends */
 }
 END_TEST
 
