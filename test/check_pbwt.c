@@ -268,6 +268,7 @@ START_TEST(test_mosaic)
     check_case(7, 100, 80, 3, 0.02, 0.0, 10, 20, 0.01, 0.0, 0.0, 8);
     check_case(8, 129, 60, 5, 0.05, 0.01, 20, 70, 0.02, 0.0, 0.0, 5);
     check_case(9, 200, 50, 2, 0.01, 0.0, 50, 10, 0.0, 0.0, 0.0, 16); /* many exact ties */
+    check_case(10, 700, 150, 30, 0.01, 0.003, 30, 12, 0.005, 0.02, 0.05, 20); /* larger, longer segment */
 }
 END_TEST
 
