@@ -3,10 +3,11 @@
  * haplotypes with the longest matches at every site of a site list.
  *
  * Sites are a list sites[0..n) of panel sites (e.g. the typed sites of one
- * segment, ascending). Everything is relative to sites[0]: the sweep starts
- * there with every haplotype tied, so nothing before (or after) the list
- * influences any result. A fixed segment therefore gives the same answers in
- * region runs and whole runs.
+ * segment, ascending). Everything is relative to the list: the sweep starts
+ * at its first site in the direction's order (sites[0] forward, sites[n-1]
+ * backward) with every haplotype tied, so no site outside the list influences
+ * any result. A fixed segment therefore gives the same answers in region runs
+ * and whole runs.
  *
  * Match lengths are counted in list sites:
  *   forward  (SPIN_PBWT_FORWARD):  at site k, haplotype h matches the target
@@ -56,7 +57,8 @@ typedef struct {
     int n_site;
     const int *excl;  /* [n_excl] haplotypes never returned (may be NULL) */
     int n_excl;
-    /* targets: allele of target m at list site k = ta[k * ld + m], 0/1, -1 missing
+    /* targets: allele of target m at list site k = ta[k * ld + m], 0/1, -1 (or
+     * any other value) missing
      * (spin_targets_t.allele + t0 * n_hap with ld = n_hap fits) */
     const int8_t *ta;
     size_t ld;
