@@ -10,7 +10,10 @@
  * process CPU time (all threads; less disturbed by other load): the panel
  * sweep, O(N) per site and shared by all targets, is reported on its own.
  *
- * Each figure is the fastest of -r runs (default 3).
+ * Each figure is the fastest of -r runs (default 3). With -t > 1 on a
+ * machine whose cores are all busy, set OMP_WAIT_POLICY=passive: threads that
+ * spin at the per-site barrier then take the CPU from the one running the
+ * panel step (seen here: 15x slower wall time).
  *
  *   bench/pbwt_speed [-N 2048,8192,32768,65536] [-n sites] [-m targets] [-P neighbours] [-t threads] [-s seed]
  *                    [-F founders] [-r repeats]
@@ -83,8 +86,10 @@ int main(int argc, char **argv)
         }
     }
     if (n < 1 || M < 1 || P < 1 || F < 1 || R < 1) return 2;
-    printf("# PBWT match index: %d sites, %d target haplotypes, P = %d, %d thread(s), %d founders, seed %llu\n", n, M,
-           P, nt, F, (unsigned long long)seed);
+    const char *wp = getenv("OMP_WAIT_POLICY");
+    printf("# PBWT match index: %d sites, %d target haplotypes, P = %d, %d thread(s), %d founders, seed %llu, "
+           "OMP_WAIT_POLICY=%s\n",
+           n, M, P, nt, F, (unsigned long long)seed, wp ? wp : "(unset)");
     printf("%8s %14s %14s %16s %12s\n", "N", "ns/tgt/site", "cpu ns/tgt/st", "sweep us/site", "best total s");
     char *list = strdup(Ns);
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
