@@ -60,6 +60,7 @@ mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool"
 chown munge:munge "$tmp/munge" 2>/dev/null || true
 chmod 700 "$tmp/munge"
 sock=$tmp/munge/munge.socket
+# --force: we run munged as root, while Debian's key belongs to the munge user
 munged -F --force --socket="$sock" --pid-file="$tmp/munge/munged.pid" --log-file="$tmp/munge/munged.log" \
     --seed-file="$tmp/munge/munged.seed" --key-file=/etc/munge/munge.key > "$tmp/munge/stderr" 2>&1 &
 PIDS="$!"

@@ -4,7 +4,7 @@
 # sacct for jobs the controller has already forgotten (MinJobAge).
 # A job killed by SLURM (out of memory, time limit, scancel, node failure) is
 # "failed" here, so Snakemake reports it instead of waiting forever.
-id=$1
+id=${1%%;*} # sbatch --parsable prints JOBID or JOBID;CLUSTER
 if out=$(scontrol show job -o "$id" 2>&1); then
     st=$(printf '%s\n' "$out" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -n 1)
 else
