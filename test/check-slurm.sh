@@ -213,6 +213,22 @@ grep -q 'truncated.vcf.gz' "$tmp/sm.log" && grep -Eq '^\[E::' "$tmp/sm.log" ||
     fail "the failed job's spin-impute error message is not in the Snakemake log"
 echo "check-slurm: failed job's message in the Snakemake log: $(grep -E '^\[E::' "$tmp/sm.log" | head -n 1)"
 
+# the profile's status script: a running job is "running", one SLURM cancels "failed"
+j=$(sbatch --parsable -o /dev/null --wrap 'sleep 60') || fail "sbatch of a plain job"
+i=0
+until [ "$("$PROFILE/status.sh" "$j")" = running ] && squeue -h -j "$j" -o %T | grep -q RUNNING; do
+    [ $i -lt 100 ] || fail "job $j did not start in 20 s"
+    sleep 0.2; i=$((i + 1))
+done
+scancel "$j"
+i=0
+until [ "$("$PROFILE/status.sh" "$j")" = failed ]; do
+    [ $i -lt 100 ] || fail "status.sh does not report the cancelled job $j as failed"
+    sleep 0.2; i=$((i + 1))
+done
+[ "$("$PROFILE/status.sh" "$(sed -n 's/^JobId=\([0-9]*\).*JobName=smk-genome-.*/\1/p' "$tmp/jobs.txt")")" = success ] ||
+    fail "status.sh does not report a completed job as success"
+
 echo "check-slurm: $nchunks chunks on 2 contigs"
 echo "$njobs batch jobs"
 echo "identical"
