@@ -12,7 +12,10 @@
 #   - each chromosome's records are byte-identical to a local `--cores 2` run
 #     and to one whole-contig `spin-impute impute` run;
 #   - a job that fails on bad input surfaces the tool's error message in the
-#     Snakemake log.
+#     Snakemake log;
+#   - a run killed midway (SIGKILL) and rerun through the profile does not
+#     redo finished chunks;
+#   - the profile's status script reports running, cancelled and completed jobs.
 # Stops the daemons it started (by pid) and removes its state on exit.
 # Skips (77) only when the daemons cannot be started: not root, binaries
 # missing, or they do not come up.
@@ -212,6 +215,54 @@ fi
 grep -q 'truncated.vcf.gz' "$tmp/sm.log" && grep -Eq '^\[E::' "$tmp/sm.log" ||
     fail "the failed job's spin-impute error message is not in the Snakemake log"
 echo "check-slurm: failed job's message in the Snakemake log: $(grep -E '^\[E::' "$tmp/sm.log" | head -n 1)"
+
+# killed midway (Snakemake SIGKILLed with its process group, as when a login
+# session dies), rerun through the profile: finished chunks are not redone
+mkdir -p "$tmp/kill"
+sed 's/^chunk_size: .*/chunk_size: 30k/; s/^genome_vcf: .*/genome_vcf: false/' "$tmp/slurm/config.yaml" > "$tmp/kill/config.yaml"
+before_jobs=$(scontrol show job -o | grep -c '^JobId=')
+CI=true setsid snakemake -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/kill" --configfile "$tmp/kill/config.yaml" \
+    --profile "$PROFILE" --latency-wait 5 > "$tmp/kill.log" 2>&1 &
+spid=$!
+i=0
+while [ "$(ls "$tmp"/kill/results/chunks/2?/chunk*.vcf.gz 2>/dev/null | wc -l)" -lt 3 ]; do
+    kill -0 $spid 2>/dev/null || { cp "$tmp/kill.log" "$tmp/sm.log"; fail "the run to be killed ended before 3 chunks were done"; }
+    [ $i -lt 600 ] || { /bin/kill -s KILL -- -$spid; fail "no 3 chunks after 120 s"; }
+    sleep 0.2; i=$((i + 1))
+done
+/bin/kill -s KILL -- -$spid
+wait $spid 2>/dev/null || true
+ls "$tmp"/kill/results/chunks/2?/chunk*.vcf.gz | while read -r f; do echo "$f $(stat -c %.9Y "$f")"; done > "$tmp/before"
+# the dead Snakemake's queued and running jobs would run on (and a rerun would submit
+# them a second time): cancel them, as workflow/README.md tells users to
+q=$(squeue -h -o %i)
+[ -z "$q" ] || scancel $q
+i=0
+while [ -n "$(squeue -h -o %i)" ]; do
+    [ $i -lt 150 ] || fail "cancelled jobs still in the queue after 30 s"
+    sleep 0.2; i=$((i + 1))
+done
+ktotal=$(cat "$tmp"/kill/results/chunks/2?.tsv | grep -vc '^#')
+[ "$(wc -l < "$tmp/before")" -lt "$ktotal" ] || fail "all chunks finished before the kill"
+snakemake -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/kill" --configfile "$tmp/kill/config.yaml" \
+    --unlock > "$tmp/sm.log" 2>&1 || fail "--unlock after the kill"
+CI=true timeout 300 snakemake -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/kill" --configfile "$tmp/kill/config.yaml" \
+    --profile "$PROFILE" --latency-wait 5 > "$tmp/sm.log" 2>&1 || fail "rerun through the profile after the kill"
+# a chunk that finished in the last second before the kill, unseen by the killed
+# Snakemake, is still marked incomplete and redone: at most the 2 running at once
+redone=0
+while read -r f t; do
+    [ "$(stat -c %.9Y "$f")" = "$t" ] || redone=$((redone + 1))
+done < "$tmp/before"
+[ $redone -le 2 ] || fail "$redone finished chunks were imputed again after the kill"
+for c in 20 22; do
+    bcftools view -H "$tmp/kill/results/imputed/$c.vcf.gz" | cmp -s - "$tmp/w$c" || fail "resumed SLURM run: contig $c differs"
+done
+kimp=$(scontrol show job -o | sed -n "$((before_jobs + 1)),\$p" | grep -c 'JobName=smk-impute-')
+rimp=$(grep -c '^rule impute:' "$tmp/sm.log" || true)
+nb=$(wc -l < "$tmp/before")
+[ "$rimp" -eq $((ktotal - nb + redone)) ] || fail "rerun submitted $rimp impute jobs; $ktotal chunks, $nb done, $redone redone"
+echo "check-slurm: killed after $nb of $ktotal chunks; the rerun submitted $rimp impute jobs ($kimp in both runs)"
 
 # the profile's status script: a running job is "running", one SLURM cancels "failed"
 j=$(sbatch --parsable -o /dev/null --wrap 'sleep 60') || fail "sbatch of a plain job"
