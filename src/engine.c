@@ -4,19 +4,15 @@
  *
  * Parallelism: OpenMP over windows; inside a window everything runs on one
  * thread, so each output value comes from one fixed computation and results
- * do not depend on the thread count. BLAS is single-threaded (the parallelism
- * is ours). Scratch is allocated once per thread per call, sized for the
+ * do not depend on the thread count. Every parallel region names its thread
+ * count (num_threads): nothing process-wide is set here; BLAS threads are the
+ * program's choice (spin_blas_set_num_threads, spin.h; the CLI sets 1). Scratch is allocated once per thread per call, sized for the
  * largest window; nothing is allocated inside the window loop. */
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "model.h"
 #include "train.h"
-
-void openblas_set_num_threads(int num_threads);
 
 struct spin_engine_s {
     const spin_model_t *m;
@@ -32,10 +28,6 @@ spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads)
     if (!e) return NULL;
     e->m = m;
     e->n_threads = n_threads < 1 ? 1 : n_threads;
-    openblas_set_num_threads(1);
-#ifdef _OPENMP
-    omp_set_num_threads(e->n_threads);
-#endif
     return e;
 }
 

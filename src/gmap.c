@@ -10,6 +10,7 @@
 
 #include "match.h"
 #include "spin.h"
+#include "util.h"
 
 struct spin_gmap_s {
     int n;

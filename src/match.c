@@ -1,5 +1,5 @@
 /* match.c -- pure site-matching rules (no I/O): allele comparison with
- * REF/ALT swap and strand flip, contig-name comparison, position search. */
+ * REF/ALT swap and strand flip, contig-name comparison. */
 #include <ctype.h>
 #include <string.h>
 
@@ -55,15 +55,4 @@ int spin_chrom_equal(const char *a, const char *b)
 {
     if (!a || !b) return 0;
     return strcmp(spin_chrom_strip(a), spin_chrom_strip(b)) == 0;
-}
-
-int spin_pos_lower_bound(const int64_t *pos, int n, int64_t x)
-{
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (pos[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
 }

@@ -30,6 +30,3 @@ char spin_base_complement(char b);
 int spin_chrom_equal(const char *a, const char *b);
 /* Name without a leading "chr"/"CHR"/"Chr" prefix (pointer into s). */
 const char *spin_chrom_strip(const char *s);
-
-/* Index of the first panel site with pos >= x in p->pos[0..n) (n if none). */
-int spin_pos_lower_bound(const int64_t *pos, int n, int64_t x);

@@ -22,9 +22,6 @@
 #include "nn.h"
 #include "train.h"
 #include "vcfin.h"
-#include "windows.h"
-
-void openblas_set_num_threads(int num_threads);
 
 #define MASK_TYPED 0.10   /* fraction of query typed alleles masked: missing target genotypes */
 #define COMMON_MAF 0.05
@@ -358,7 +355,6 @@ int spin_train_run(const spin_train_opt_t *o)
 
     /* our OpenMP threads do the parallel work; BLAS threads on top of them only
      * spin (oversubscription) */
-    openblas_set_num_threads(1);
     if (!(p = spin_panel_read(o->panel_fn, o->region, o->n_threads))) goto done;
     if (o->map_fn) {
         if (!(map = spin_gmap_load(o->map_fn, p->chrom))) goto done;

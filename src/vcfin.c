@@ -13,6 +13,7 @@
 #include <htslib/vcf.h>
 
 #include "match.h"
+#include "util.h"
 #include "vcfin.h"
 
 /* ------------------------------------------------------------------ */
@@ -512,13 +513,13 @@ static int cmp_typed(const void *a, const void *b)
 }
 
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
-                                  spin_match_stats_t *st)
+                                  double min_frac)
 {
-    return spin_targets_read2(fn, p, region, n_threads, SPIN_MIN_MATCH_FRAC, st);
+    return spin_targets_read_matched(fn, p, region, n_threads, min_frac, NULL);
 }
 
-spin_targets_t *spin_targets_read2(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
-                                   double min_frac, spin_match_stats_t *st_out)
+spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
+                                          double min_frac, spin_match_stats_t *st_out)
 {
     reader_t r;
     spin_targets_t *t = NULL;
