@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "model.h"
-#include "train.h"
+#include "neighbors.h"
 
 struct spin_engine_s {
     const spin_model_t *m;
@@ -50,7 +50,7 @@ typedef struct {
     uint8_t *typed;
     int *uidx, *tok_site, *nbr;
     int8_t *rows, *row, *nb, *ta;
-    float *pu, *ext;
+    float *pu, *beyond;
     spin_nbr_ws_t *nws;
 } eng_tls_t;
 
@@ -58,7 +58,7 @@ static void tls_free(eng_tls_t *s)
 {
     spin_wctx_destroy(s->wc);
     free(s->enc_s), free(s->pred_s), free(s->HD), free(s->dcm), free(s->af), free(s->typed);
-    free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nb), free(s->nbr), free(s->ta), free(s->pu), free(s->ext);
+    free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nb), free(s->nbr), free(s->ta), free(s->pu), free(s->beyond);
     spin_nbr_ws_destroy(s->nws);
     memset(s, 0, sizeof(*s));
 }
@@ -88,8 +88,8 @@ static int tls_init(eng_tls_t *s, const spin_model_t *m, int max_D, int max_nu, 
     s->nws = spin_nbr_ws_init(n_hap);
     s->ta = malloc((size_t)max_t);
     s->pu = malloc((size_t)max_nu * sizeof(float));
-    s->ext = malloc((size_t)4 * Kb * sizeof(float));
-    if (!s->ta || !s->pu || !s->ext || !s->wc || !s->enc_s || !s->pred_s || !s->HD || !s->dcm || !s->af || !s->typed || !s->uidx ||
+    s->beyond = malloc((size_t)4 * Kb * sizeof(float));
+    if (!s->ta || !s->pu || !s->beyond || !s->wc || !s->enc_s || !s->pred_s || !s->HD || !s->dcm || !s->af || !s->typed || !s->uidx ||
         !s->tok_site || !s->rows || !s->row || !s->nb || !s->nbr || !s->nws) {
         tls_free(s);
         return -1;
@@ -121,7 +121,7 @@ static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const sp
         s->af[d] = p->af[s->tok_site[d]];
     }
     w->D = D, w->typed = s->typed, w->dcm = s->dcm, w->af = s->af, w->nu = nu, w->uidx = s->uidx;
-    w->nb_ext = NULL;
+    w->nb_beyond = NULL;
 }
 
 /* Panel haplotype of encoder row i: n_enc rows evenly strided over the panel. */
@@ -160,8 +160,8 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
         for (int j = 0; j < K; j++)
             for (int d = 0; d < D; d++)
                 s->nb[(size_t)j * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], s->nbr[j]);
-        spin_nbr_ext(p, t->site + W->t0, s->ta, k0 - W->t0, k1 - W->t0, nt, K, s->nbr, s->ccm, s->ext);
-        w.nb_ext = s->ext;
+        spin_nbr_beyond(p, t->site + W->t0, s->ta, k0 - W->t0, k1 - W->t0, nt, K, s->nbr, s->ccm, s->beyond);
+        w.nb_beyond = s->beyond;
         tn += spin_realtime() - tn0;
         if (spin_model_predict(m, &w, s->wc, s->row, K, s->nb, s->pu, s->pred_s) < 0) return -1;
         for (int u = 0; u < w.nu; u++) out[(size_t)u * n_hap + h] = s->pu[u];

@@ -466,82 +466,6 @@ void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y,
 }
 
 /* ------------------------------------------------------------------ */
-/* Copy path                                                            */
-/* ------------------------------------------------------------------ */
-
-int spin_gaps(const spin_wtok_t *w, int *g0, float *mid)
-{
-    int ng = 0, iu = 0, typed_since = 1;
-    for (int d = 0; d < w->D && iu < w->nu; ++d) {
-        if (w->typed[d]) {
-            typed_since = 1;
-        } else if (w->uidx[iu] == d) {
-            if (typed_since) g0[ng++] = iu, typed_since = 0;
-            ++iu;
-        }
-    }
-    g0[ng] = w->nu;
-    for (int g = 0; g < ng; ++g) {
-        double s = 0;
-        for (int u = g0[g]; u < g0[g + 1]; ++u) s += w->dcm[w->uidx[u]];
-        mid[g] = (float)(s / (g0[g + 1] - g0[g]));
-    }
-    return ng;
-}
-
-void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s)
-{
-    const int nf = spin_ncopyf(&m->cfg);
-    const float *W1 = m->w + m->lay.cW1, *b1 = m->w + m->lay.cb1, *W2 = m->w + m->lay.cW2,
-                *wl = m->w + m->lay.cwl;
-    /* W1 transposed, so each row's hidden layer is nf axpys of width CHID (vectorised) */
-    float W1t[(SPIN_NIBS + SPIN_NHMM) * SPIN_CHID];
-    for (int o = 0; o < SPIN_CHID; ++o)
-        for (int j = 0; j < nf; ++j) W1t[j * SPIN_CHID + o] = W1[o * nf + j];
-    for (int i = 0; i < n; ++i) {
-        const float *fi = f + (size_t)i * nf;
-        float *h = H1 + (size_t)i * SPIN_CHID;
-        memcpy(h, b1, SPIN_CHID * sizeof(float));
-        for (int j = 0; j < nf; ++j) {
-            const float x = fi[j], *wt = W1t + j * SPIN_CHID;
-            NN_SIMD
-            for (int o = 0; o < SPIN_CHID; ++o) h[o] += x * wt[o];
-        }
-    }
-    nn_gelu_fwd((size_t)n * SPIN_CHID, H1, Gh);
-    for (int i = 0; i < n; ++i) {
-        const float *fi = f + (size_t)i * nf, *gi = Gh + (size_t)i * SPIN_CHID;
-        float a = 0;
-        NN_SIMD_SUM(a)
-        for (int o = 0; o < SPIN_CHID; ++o) a += W2[o] * gi[o];
-        for (int j = 0; j < nf; ++j) a += wl[j] * fi[j];
-        s[i] = a;
-    }
-}
-
-void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
-                   const float *s, float *a, float *pc, float *lc)
-{
-    const int D = w->D;
-    for (int g = 0; g < ng; ++g) {
-        float mx = s[g];
-        for (int j = 1; j < K; ++j) mx = s[(size_t)j * ng + g] > mx ? s[(size_t)j * ng + g] : mx;
-        float z = 0;
-        for (int j = 0; j < K; ++j) z += a[(size_t)j * ng + g] = nn_exp(s[(size_t)j * ng + g] - mx);
-        float iz = 1.0f / z;
-        for (int j = 0; j < K; ++j) a[(size_t)j * ng + g] *= iz;
-        for (int u = g0[g]; u < g0[g + 1]; ++u) {
-            float p = 0;
-            for (int j = 0; j < K; ++j)
-                p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
-            pc[u] = p;
-            float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
-            lc[u] = logf(q / (1.0f - q));
-        }
-    }
-}
-
-/* ------------------------------------------------------------------ */
 /* Inference: per-window tables                                         */
 /* ------------------------------------------------------------------ */
 
@@ -824,7 +748,7 @@ static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *b
     size_t Kn = (size_t)(K > 0 ? K : 1) * (nu > 0 ? nu : 1);
     size_t tot = (rowc > pc ? rowc : pc) + np + 16;
     tot += 2 * (ke + 16) + 2 * ((size_t)D * e + 16) + 2 * (ke + 16) + (ke + 16) + (e + 16);
-    size_t nf = spin_ncopyf(c), hs = spin_copy_scratch_size(c, D, nu, K);
+    size_t nf = spin_ncopyf(c), hs = spin_copy_scratch_size(c->hmm, D, nu, K);
     tot += (Kn * nf + 16) + 2 * (Kn * SPIN_CHID + 16) + 2 * (Kn + 16) + 3 * ((size_t)nu + 16) + (hs + 16);
     if (base) {
         float *p = base;
@@ -894,8 +818,8 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
     if (K > 0 && nu > 0) {
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];
         int ng = wc->ng;
-        spin_copy_feats(m, w, ng, wc->g0, wc->mid, row, K, nb, w->nb_ext, F, pt[16]);
-        spin_copy_score(m, K * ng, F, pt[9], pt[10], S);
+        spin_copy_feats(m->cfg.hmm, w, ng, wc->g0, wc->mid, row, K, nb, w->nb_beyond, F, pt[16]);
+        spin_copy_score(spin_model_copy_mlp(m), K * ng, F, pt[9], pt[10], S);
         spin_copy_mix(w, K, ng, wc->g0, nb, S, A, pc, lc);
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];
         for (int u = 0; u < nu; ++u) lg[u] += beta * lc[u] + cb;

@@ -20,6 +20,7 @@
 
 #include "model.h"
 #include "nn.h"
+#include "neighbors.h"
 #include "train.h"
 #include "vcfin.h"
 
@@ -346,7 +347,7 @@ int spin_train_run(const spin_train_opt_t *o)
     spin_window_t *win = NULL, *vwin = NULL;
     int *wstore = NULL, n_win = 0, n_vwin = 0;
     int *perm = NULL, *th = NULL, *vh = NULL, *nbr = NULL;
-    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *ext = NULL, *wt = NULL;
+    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *beyond = NULL, *wt = NULL;
     uint8_t *dmask = NULL;
     int8_t *ctx = NULL, *q = NULL, *nb = NULL, *ta = NULL;
     ex_t x;
@@ -380,7 +381,7 @@ int spin_train_run(const spin_train_opt_t *o)
         if (b & SPIN_SET_FFN) c.ffn = o->cfg.ffn;
         if (b & SPIN_SET_W) c.w = o->cfg.w;
         if (b & SPIN_SET_C) c.c = o->cfg.c;
-        if (b & SPIN_SET_NB) c.K = o->cfg.K;
+        if (b & SPIN_SET_NBR_K) c.K = o->cfg.K;
         if (b & SPIN_SET_ENC) c.enc_rows = o->cfg.enc_rows;
         if (b & SPIN_SET_HMM) c.hmm = o->cfg.hmm;
         int n_fresh = 0;
@@ -449,9 +450,9 @@ int spin_train_run(const spin_train_opt_t *o)
     y = malloc((size_t)o->n_q * max_D * sizeof(float));
     wt = malloc((size_t)o->n_q * max_D * sizeof(float));
     nbr = malloc((size_t)(K ? K : 1) * sizeof(int));
-    ext = malloc((size_t)o->n_q * (K ? K : 1) * 4 * sizeof(float));
+    beyond = malloc((size_t)o->n_q * (K ? K : 1) * 4 * sizeof(float));
     if (!x.site || !x.typed || !x.dcm || !x.af || !x.uidx || !x.tsite || !grad || !mv || !best || !dmask || !ctx || !q ||
-        !nb || !ta || !y || !wt || !nbr || !ext)
+        !nb || !ta || !y || !wt || !nbr || !beyond)
         goto oom;
     if (!(ws = spin_train_ws_init(m, max_D, max_D, n_ctx, o->n_q, K, o->n_threads))) goto oom;
     if (!(nws = spin_nbr_ws_init(ptr->n_hap))) goto oom;
@@ -542,15 +543,15 @@ int spin_train_run(const spin_train_opt_t *o)
             }
             int ex[2] = {qh[i] & ~1, qh[i] | 1};
             int got = spin_nbr_select(nws, ptr, x.nt, x.tsite, ta, x.ic, ex, 2, K, nbr, NULL);
-            float *e = ext + (size_t)i * K * 4;
-            spin_nbr_ext(ptr, x.tsite, ta, x.k0, x.k1, x.nt, got, nbr, x.centre, e);
+            float *e = beyond + (size_t)i * K * 4;
+            spin_nbr_beyond(ptr, x.tsite, ta, x.k0, x.k1, x.nt, got, nbr, x.centre, e);
             for (int j = got; j < K; j++) e[4 * j] = e[4 * j + 2] = 0.0f, e[4 * j + 1] = e[4 * j + 3] = -1.0f;
             for (int j = 0; j < K; j++)
                 for (int d = 0; d < D; d++)
                     nb[((size_t)i * K + j) * D + d] =
                         j < got ? (int8_t)spin_panel_allele(ptr, x.site[d], nbr[j]) : (int8_t)0;
         }
-        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, ext};
+        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, beyond};
         memset(grad, 0, (size_t)np * sizeof(float));
         if (o->maf_weight > 0) { /* normalise: mean weight 1 */
             double sw = 0;
@@ -633,7 +634,7 @@ oom:
     spin_error("out of memory");
 done:
     free(x.site), free(x.typed), free(x.dcm), free(x.af), free(x.uidx), free(x.tsite);
-    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(wt), free(nbr), free(ext);
+    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(wt), free(nbr), free(beyond);
     free(perm), free(th), free(vh), free(win), free(wstore), free(vwin), free(state_fn);
     spin_nbr_ws_destroy(nws);
     spin_train_ws_destroy(ws);

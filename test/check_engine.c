@@ -8,7 +8,7 @@
 
 #include "check_util.h"
 #include "model.h"
-#include "train.h"
+#include "neighbors.h"
 #include "vcfin.h"
 
 static spin_panel_t *rand_panel_f(int n_site, int n_hap, int n_found, uint64_t seed)
