@@ -156,6 +156,20 @@ double spin_model_step_flops(const spin_config_t *c, int D, int nu, int n_ctx, i
 /* Stores crc as 8 lowercase hex digits in m->checksum. */
 void spin_model_set_checksum(spin_model_t *m, uint32_t crc);
 
+/* Training checkpoint state (the model itself is a model file): the step
+ * reached, the RNG state and best validation score, the Adam moments mv[2n]
+ * and the best weights best[n]. Written atomically (temp + rename), read back
+ * only if magic, n and CRC32 agree; errors name the file. */
+typedef struct {
+    int64_t step;
+    uint64_t rng;
+    double best;
+} spin_ckpt_hdr_t;
+int spin_ckpt_state_write(const char *fn, const spin_ckpt_hdr_t *h, int64_t n, const float *mv, const float *best);
+int spin_ckpt_state_read(const char *fn, spin_ckpt_hdr_t *h, int64_t n, float *mv, float *best);
+/* "<ckpt>.state", malloc'ed. */
+char *spin_ckpt_state_name(const char *ckpt);
+
 /* ---------------- internal to model.c / model_train.c ---------------- */
 
 /* Token states: typed REF/ALT/missing, untyped REF/ALT/masked. */
