@@ -303,7 +303,8 @@ void spin_impute_opt_default(spin_impute_opt_t *o);
 /* Reads the panel and targets, imputes every untyped panel site of the region
  * and writes every panel site of it (typed sites with their observed alleles)
  * in position order. Returns 0 only when every record was written and the
- * output closed; SPIN_ERR_USAGE for a malformed region; SPIN_ERR for any other
+ * output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;
+ * SPIN_ERR for any other
  * error (message on stderr). A file output is never left partial. Output bytes
  * do not depend on n_threads. */
 int spin_impute_run(const spin_impute_opt_t *o);

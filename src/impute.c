@@ -100,6 +100,14 @@ int spin_impute_run(const spin_impute_opt_t *o)
 
     /* the model first: a bad model file fails before any data work */
     const spin_model_t *model = o->model;
+    if (!model && !o->model_fn) {
+        spin_error("no model: set spin_impute_opt_t.model or .model_fn");
+        return SPIN_ERR_USAGE;
+    }
+    if (!o->ref_fn || !o->target_fn) {
+        spin_error("spin_impute_opt_t needs ref_fn and target_fn");
+        return SPIN_ERR_USAGE;
+    }
     if (!model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
     const spin_config_t *cfg = spin_model_config(model);
 

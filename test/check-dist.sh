@@ -63,6 +63,14 @@ if [ -f "$top_srcdir/model/default.spin" ]; then
     for f in include/spin.h lib/libspin.so lib/libspin.a lib/pkgconfig/libspin.pc; do
         [ -e "$tmp/prefix/$f" ] || fail "$f not installed"
     done
+    # the shared library exports exactly what spin.h declares (functions not
+    # static inline, and extern variables)
+    api=$(grep -v 'static inline\|#define' "$tmp/prefix/include/spin.h" |
+          grep -oE '(\*| )spin_[a-z0-9_]+(\(|;)' | tr -d '*(; ' | grep -v '_t$' | sort -u)
+    exported=$(nm -D --defined-only "$tmp/prefix/lib/libspin.so" | awk '{print $NF}' | grep '^spin_' | sort -u)
+    [ -n "$api" ] || fail "no declarations found in spin.h"
+    [ "$api" = "$exported" ] || fail "libspin.so exports differ from spin.h: $(printf '%s\n' "$api" > "$tmp/a";
+        printf '%s\n' "$exported" > "$tmp/b"; diff "$tmp/a" "$tmp/b" | grep '^[<>]' | tr '\n' ' ')"
     export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
     flags=$(pkg-config --cflags --libs libspin) || fail "pkg-config --cflags --libs libspin"
     case "$flags" in *"$tmp/prefix/include"*) ;; *) fail "pkg-config flags do not name the prefix: $flags" ;; esac
