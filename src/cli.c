@@ -42,7 +42,11 @@ char *cli_command_line(int argc, char **argv)
     char *s = malloc(len);
     if (!s) return NULL;
     strcpy(s, "spin-impute");
-    for (int i = 0; i < argc; i++) {
+    /* argv[0] is the program itself when no subcommand was named ("./spin-impute
+     * ref target"): "spin-impute" stands for it, so it is not repeated */
+    const char *b0 = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    b0 = b0 ? b0 + 1 : argc > 0 ? argv[0] : "";
+    for (int i = strncmp(b0, "spin-impute", 11) == 0 ? 1 : 0; i < argc; i++) {
         strcat(s, " ");
         strcat(s, argv[i]);
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "impute.h"
 
 #define DEF_THREADS 1
 
@@ -29,7 +30,7 @@ static void usage(FILE *fp)
             "      --stats FILE         write site-matching statistics and every excluded or recoded site (TSV)\n"
             "Model and data:\n"
             "  -m, --model FILE         SPIN model file [installed default model]\n"
-            "      --map FILE           PLINK genetic map (chrom id cM bp) [none: 1 cM/Mb]\n"
+            "      --map FILE           genetic map: PLINK (chrom id cM bp) or SHAPEIT5 (pos chr cM) [none: 1 cM/Mb]\n"
             "  -r, --region CHR:FROM-TO impute only this region (indexed inputs)\n"
             "      --buffer INT         bp of typed context read on each side of --region [%d]\n"
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"
@@ -132,11 +133,15 @@ int main_impute(int argc, char **argv)
         return SPIN_EXIT_ERROR;
     }
     char *cmd = cli_command_line(argc, argv);
+    /* SIGINT/SIGTERM/SIGHUP remove the output's temporaries (cli_signal.c) */
+    static const spin_writer_ops_t signal_safe = {cli_writer_open, cli_writer_close, cli_writer_abort};
     if (!cmd) {
         spin_error("out of memory");
+    } else if (cli_signal_install() < 0) {
+        spin_error("cannot install the signal handlers");
     } else {
-        o.model = model, o.command = cmd;
-        int ret = spin_impute_run(&o);
+        o.model = model, o.model_fn = model_fn, o.command = cmd; /* model_fn: -o must not name it */
+        int ret = spin_impute_run_ops(&o, &signal_safe);
         status = ret == 0 ? SPIN_EXIT_OK : ret == SPIN_ERR_USAGE ? SPIN_EXIT_USAGE : SPIN_EXIT_ERROR;
     }
     free(cmd);

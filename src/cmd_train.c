@@ -21,7 +21,7 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --steps INT          optimisation steps [%lld]\n"
             "  -t, --threads INT        threads [%d]\n"
             "      --seed INT           random seed (same seed and threads: same model file) [%llu]\n"
-            "      --map FILE           PLINK genetic map (chrom id cM bp) [none: 1 cM/Mb]\n"
+            "      --map FILE           genetic map: PLINK (chrom id cM bp) or SHAPEIT5 (pos chr cM) [none: 1 cM/Mb]\n"
             "  -r, --region CHR:FROM-TO train on this region of an indexed panel\n"
             "      --val-samples INT    samples held out for validation [5%% of samples, at least 5]\n"
             "      --val-every INT      validate every INT steps [%d]\n"

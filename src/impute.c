@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spin.h"
+#include "impute.h"
 #include "stats.h"
 #include "util.h"
 #include "vcfin.h"
-#include "writer.h"
 
 #define BLOCK_WINDOWS 64 /* windows imputed per engine call and thread: bounds output buffering */
 
@@ -79,7 +78,11 @@ static int write_typed_until(out_cursor_t *c, int end)
     return 0;
 }
 
-int spin_impute_run(const spin_impute_opt_t *o)
+static const spin_writer_ops_t direct_ops = {spin_writer_open, spin_writer_close, spin_writer_abort};
+
+int spin_impute_run(const spin_impute_opt_t *o) { return spin_impute_run_ops(o, NULL); }
+
+int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops)
 {
     int status = SPIN_ERR;
     double wall0 = spin_realtime();
@@ -96,7 +99,9 @@ int spin_impute_run(const spin_impute_opt_t *o)
     float **pblk = NULL, *pbuf = NULL, *miss = NULL, *prob = NULL;
     int64_t from = 0, to = INT64_MAX;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
+    const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
     memset(&cur, 0, sizeof(cur));
+    if (!ops) ops = &direct_ops;
 
     /* the model first: a bad model file fails before any data work */
     const spin_model_t *model = o->model;
@@ -145,7 +150,10 @@ int spin_impute_run(const spin_impute_opt_t *o)
     wo.gp = o->gp, wo.ap = o->ap, wo.write_index = o->write_index, wo.no_version = o->no_version;
     wo.command = o->command;
     wo.model_checksum = spin_model_checksum(model);
-    if (!(cur.wr = spin_writer_open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
+    const char *inputs[4] = {o->ref_fn, o->target_fn, o->model_fn, o->map_fn};
+    wo.inputs = inputs, wo.n_inputs = 4; /* an output naming one of them is refused */
+    if (!(cur.wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
+    if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur.wr, o->stats_fn))) goto done;
 
     if (!(eng = spin_engine_init(model, n_threads))) goto oom;
     int n_hap = tg->n_hap;
@@ -183,10 +191,10 @@ int spin_impute_run(const spin_impute_opt_t *o)
     /* typed sites after the last window, up to the end of the core region */
     if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0)
         goto done;
-    int rc = spin_writer_close(cur.wr);
+    if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o->stats_fn) < 0) goto done;
+    int rc = ops->close(cur.wr);
     cur.wr = NULL;
     if (rc < 0) goto done;
-    if (o->stats_fn && spin_stats_write_tsv(st, o->stats_fn) < 0) goto done;
     spin_stats_log_summary(st);
     spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
@@ -199,7 +207,7 @@ int spin_impute_run(const spin_impute_opt_t *o)
 oom:
     spin_error("out of memory");
 done:
-    if (cur.wr) spin_writer_abort(cur.wr);
+    if (cur.wr) ops->abort(cur.wr);
     spin_engine_destroy(eng);
     free(pblk), free(pbuf), free(miss), free(prob);
     free(win), free(win_store);

@@ -180,6 +180,16 @@ oom:
     return NULL;
 }
 
+int64_t spin_config_n_params(const spin_config_t *cfg)
+{
+    spin_model_t m; /* the layout only: no weights allocated */
+    memset(&m, 0, sizeof(m));
+    m.cfg = *cfg;
+    int64_t n = spin_config_check(cfg) < 0 || build_layout(&m) < 0 ? -1 : m.n_params;
+    free(m.tensor);
+    return n;
+}
+
 void spin_model_destroy(spin_model_t *m)
 {
     if (!m) return;

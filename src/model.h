@@ -83,6 +83,9 @@ static inline spin_copy_mlp_t spin_model_copy_mlp(const spin_model_t *m)
 int spin_config_check(const spin_config_t *cfg);
 /* A model with the layout of cfg and all parameters zero (used by the loader). */
 spin_model_t *spin_model_alloc(const spin_config_t *cfg);
+/* Parameters that settings cfg imply, without allocating them (the loader
+ * checks a file's size against it first); -1 if cfg is invalid. */
+int64_t spin_config_n_params(const spin_config_t *cfg);
 /* A model with settings cfg whose parameters come from src where they fit: a tensor
  * of src with the same name and shape is copied; a 2-D tensor with the same rows and
  * fewer columns fills the leading columns and its new columns are zero (so new

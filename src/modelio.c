@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "model.h"
@@ -271,8 +272,15 @@ static uint8_t *slurp(const char *fn, size_t *n)
         spin_error("cannot open model %s: %s", fn, strerror(errno));
         return NULL;
     }
+    struct stat st; /* fopen accepts a directory and fread then fails with EISDIR */
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        spin_error("cannot read model %s: it is a directory (give the model file, e.g. %s/default.spin)", fn, fn);
+        fclose(fp);
+        return NULL;
+    }
     size_t m = 1 << 16, k = 0;
     uint8_t *b = malloc(m);
+    errno = 0;
     while (b) {
         size_t r = fread(b + k, 1, m - k, fp);
         k += r;
@@ -285,10 +293,10 @@ static uint8_t *slurp(const char *fn, size_t *n)
         }
         b = t, m *= 2;
     }
-    int err = ferror(fp);
+    int err = ferror(fp) ? (errno ? errno : EIO) : 0;
     fclose(fp);
     if (!b || err) {
-        spin_error("cannot read model %s: %s", fn, b ? "I/O error" : "out of memory");
+        spin_error("cannot read model %s: %s", fn, b ? strerror(err) : "out of memory");
         free(b);
         return NULL;
     }
@@ -359,6 +367,16 @@ spin_model_t *spin_model_load(const char *fn)
     uint32_t nt = get_u32(&r);
     if (r.short_) goto truncated;
     if (spin_config_check(&cfg) < 0) BAD_HEADER("%s: the model settings are invalid (see above)", fn);
+    /* check what the settings ask for against the file size before allocating
+     * it: a 1 KB header can ask for gigabytes */
+    int64_t np = spin_config_n_params(&cfg);
+    if (np < 0) BAD_HEADER("%s: the model settings are invalid (see above)", fn);
+    if ((uint64_t)np > (n - r.p) / 4) {
+        spin_error("%s is corrupt or truncated: its settings need %lld parameters (%.1f MB), but the file has "
+                   "only %zu bytes",
+                   fn, (long long)np, (double)np * 4 / 1e6, n);
+        goto fail;
+    }
     m = spin_model_alloc(&cfg);
     if (!m) goto fail;
     if (spin_model_set_provenance(m, &prov) < 0) goto fail;

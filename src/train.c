@@ -539,10 +539,11 @@ int spin_train_run(const spin_train_opt_t *o)
     /* write the best model */
     memcpy(m->w, best, (size_t)np * sizeof(float));
     {
-        /* wall time is logged, not stored: the same seed and thread count must give
-         * the same model file */
+        /* the measured wall time is stored (model-info shows it), so two runs with
+         * the same seed and thread count give the same weights and settings
+         * (weights_crc32), not the same file bytes */
         spin_provenance_t pv = {(char *)(o->command ? o->command : "spin-impute train"), (char *)o->panel_fn, o->seed,
-                                o->steps, 0.0};
+                                o->steps, spin_realtime() - t_start};
         if (spin_model_set_provenance(m, &pv) < 0 || spin_model_save(m, o->out_fn) < 0) goto done;
     }
     flops_tot += flops_acc;
