@@ -11,6 +11,7 @@
 
 #include "match.h"
 #include "spin.h"
+#include "util.h"
 
 /* Genetic positions beyond this are refused: the longest human chromosome is
  * under 300 cM, and values this large (cM given in bp, or 1e308) overflow the

@@ -1,6 +1,7 @@
 /* stats.h -- site-matching statistics: counters, the list of excluded or
  * recoded target sites, the --stats TSV and the stderr summary. */
-#pragma once
+#ifndef SPIN_STATS_H
+#define SPIN_STATS_H
 #include <stdint.h>
 
 #include "spin.h"
@@ -61,3 +62,5 @@ int spin_stats_write_tsv(const spin_match_stats_t *st, const char *fn);
 int spin_stats_write_tsv_as(const spin_match_stats_t *st, const char *path, const char *fn);
 /* One-paragraph summary on stderr at SPIN_LOG_INFO. */
 void spin_stats_log_summary(const spin_match_stats_t *st);
+
+#endif

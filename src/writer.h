@@ -68,4 +68,14 @@ int spin_writer_close(spin_writer_t *w);
 /* Closes, removes the temporary file, frees w. Accepts NULL. */
 void spin_writer_abort(spin_writer_t *w);
 
+/* How a run (impute.c) opens, closes and aborts its writer; a NULL table means
+ * spin_writer_open/close/abort. spin-impute passes wrappers that hold signals
+ * and track the writer for its signal handler (cli_signal.c), so the library
+ * itself installs no handler. */
+typedef struct {
+    spin_writer_t *(*open)(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt);
+    int (*close)(spin_writer_t *w);
+    void (*abort)(spin_writer_t *w);
+} spin_writer_ops_t;
+
 #endif
