@@ -127,7 +127,14 @@ typedef struct {
     int n_hap;        /* 2 * n_sample */
     int n_typed, m_typed;
     int *site;        /* [n_typed] panel site index of typed site t, strictly ascending */
-    int8_t *allele;   /* [n_typed * n_hap] allele of hap h at typed site t (panel coding), -1 missing */
+    int8_t *allele;   /* [n_typed * n_hap] allele of hap h at typed site t (panel coding), -1 missing;
+                       * an unphased heterozygote is stored in the file's allele order */
+    int8_t *gt;       /* [n_typed * n_sample] ALT count 0/1/2 of sample i at typed site t (panel coding),
+                       * -1 if either allele is missing; as read (phasing does not change it) */
+    uint8_t *phased;  /* [n_typed * n_sample] 0: an unphased heterozygote ("0/1"), whose order in allele[]
+                       * is arbitrary until phased; 1: every other genotype (phased, homozygous
+                       * or with a missing allele: nothing to orient) */
+    int64_t n_unphased; /* unphased heterozygous genotypes (entries of phased[] that are 0) */
 } spin_targets_t;
 
 
@@ -138,14 +145,15 @@ typedef struct {
 #define SPIN_MIN_MATCH_FRAC 0.5
 
 
-/* Reads the targets' phased diploid GT at the records on the panel's contig
+/* Reads the targets' diploid GT (phased, unphased or partly phased) at the records on the panel's contig
  * (a "chr" prefix difference is accepted), restricted to `region` if not NULL
  * (through the index if there is one, else by streaming), and matches them to
  * the panel by position and alleles (REF/ALT swaps and strand flips are
  * recoded; palindromic A/T, C/G sites match only exactly): returns the typed
- * sites in panel coding, ascending panel site order; missing alleles are -1.
- * Errors (NULL, message naming the file and site): unphased genotype,
- * haploid/polyploid sample, contig lengths differing between the headers
+ * sites in panel coding, ascending panel site order; missing alleles are -1;
+ * unphased heterozygotes are kept in the file's order and flagged (phased[],
+ * n_unphased): phase them before imputing (the run does).
+ * Errors (NULL, message naming the file and site): haploid/polyploid sample, contig lengths differing between the headers
  * (genome build), a match fraction below min_frac (e.g. SPIN_MIN_MATCH_FRAC),
  * zero typed sites. Free with spin_targets_destroy. */
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,

@@ -137,6 +137,15 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto oom;
     if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
+    if (tg->n_unphased > 0) { /* the engine needs haplotypes */
+        size_t k = 0;
+        while (tg->phased[k]) ++k;
+        int ts = (int)(k / (size_t)tg->n_sample), smp = (int)(k % (size_t)tg->n_sample);
+        spin_error("sample %s in target file '%s' has an unphased genotype at %s:%lld: phase the targets first "
+                   "with SHAPEIT5, Eagle2 or Beagle",
+                   tg->samples[smp], o->target_fn, panel->chrom, (long long)panel->pos[tg->site[ts]]);
+        goto done;
+    }
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
         goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",

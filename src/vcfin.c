@@ -264,19 +264,24 @@ typedef struct {
     int allow_missing;  /* targets: a missing allele is -1; panel: an error */
     int phase_all;      /* panel: every genotype phased; targets: only called heterozygotes
                          * ("0/0" or "./." carry no phase) */
+    int allow_unphased; /* targets: an unphased heterozygote is kept (flagged, phase.c phases it) */
 } gt_rules_t;
 
-static const gt_rules_t panel_gt = {"reference panel", 0, 1};
-static const gt_rules_t target_gt = {"target file", 1, 0};
+static const gt_rules_t panel_gt = {"reference panel", 0, 1, 0};
+static const gt_rules_t target_gt = {"target file", 1, 0, 1};
 
 /* The one phased-GT reader: record rec's GT as alleles out[2i], out[2i+1]
  * (0 = REF, 1 = ALT of the record; -1 missing, only if allowed) for the
  * n_sample samples. Checks, in order, with an error naming the file, the
  * sample and chrom:pos: a GT field, diploid samples, missing alleles (panel),
  * phase, allele indices < n_allele. *gt and *ngt_arr are bcf_get_genotypes'
- * reusable buffer. *n_missing (may be NULL) counts missing alleles. <0 on error. */
+ * reusable buffer. *n_missing (may be NULL) counts missing alleles. With
+ * rule->allow_unphased, unphased heterozygotes are accepted: ph[i] (ph not
+ * NULL) is 0 for one, 1 for every other genotype, and *n_unphased counts them.
+ * <0 on error. */
 static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const gt_rules_t *rule, int n_sample,
-                          char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing)
+                          char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing,
+                          uint8_t *ph, int64_t *n_unphased)
 {
     const char *chr = bcf_seqname_safe(h, rec);
     long long pos = (long long)rec->pos + 1;
@@ -314,7 +319,8 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
                        samples[i], rule->what, fn, chr, pos);
             return -1;
         }
-        if (!rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b)) {
+        int unph = !rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b);
+        if (unph && !rule->allow_unphased) {
             spin_error("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
                        "targets first with SHAPEIT5, Eagle2 or Beagle",
                        samples[i], rule->what, fn, aa, ab, chr, pos);
@@ -326,6 +332,8 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
         }
         n_miss += ma + mb;
         out[2 * i] = (int8_t)aa, out[2 * i + 1] = (int8_t)ab;
+        if (ph) ph[i] = (uint8_t)!unph;
+        if (unph && n_unphased) ++*n_unphased;
     }
     if (n_missing) *n_missing += n_miss;
     return 0;
@@ -407,7 +415,8 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
             ++n_dup;
             continue;
         }
-        if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL) < 0)
+        if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL, NULL,
+                           NULL) < 0)
             goto err;
         if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
         int s = p->n_site;
@@ -474,6 +483,8 @@ void spin_targets_destroy(spin_targets_t *t)
     free(t->samples);
     free(t->site);
     free(t->allele);
+    free(t->gt);
+    free(t->phased);
     free(t);
 }
 
@@ -534,7 +545,7 @@ static int check_contig_lengths(const spin_panel_t *p, const char *fn, const bcf
 
 typedef struct { /* a kept target record before sorting by panel site */
     int site;
-    size_t row; /* offset in the allele buffer */
+    size_t row; /* offset in the allele buffer (n_hap per record; the phase-flag buffer: n_sample) */
 } typed_t;
 
 static int cmp_typed(const void *a, const void *b)
@@ -563,6 +574,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     uint8_t *is_typed = NULL;
     typed_t *typ = NULL;
     int8_t *buf = NULL;
+    uint8_t *phbuf = NULL; /* [n_typ * n_sample] arrived-phased flags, beside buf */
     char num1[32], num2[32];
     if (!st) return NULL;
     if (reader_open(&r, fn, n_threads) < 0) {
@@ -654,10 +666,13 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
             int8_t *nb = realloc(buf, (size_t)m_typ * t->n_hap);
             if (!nb) goto oom;
             buf = nb;
+            uint8_t *np = realloc(phbuf, (size_t)m_typ * t->n_sample);
+            if (!np) goto oom;
+            phbuf = np;
         }
         int8_t *row = buf + (size_t)n_typ * t->n_hap;
         if (read_phased_gt(fn, r.hdr, rec, &target_gt, t->n_sample, t->samples, &gt, &ngt_arr, row,
-                           &st->n_missing_gt) < 0)
+                           &st->n_missing_gt, phbuf + (size_t)n_typ * t->n_sample, &t->n_unphased) < 0)
             goto err;
         if (spin_match_swaps(how))
             for (int h = 0; h < t->n_hap; ++h) row[h] = row[h] < 0 ? row[h] : (int8_t)(1 - row[h]);
@@ -693,14 +708,25 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
      * carrying several panel records) */
     qsort(typ, (size_t)n_typ, sizeof(*typ), cmp_typed);
     t->n_typed = t->m_typed = n_typ;
-    if (!(t->site = malloc((size_t)n_typ * sizeof(int))) || !(t->allele = malloc((size_t)n_typ * t->n_hap)))
+    size_t ng = (size_t)n_typ * t->n_sample;
+    if (!(t->site = malloc((size_t)n_typ * sizeof(int))) || !(t->allele = malloc((size_t)n_typ * t->n_hap)) ||
+        !(t->gt = malloc(ng)) || !(t->phased = malloc(ng)))
         goto oom;
     for (int i = 0; i < n_typ; ++i) {
         t->site[i] = typ[i].site;
-        memcpy(t->allele + (size_t)i * t->n_hap, buf + typ[i].row, (size_t)t->n_hap);
+        const int8_t *a = buf + typ[i].row;
+        memcpy(t->allele + (size_t)i * t->n_hap, a, (size_t)t->n_hap);
+        memcpy(t->phased + (size_t)i * t->n_sample, phbuf + typ[i].row / 2, (size_t)t->n_sample);
+        int8_t *g = (int8_t *)t->gt + (size_t)i * t->n_sample;
+        for (int j = 0; j < t->n_sample; ++j)
+            g[j] = a[2 * j] < 0 || a[2 * j + 1] < 0 ? -1 : (int8_t)(a[2 * j] + a[2 * j + 1]);
     }
+    if (t->n_unphased)
+        spin_info("target file '%s': %lld unphased heterozygous genotypes (they are phased against the reference panel)", fn,
+                  (long long)t->n_unphased);
     free(typ);
     free(buf);
+    free(phbuf);
     free(is_typed);
     free(rchrom);
     free(gt);
@@ -713,6 +739,7 @@ oom:
 err:
     free(typ);
     free(buf);
+    free(phbuf);
     free(is_typed);
     free(rchrom);
     free(gt);

@@ -208,11 +208,17 @@ START_TEST(test_targets_refused)
 {
     spin_panel_t *p = spin_panel_read(write_tmp("p.vcf", panel_vcf), NULL, 1);
     ck_assert_ptr_nonnull(p);
-    /* unphased heterozygote */
+    /* an unphased heterozygote is no longer refused: kept and flagged (phase.c phases it) */
     const char *unph = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                            "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"
                            "20\t200\t.\tC\tT\t.\t.\t.\tGT\t0/1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("u.vcf", unph), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
+    spin_targets_t *tu = spin_targets_read(write_tmp("u.vcf", unph), p, NULL, 1, SPIN_MIN_MATCH_FRAC);
+    ck_assert_ptr_nonnull(tu);
+    ck_assert_int_eq(tu->n_unphased, 1);
+    ck_assert_int_eq(tu->phased[0], 1);
+    ck_assert_int_eq(tu->phased[1], 0);
+    ck_assert_int_eq(tu->gt[1], 1);
+    spin_targets_destroy(tu);
     /* haploid and triploid */
     const char *hap = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\tT2\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\t1\n";

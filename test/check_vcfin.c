@@ -238,8 +238,26 @@ START_TEST(test_targets_files)
     spin_targets_destroy(t);
     spin_match_stats_destroy(st);
 
+    /* an unphased heterozygote is kept and flagged (TGT03 at the 5th typed site);
+     * genotypes are the ALT counts of the allele pairs */
+    t = spin_targets_read(td("target_unphased.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->n_unphased, 1);
+    int tgt03 = -1;
+    for (int i = 0; i < t->n_sample; i++)
+        if (strcmp(t->samples[i], "TGT03") == 0) tgt03 = i;
+    ck_assert_int_ge(tgt03, 0);
+    for (int k = 0; k < t->n_typed; k++)
+        for (int i = 0; i < t->n_sample; i++) {
+            size_t g = (size_t)k * t->n_sample + i;
+            const int8_t *a = t->allele + (size_t)k * t->n_hap + 2 * i;
+            ck_assert_int_eq(t->phased[g], !(k == 4 && i == tgt03));
+            ck_assert_int_eq(t->gt[g], a[0] + a[1]);
+        }
+    ck_assert_int_eq(t->gt[(size_t)4 * t->n_sample + tgt03], 1);
+    spin_targets_destroy(t);
+
     /* refused */
-    ck_assert_ptr_null(spin_targets_read(td("target_unphased.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     ck_assert_ptr_null(spin_targets_read(td("target_b38.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     ck_assert_ptr_null(spin_targets_read(td("target_nooverlap.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     ck_assert_ptr_null(spin_targets_read(td("truncated.vcf.gz"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
