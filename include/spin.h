@@ -161,6 +161,35 @@ spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const c
 void spin_targets_destroy(spin_targets_t *t);
 
 /* ------------------------------------------------------------------ */
+/* Phasing of the targets' typed sites (doc/phasing.md)                 */
+/* ------------------------------------------------------------------ */
+
+#define SPIN_PHASE_ITER 4      /* iterations (state choice + diploid Viterbi) */
+#define SPIN_PHASE_STATES 64   /* composite conditioning haplotypes per sample */
+#define SPIN_PHASE_P 4         /* PBWT neighbours per haplotype, site and direction */
+#define SPIN_PHASE_NE 100000.0 /* effective population size of the jump probability */
+#define SPIN_PHASE_ERR 0.001   /* per-allele mismatch probability */
+
+typedef struct {
+    int n_iter;       /* >= 1 [SPIN_PHASE_ITER] */
+    int n_states;     /* 2..255 [SPIN_PHASE_STATES] */
+    int P;            /* >= 1 [SPIN_PHASE_P] */
+    double ne;        /* > 0 [SPIN_PHASE_NE] */
+    double err;       /* in (0, 0.5) [SPIN_PHASE_ERR] */
+    int fill_missing; /* 1: missing alleles get the allele of the path's state (hard call); 0: left -1 */
+    int n_threads;    /* OpenMP threads; results do not depend on it [1] */
+} spin_phase_opt_t;
+
+void spin_phase_opt_default(spin_phase_opt_t *o);
+/* Orients every unphased heterozygote of t (t->phased[] == 0) against the
+ * panel p at the typed sites, which need p->cm (spin_panel_set_map). Genotypes
+ * that arrived phased are kept as they are and constrain the phase around
+ * them; the ALT counts never change. Sets t->n_unphased to 0 and *n_phased
+ * (may be NULL) to the number of heterozygotes oriented. Deterministic for
+ * every n_threads. Returns 0, or <0 (bad options, out of memory). */
+int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_opt_t *o, int64_t *n_phased);
+
+/* ------------------------------------------------------------------ */
 /* Windows                                                              */
 /* ------------------------------------------------------------------ */
 
