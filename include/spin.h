@@ -319,7 +319,7 @@ enum { SPIN_ERR = -1, SPIN_ERR_USAGE = -2 };
 
 typedef struct {
     const char *ref_fn;    /* phased reference panel (VCF, VCF.gz, BCF) */
-    const char *target_fn; /* phased target genotypes (VCF, VCF.gz, BCF) */
+    const char *target_fn; /* target genotypes, phased, unphased or both (VCF, VCF.gz, BCF) */
     const spin_model_t *model; /* the model; NULL: load model_fn */
     const char *model_fn;
     const char *map_fn;    /* PLINK genetic map; NULL: 1 cM = 1 Mb */
@@ -334,10 +334,14 @@ typedef struct {
     const char *command;   /* for the ##spin-imputeCommand header line (NULL: none) */
     const char *stats_fn;  /* site-matching statistics TSV; NULL: none */
     int n_threads;         /* engine (OpenMP) and BGZF threads [1] */
+    int phase_only;        /* 1: phase the targets and write them at their typed sites only (missing
+                            * alleles filled; no model needed, no imputation) [0] */
 } spin_impute_opt_t;
 
 void spin_impute_opt_default(spin_impute_opt_t *o);
-/* Reads the panel and targets, imputes every untyped panel site of the region
+/* Reads the panel and targets, phases targets with unphased heterozygotes
+ * (spin_phase_run with the default options; targets without one are not
+ * touched), imputes every untyped panel site of the region
  * and writes every panel site of it (typed sites with their observed alleles)
  * in position order. Returns 0 only when every record was written and the
  * output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;

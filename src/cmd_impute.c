@@ -17,9 +17,11 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "\nUsage: spin-impute [impute] [options] REF TARGET > OUT.vcf.gz\n\n"
-            "Imputes the reference sites missing from phased TARGET samples with a SPIN network.\n"
+            "Imputes the reference sites missing from TARGET samples with a SPIN network.\n"
             "REF: phased reference panel (VCF, VCF.gz or BCF; biallelic SNPs are used).\n"
-            "TARGET: phased diploid genotypes (VCF, VCF.gz or BCF); missing alleles are imputed.\n\n"
+            "TARGET: diploid genotypes (VCF, VCF.gz or BCF), phased, unphased or partly phased:\n"
+            "unphased heterozygotes are phased against REF first (phased ones are kept);\n"
+            "missing alleles are imputed.\n\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE, atomically [stdout]\n"
             "  -O, --output-type v|z|b|u  VCF, bgzipped VCF, BCF, uncompressed BCF [z, or from -o's extension]\n"
@@ -28,6 +30,7 @@ static void usage(FILE *fp)
             "      --ap                 add FORMAT/AP1,AP2 per-haplotype ALT dosages [off]\n"
             "      --no-version         omit date, version, command and model lines from the header\n"
             "      --stats FILE         write site-matching statistics and every excluded or recoded site (TSV)\n"
+            "      --phase-only         phase TARGET and write it at its typed sites only (no imputation, no model)\n"
             "Model and data:\n"
             "  -m, --model FILE         SPIN model file [installed default model]\n"
             "      --map FILE           genetic map: PLINK (chrom id cM bp) or SHAPEIT5 (pos chr cM) [none: 1 cM/Mb]\n"
@@ -42,7 +45,7 @@ static void usage(FILE *fp)
             SPIN_DEFAULT_BUFFER, SPIN_MIN_MATCH_FRAC, DEF_THREADS);
 }
 
-enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION };
+enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION, OPT_PHASE_ONLY };
 
 /* Returns 0 and fills o (REF and TARGET included), or 1 with a usage/help exit
  * status in *status. */
@@ -57,6 +60,7 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, i
         {"buffer", required_argument, 0, OPT_BUFFER}, {"min-match", required_argument, 0, OPT_MIN_MATCH},
         {"threads", required_argument, 0, 't'},  {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, OPT_VERSION},
+        {"phase-only", no_argument, 0, OPT_PHASE_ONLY},
         {0, 0, 0, 0}};
     long v;
     int c;
@@ -78,6 +82,7 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, i
         case OPT_AP: o->ap = 1; break;
         case OPT_NO_VERSION: o->no_version = 1; break;
         case OPT_STATS: o->stats_fn = optarg; break;
+        case OPT_PHASE_ONLY: o->phase_only = 1; break;
         case 'm': o->model_fn = optarg; break;
         case OPT_MAP: o->map_fn = optarg; break;
         case 'r': o->region = optarg; break;
@@ -124,9 +129,9 @@ int main_impute(int argc, char **argv)
     int status = SPIN_EXIT_ERROR, quiet = 0;
     if (parse_args(argc, argv, &o, &quiet, &status)) return status;
     if (quiet) spin_verbose = SPIN_LOG_ERROR;
-    const char *model_fn = o.model_fn ? o.model_fn : cli_default_model();
-    spin_model_t *model = spin_model_load(model_fn);
-    if (!model) {
+    const char *model_fn = o.model_fn ? o.model_fn : o.phase_only ? NULL : cli_default_model();
+    spin_model_t *model = model_fn ? spin_model_load(model_fn) : NULL;
+    if (model_fn && !model) {
         if (!o.model_fn)
             spin_error("no usable default model at %s: reinstall spin-impute, or pass --model FILE "
                        "(set SPIN_IMPUTE_MODEL to change the default)", model_fn);

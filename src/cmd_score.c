@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "score.h"
+#include "switcherr.h"
 
 static void usage(FILE *fp)
 {
@@ -21,9 +22,39 @@ static void usage(FILE *fp)
             "  -a, --af-from FILE   panel VCF/BCF for MAF bins (INFO AC/AN, else GT) [MAF of truth]\n"
             "  -b, --bins LIST      MAF bin edges [%s]\n"
             "  -o, --tsv FILE       also write machine-readable TSV (SN/BIN lines) to FILE\n"
+            "  -w, --switch         score phase instead: switch error rate per sample and pooled, switches\n"
+            "                       between consecutive phased heterozygotes of TRUTH / (sites - 1)\n"
             "  -q, --quiet          no table on stdout\n"
             "  -h, --help           this help\n\n",
             SPIN_SCORE_DEFAULT_BINS);
+}
+
+/* --switch: the table on stdout (and the same lines to --tsv FILE) */
+static int score_switch(const char *truth, const char *phased, const char *tsv, int quiet)
+{
+    spin_switch_t s;
+    if (spin_switch_files(truth, phased, &s) < 0) return SPIN_EXIT_ERROR;
+    int ret = SPIN_EXIT_ERROR;
+    if (tsv) {
+        FILE *fp = fopen(tsv, "w");
+        if (!fp) {
+            spin_error("cannot write '%s'", tsv);
+            goto end;
+        }
+        int w = spin_switch_write(&s, fp);
+        if (fclose(fp) != 0 || w < 0) {
+            spin_error("error writing '%s' (disk full?)", tsv);
+            goto end;
+        }
+    }
+    if (!quiet && (spin_switch_write(&s, stdout) < 0 || fflush(stdout) != 0)) {
+        spin_error("error writing to stdout");
+        goto end;
+    }
+    ret = SPIN_EXIT_OK;
+end:
+    spin_switch_destroy(&s);
+    return ret;
 }
 
 int main_score(int argc, char **argv)
@@ -32,12 +63,13 @@ int main_score(int argc, char **argv)
         {"truth", required_argument, NULL, 't'}, {"sites", required_argument, NULL, 's'},
         {"af-from", required_argument, NULL, 'a'}, {"bins", required_argument, NULL, 'b'},
         {"tsv", required_argument, NULL, 'o'},     {"quiet", no_argument, NULL, 'q'},
+        {"switch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     spin_score_files_t f = {0};
     const char *bins = NULL, *tsv = NULL;
-    int c, quiet = 0;
+    int c, quiet = 0, sw = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:s:a:b:o:qh", lopts, NULL)) >= 0) {
+    while ((c = getopt_long(argc, argv, "t:s:a:b:o:qwh", lopts, NULL)) >= 0) {
         switch (c) {
         case 't': f.truth = optarg; break;
         case 's': f.sites = optarg; break;
@@ -45,6 +77,7 @@ int main_score(int argc, char **argv)
         case 'b': bins = optarg; break;
         case 'o': tsv = optarg; break;
         case 'q': quiet = 1; break;
+        case 'w': sw = 1; break;
         case 'h': usage(stdout); return SPIN_EXIT_OK;
         default: usage(stderr); return SPIN_EXIT_USAGE;
         }
@@ -56,6 +89,7 @@ int main_score(int argc, char **argv)
         return SPIN_EXIT_USAGE;
     }
     f.imputed = argv[optind];
+    if (sw) return score_switch(f.truth, f.imputed, tsv, quiet);
     spin_score_t *s = spin_score_init(bins);
     if (!s) return bins ? SPIN_EXIT_USAGE : SPIN_EXIT_ERROR;
     int ret = SPIN_EXIT_ERROR;

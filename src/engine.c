@@ -204,6 +204,11 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
 {
     const spin_model_t *m = e->m;
     int max_D, max_nu, max_t;
+    if (t->n_unphased > 0) { /* haplotypes needed: never impute from an arbitrary order */
+        spin_error("target file '%s' has %lld unphased heterozygous genotypes: phase them first (spin_phase_run)",
+                   t->fn ? t->fn : "", (long long)t->n_unphased);
+        return -1;
+    }
     if (n_win <= 0) return 0;
     if (max_window(t, win, n_win, &max_D, &max_nu, &max_t) < 0) return -1;
     int n_enc = m->cfg.enc_rows > 0 && m->cfg.enc_rows < p->n_hap ? m->cfg.enc_rows : p->n_hap;
@@ -239,6 +244,11 @@ int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, co
     const spin_model_t *m = e->m;
     int c = m->cfg.c > 0 ? m->cfg.c : 1, K = m->cfg.K > 0 ? m->cfg.K : 16, n_hap = t->n_hap;
     if (K > p->n_hap) K = p->n_hap;
+    if (t->n_unphased > 0) {
+        spin_error("target file '%s' has %lld unphased heterozygous genotypes: phase them first (spin_phase_run)",
+                   t->fn ? t->fn : "", (long long)t->n_unphased);
+        return -1;
+    }
     int err = 0;
 #pragma omp parallel num_threads(e->n_threads) reduction(| : err)
     {

@@ -1,5 +1,6 @@
 /* impute.c -- the imputation run behind `spin-impute impute` (spin.h:
- * spin_impute_run): read the model, panel, map and targets, make windows,
+ * spin_impute_run): read the model, panel, map and targets, phase targets
+ * that have unphased heterozygotes (phase.c), make windows,
  * impute missing typed alleles, impute the windows in blocks and write every
  * panel site of the region in position order.
  *
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "impute.h"
+#include "phase.h"
 #include "stats.h"
 #include "util.h"
 #include "vcfin.h"
@@ -78,6 +80,52 @@ static int write_typed_until(out_cursor_t *c, int end)
     return 0;
 }
 
+/* --phase-only: the phased targets at their typed sites in [from, to] (every
+ * allele observed or filled by the phasing). */
+static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops, const spin_panel_t *panel,
+                        const spin_targets_t *tg, const spin_match_stats_t *st, int64_t from, int64_t to,
+                        int n_threads, double wall0)
+{
+    spin_writer_opt_t wo;
+    memset(&wo, 0, sizeof(wo));
+    wo.panel = panel;
+    wo.n_sample = tg->n_sample;
+    wo.samples = (const char *const *)tg->samples;
+    wo.gp = o->gp, wo.ap = o->ap, wo.write_index = o->write_index, wo.no_version = o->no_version;
+    wo.command = o->command;
+    const char *inputs[4] = {o->ref_fn, o->target_fn, o->model_fn, o->map_fn};
+    wo.inputs = inputs, wo.n_inputs = 4;
+    const char *stats_tmp = NULL;
+    float *prob = malloc((size_t)tg->n_hap * sizeof(float));
+    spin_writer_t *wr = prob ? ops->open(o->out_fn, o->out_fmt, n_threads, &wo) : NULL;
+    if (!wr) goto err;
+    if (o->stats_fn && !(stats_tmp = spin_writer_companion(wr, o->stats_fn))) goto err;
+    int64_t n = 0;
+    for (int t = 0; t < tg->n_typed; t++) {
+        int s = tg->site[t];
+        if (panel->pos[s] < from || panel->pos[s] > to) continue;
+        const int8_t *a = tg->allele + (size_t)t * tg->n_hap;
+        for (int h = 0; h < tg->n_hap; h++) prob[h] = a[h] < 0 ? panel->af[s] : (float)a[h];
+        if (spin_writer_site(wr, panel->chrom, panel->pos[s], panel->id[s], panel->ref[s], panel->alt[s], 0, prob,
+                             tg->n_hap) < 0)
+            goto err;
+        n++;
+    }
+    if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o->stats_fn) < 0) goto err;
+    int rc = ops->close(wr);
+    wr = NULL;
+    if (rc < 0) goto err;
+    spin_stats_log_summary(st);
+    spin_info("done: %lld phased typed sites written, %d target samples; %.2f s wall, %.2f s CPU", (long long)n,
+              tg->n_sample, spin_realtime() - wall0, spin_cputime());
+    free(prob);
+    return 0;
+err:
+    if (wr) ops->abort(wr);
+    free(prob);
+    return SPIN_ERR;
+}
+
 static const spin_writer_ops_t direct_ops = {spin_writer_open, spin_writer_close, spin_writer_abort};
 
 int spin_impute_run(const spin_impute_opt_t *o) { return spin_impute_run_ops(o, NULL); }
@@ -105,7 +153,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
 
     /* the model first: a bad model file fails before any data work */
     const spin_model_t *model = o->model;
-    if (!model && !o->model_fn) {
+    if (!model && !o->model_fn && !o->phase_only) {
         spin_error("no model: set spin_impute_opt_t.model or .model_fn");
         return SPIN_ERR_USAGE;
     }
@@ -113,8 +161,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         spin_error("spin_impute_opt_t needs ref_fn and target_fn");
         return SPIN_ERR_USAGE;
     }
-    if (!model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
-    const spin_config_t *cfg = spin_model_config(model);
+    if (!o->phase_only && !model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
 
     if (o->region) {
         if (spin_region_parse(o->region, &rchrom, &from, &to) < 0) {
@@ -137,15 +184,22 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto oom;
     if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
-    if (tg->n_unphased > 0) { /* the engine needs haplotypes */
-        size_t k = 0;
-        while (tg->phased[k]) ++k;
-        int ts = (int)(k / (size_t)tg->n_sample), smp = (int)(k % (size_t)tg->n_sample);
-        spin_error("sample %s in target file '%s' has an unphased genotype at %s:%lld: phase the targets first "
-                   "with SHAPEIT5, Eagle2 or Beagle",
-                   tg->samples[smp], o->target_fn, panel->chrom, (long long)panel->pos[tg->site[ts]]);
+    if (tg->n_unphased > 0 || o->phase_only) { /* the engine needs haplotypes */
+        spin_phase_opt_t po;
+        spin_phase_opt_default(&po);
+        po.n_threads = n_threads, po.fill_missing = o->phase_only;
+        int64_t n_ph = 0;
+        double t0 = spin_realtime();
+        if (spin_phase_run(panel, tg, &po, &n_ph) < 0) goto done;
+        spin_info("phased %lld unphased heterozygous genotypes of %d target samples at %d typed sites against %d "
+                  "reference haplotypes (%d iterations, %.2f s)",
+                  (long long)n_ph, tg->n_sample, tg->n_typed, panel->n_hap, po.n_iter, spin_realtime() - t0);
+    }
+    if (o->phase_only) {
+        status = write_phased(o, ops, panel, tg, st, from, to, n_threads, wall0);
         goto done;
     }
+    const spin_config_t *cfg = spin_model_config(model);
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
         goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",

@@ -11,9 +11,9 @@ static const struct {
     int (*func)(int, char **);
     const char *help;
 } commands[] = {
-    {"impute", main_impute, "impute untyped SNPs of phased targets from a phased panel (default)"},
+    {"impute", main_impute, "impute untyped SNPs of targets (unphased ones phased first) from a phased panel (default)"},
     {"train", main_train, "train a SPIN model on a phased panel"},
-    {"score", main_score, "score imputed dosages against true genotypes (r2 by MAF bin)"},
+    {"score", main_score, "score imputed dosages (r2 by MAF bin) or phase (switch error) against the truth"},
     {"chunk", main_chunk, "cut a contig into imputation chunks made of whole model windows"},
     {"model-info", main_modelinfo, "print a model file's settings and provenance"},
 };

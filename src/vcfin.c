@@ -721,9 +721,6 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
         for (int j = 0; j < t->n_sample; ++j)
             g[j] = a[2 * j] < 0 || a[2 * j + 1] < 0 ? -1 : (int8_t)(a[2 * j] + a[2 * j + 1]);
     }
-    if (t->n_unphased)
-        spin_info("target file '%s': %lld unphased heterozygous genotypes (they are phased against the reference panel)", fn,
-                  (long long)t->n_unphased);
     free(typ);
     free(buf);
     free(phbuf);
