@@ -95,7 +95,7 @@ int spin_switch_files(const char *truth_fn, const char *phased_fn, spin_switch_t
     /* the truth, biallelic records, at the common samples */
     int r;
     while ((r = bcf_read(tf, th, rec)) == 0) {
-        if (rec->errcode) {
+        if (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF)) { /* header-less contigs (Beagle) are fine */
             spin_error("'%s': a corrupt record at %s:%lld", truth_fn, bcf_seqname_safe(th, rec), (long long)rec->pos + 1);
             goto end;
         }
@@ -135,7 +135,7 @@ int spin_switch_files(const char *truth_fn, const char *phased_fn, spin_switch_t
     qsort(tr, (size_t)n_tr, sizeof(*tr), cmp_trec);
     /* the phased file, in its order */
     while ((r = bcf_read(pf, phd, rec)) == 0) {
-        if (rec->errcode) {
+        if (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF)) { /* header-less contigs (Beagle) are fine */
             spin_error("'%s': a corrupt record at %s:%lld", phased_fn, bcf_seqname_safe(phd, rec),
                        (long long)rec->pos + 1);
             goto end;
