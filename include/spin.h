@@ -164,11 +164,11 @@ void spin_targets_destroy(spin_targets_t *t);
 /* Phasing of the targets' typed sites (doc/phasing.md)                 */
 /* ------------------------------------------------------------------ */
 
-#define SPIN_PHASE_ITER 4      /* iterations (state choice + diploid Viterbi) */
-#define SPIN_PHASE_STATES 64   /* composite conditioning haplotypes per sample */
+#define SPIN_PHASE_ITER 8      /* iterations (state choice + diploid Viterbi) */
+#define SPIN_PHASE_STATES 48   /* composite conditioning haplotypes per sample */
 #define SPIN_PHASE_P 4         /* PBWT neighbours per haplotype, site and direction */
-#define SPIN_PHASE_NE 100000.0 /* effective population size of the jump probability */
-#define SPIN_PHASE_ERR 0.001   /* per-allele mismatch probability */
+#define SPIN_PHASE_NE 1000000.0 /* effective population size of the jump probability */
+#define SPIN_PHASE_ERR 0.0001  /* per-allele mismatch probability */
 
 typedef struct {
     int n_iter;       /* >= 1 [SPIN_PHASE_ITER] */
