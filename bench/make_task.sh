@@ -10,9 +10,11 @@
 #   -m MAP      genetic map: SHAPEIT (pos chr cM, header), HapMap (chr pos rate cM,
 #               header) or PLINK (chr id cM bp); written as PLINK to OUTDIR/map.plink
 #   -r REGION   restrict to CHROM:BEG-END (panel must be indexed)
+#   -A          keep every record type (indels, symbolic, multi-allelic; only exact
+#               duplicates dropped); the typed set is still biallelic SNPs only
 #
 # Input: biallelic SNPs are kept (multi-allelic, indels and all but the first record
-# at a duplicated position are dropped). The panel keeps sites whose minor allele
+# at a duplicated position are dropped) unless -A. The panel keeps sites whose minor allele
 # occurs in the panel samples. Writes to OUTDIR:
 #   panel.vcf.gz   panel samples, all kept sites (INFO AC/AN filled)
 #   truth.vcf.gz   target samples at the same sites
@@ -24,11 +26,12 @@
 set -eu
 
 seed=11 ntgt=100 dens=5000 minmaf=0.05 map= region=
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
-while getopts s:n:d:f:m:r:h o; do
+allrec=
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+while getopts s:n:d:f:m:r:Ah o; do
     case $o in
     s) seed=$OPTARG ;; n) ntgt=$OPTARG ;; d) dens=$OPTARG ;; f) minmaf=$OPTARG ;;
-    m) map=$OPTARG ;; r) region=$OPTARG ;; h) usage 0 ;; *) usage 2 ;;
+    m) map=$OPTARG ;; r) region=$OPTARG ;; A) allrec=1 ;; h) usage 0 ;; *) usage 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -40,9 +43,10 @@ mkdir -p "$out"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/make_task.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# 1. biallelic SNPs, one record per position
+# 1. biallelic SNPs, one record per position (-A: every record, exact repeats dropped)
 if [ -n "$region" ]; then set -- -r "$region"; else set --; fi
-bcftools view "$@" -m2 -M2 -v snps -Ou "$in" | bcftools norm -d all -Ob -o "$tmp/base.bcf" 2>"$tmp/norm.log" \
+if [ -n "$allrec" ]; then dedup=exact; else set -- "$@" -m2 -M2 -v snps; dedup=all; fi
+bcftools view "$@" -Ou "$in" | bcftools norm -d $dedup -Ob -o "$tmp/base.bcf" 2>"$tmp/norm.log" \
     || { cat "$tmp/norm.log" >&2; exit 1; }
 bcftools index "$tmp/base.bcf"
 
@@ -63,9 +67,10 @@ bcftools view -S "$out/panel.samples" -Ou "$tmp/base.bcf" | bcftools view -c 1:m
 bcftools index -f "$out/panel.vcf.gz"
 bcftools query -f '%CHROM\t%POS\t%REF\t%ALT\t%AC\t%AN\n' "$out/panel.vcf.gz" >"$tmp/sites"
 
-# 4. typed set: per DENS-bp bin, one random site with panel MAF >= MINMAF (reservoir draw)
+# 4. typed set: per DENS-bp bin, one random biallelic SNP with panel MAF >= MINMAF (reservoir draw)
 awk -v seed="$seed" -v d="$dens" -v f="$minmaf" -F'\t' '
     BEGIN { srand(seed + 1) }
+    $3 !~ /^[ACGT]$/ || $4 !~ /^[ACGT]$/ { next }
     { af = $6 > 0 ? $5 / $6 : 0; maf = af > 0.5 ? 1 - af : af
       if (maf < f) next
       b = int(($2 - 1) / d); c[b]++

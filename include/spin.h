@@ -1,6 +1,8 @@
 /* spin.h -- public API of libspin, the library behind spin-impute.
  *
- * spin-impute imputes untyped biallelic SNPs of phased target haplotypes from
+ * spin-impute imputes every untyped record of a phased reference panel (SNPs,
+ * indels, symbolic and multi-allelic records, each ALT allele as a 0/1 site)
+ * in phased target haplotypes from
  * a phased reference panel with a SPIN network (Semi-Parametric Inducing Point
  * Network): per genomic window the whole panel is encoded into a few inducing
  * points, and a predictor queries them (plus the K panel haplotypes that match
@@ -71,9 +73,15 @@ void spin_gmap_destroy(spin_gmap_t *m);
 double spin_gmap_cm(const spin_gmap_t *m, int64_t pos);
 
 /* ------------------------------------------------------------------ */
-/* Reference panel: one contig, biallelic SNPs, bit-packed              */
+/* Reference panel: one contig, every record as biallelic sites, bit-packed */
 /* ------------------------------------------------------------------ */
 
+/* A panel *site* is one ALT allele of one panel record: a biallelic record
+ * (SNP, indel, symbolic such as <DEL>, spanning deletion *) is one site; a
+ * multi-allelic record with n ALT alleles is n consecutive sites at the same
+ * position, site k carrying haplotypes with ALT k as 1 and everything else
+ * (REF or another ALT) as 0. The model sees only these 0/1 alleles; the
+ * writer joins a record's sites back into one VCF record. */
 typedef struct {
     char *fn;         /* file name, for messages */
     char *chrom;      /* contig name as written in the panel */
@@ -84,27 +92,38 @@ typedef struct {
     int n_site, m_site;
     int64_t *pos;     /* [n_site] 1-based, non-decreasing */
     char **id;        /* [n_site] VCF ID ("." if none) */
-    char *ref, *alt;  /* [n_site] single bases A/C/G/T */
+    char *astr;       /* allele arena: site s's REF at astr + aoff[s], its ALT after REF's NUL */
+    size_t *aoff;     /* [n_site] offsets into astr */
+    size_t n_astr, m_astr; /* bytes used / allocated in astr */
+    uint16_t *ialt;   /* [n_site] 1-based index of the site's ALT in its record */
+    uint16_t *nalt;   /* [n_site] number of ALT alleles of the site's record (1: biallelic) */
     double *cm;       /* [n_site] genetic position (cM) */
     float *af;        /* [n_site] ALT frequency in the panel */
     int nw;           /* 64-bit words per site = (n_hap + 63) / 64 */
     uint64_t *hap;    /* [n_site * nw]; bit j of word (s*nw + j/64) = ALT on haplotype j */
-    /* what the reader skipped */
-    int64_t n_skip_multiallelic, n_skip_nonsnp;
+    /* records read, by type (a record is counted once, however many sites it gives) */
+    int64_t n_rec_snp, n_rec_indel, n_rec_other, n_rec_multi;
+    int64_t n_skip_mono; /* REF-only records or an ALT equal to REF: nothing to impute, skipped */
 } spin_panel_t;
 
 static inline int spin_panel_allele(const spin_panel_t *p, int site, int hap)
 {
     return (int)((p->hap[(size_t)site * p->nw + (hap >> 6)] >> (hap & 63)) & 1);
 }
-
+/* REF and ALT strings of site s (VCF spelling, e.g. "A", "ATT", "<DEL>", "*"). */
+static inline const char *spin_panel_ref(const spin_panel_t *p, int s) { return p->astr + p->aoff[s]; }
+const char *spin_panel_alt(const spin_panel_t *p, int s);
+/* 1 if site s is a biallelic SNP record (single bases A/C/G/T). */
+int spin_panel_is_snp(const spin_panel_t *p, int s);
 
 /* Reads a phased reference panel (VCF, VCF.gz or BCF) into a bit-packed panel.
  * region NULL: the whole file, which must hold exactly one contig (error
  * otherwise, suggesting --region). region "CHR:FROM-TO": read through the
- * index (.tbi/.csi; error if there is none). Keeps biallelic SNPs (A/C/G/T,
- * REF != ALT); multi-allelic and other records are skipped and counted in
- * n_skip_multiallelic / n_skip_nonsnp with one warning at the end. Unphased
+ * index (.tbi/.csi; error if there is none). Keeps every record with an ALT
+ * allele (SNPs, indels, symbolic, multi-allelic split into one site per ALT),
+ * counted by type; REF-only records and an ALT equal to REF are skipped and
+ * counted in n_skip_mono; an exact repeat of an earlier record (position and
+ * alleles) is skipped with a warning. Unphased
  * or missing genotypes, non-diploid samples and unsorted positions are errors
  * naming the sample and chrom:pos. af is the ALT frequency in the panel; cm is
  * filled with 1 cM/Mb (pos * 1e-6); call spin_panel_set_map for a real map.
@@ -141,8 +160,11 @@ typedef struct {
 /* Reads the targets' phased diploid GT at the records on the panel's contig
  * (a "chr" prefix difference is accepted), restricted to `region` if not NULL
  * (through the index if there is one, else by streaming), and matches them to
- * the panel by position and alleles (REF/ALT swaps and strand flips are
- * recoded; palindromic A/T, C/G sites match only exactly): returns the typed
+ * the panel by position and alleles (SNPs: REF/ALT swaps and strand flips are
+ * recoded, palindromic A/T, C/G sites match only exactly; indels, symbolic and
+ * multi-allelic records: the same REF and ALT list exactly, so panel and
+ * targets must be normalised alike, `bcftools norm -f ref.fa`; a matched
+ * multi-allelic record types each of its ALT sites): returns the typed
  * sites in panel coding, ascending panel site order; missing alleles are -1.
  * Errors (NULL, message naming the file and site): unphased genotype,
  * haploid/polyploid sample, contig lengths differing between the headers

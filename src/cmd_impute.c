@@ -18,8 +18,11 @@ static void usage(FILE *fp)
     fprintf(fp,
             "\nUsage: spin-impute [impute] [options] REF TARGET > OUT.vcf.gz\n\n"
             "Imputes the reference sites missing from phased TARGET samples with a SPIN network.\n"
-            "REF: phased reference panel (VCF, VCF.gz or BCF; biallelic SNPs are used).\n"
-            "TARGET: phased diploid genotypes (VCF, VCF.gz or BCF); missing alleles are imputed.\n\n"
+            "REF: phased reference panel (VCF, VCF.gz or BCF); every record is imputed and written: SNPs,\n"
+            "  indels, symbolic (<DEL>), '*' and multi-allelic records (Number=A/G fields per ALT).\n"
+            "TARGET: phased diploid genotypes (VCF, VCF.gz or BCF); missing alleles are imputed.\n"
+            "  Indel, symbolic and multi-allelic records match the panel by identical REF and ALT only:\n"
+            "  normalise both files the same way (bcftools norm -f ref.fa).\n\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE, atomically [stdout]\n"
             "  -O, --output-type v|z|b|u  VCF, bgzipped VCF, BCF, uncompressed BCF [z, or from -o's extension]\n"

@@ -48,14 +48,33 @@ typedef struct {
     float *prob;       /* [n_hap] scratch for one typed site */
     int next_site;     /* next panel site to write */
     int next_typed;    /* next typed site (index into tg->site) */
-    int64_t n_imputed, n_typed;
+    int64_t n_imputed, n_typed; /* records written */
+    /* a multi-allelic record's sites (consecutive in panel order) are
+     * collected here and written as one record after its last ALT */
+    float *rec_p;      /* [max_nalt * n_hap] P(ALT k) rows */
+    const float **rec_k;
+    const char **rec_alt;
+    int rec_imputed;
 } out_cursor_t;
 
 static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
 {
     const spin_panel_t *p = c->panel;
-    return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], p->ref[s], p->alt[s], imputed, prob,
-                            c->tg->n_hap);
+    int n_hap = c->tg->n_hap, k = p->ialt[s] - 1, n = p->nalt[s];
+    if (n == 1) {
+        *(imputed ? &c->n_imputed : &c->n_typed) += 1;
+        return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), spin_panel_alt(p, s),
+                                imputed, prob, n_hap);
+    }
+    if (k == 0) c->rec_imputed = 0;
+    memcpy(c->rec_p + (size_t)k * n_hap, prob, (size_t)n_hap * sizeof(float));
+    c->rec_k[k] = c->rec_p + (size_t)k * n_hap;
+    c->rec_alt[k] = spin_panel_alt(p, s);
+    c->rec_imputed |= imputed; /* typed records are typed whole (match.h), so all or none */
+    if (k + 1 < n) return 0;
+    *(c->rec_imputed ? &c->n_imputed : &c->n_typed) += 1;
+    return spin_writer_record(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), c->rec_alt, n,
+                              c->rec_imputed, c->rec_k, n_hap);
 }
 
 /* Writes the typed sites among panel sites [c->next_site, end) and moves the
@@ -72,7 +91,7 @@ static int write_typed_until(out_cursor_t *c, int end)
             const float *miss = c->miss + (size_t)t * n_hap;
             for (int h = 0; h < n_hap; h++) c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
             if (write_site(c, c->next_site, 0, c->prob) < 0) return -1;
-            c->next_typed++, c->n_typed++;
+            c->next_typed++;
         }
     }
     return 0;
@@ -125,7 +144,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     }
     if (!(panel = spin_panel_read(o->ref_fn, rbuf, n_threads))) goto done;
     if (panel->n_site == 0) {
-        spin_error("%s: no biallelic SNPs%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
+        spin_error("%s: no records%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
                    o->region ? o->region : "");
         goto done;
     }
@@ -136,6 +155,8 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     }
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto oom;
+    st->n_panel_snp = panel->n_rec_snp, st->n_panel_indel = panel->n_rec_indel;
+    st->n_panel_other = panel->n_rec_other, st->n_panel_multi = panel->n_rec_multi;
     if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
         goto done;
@@ -173,6 +194,12 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     for (int i = 0; i < blk; i++) pblk[i] = pbuf + (size_t)i * max_u * n_hap;
 
     cur.panel = panel, cur.tg = tg, cur.miss = miss, cur.prob = prob;
+    int max_nalt = 1;
+    for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;
+    if (!(cur.rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) ||
+        !(cur.rec_k = malloc((size_t)max_nalt * sizeof(float *))) ||
+        !(cur.rec_alt = malloc((size_t)max_nalt * sizeof(char *))))
+        goto oom;
     cur.next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
     while (cur.next_typed < tg->n_typed && tg->site[cur.next_typed] < cur.next_site) cur.next_typed++;
     for (int w0 = 0; w0 < n_win; w0 += blk) {
@@ -184,7 +211,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
                 int u = wi->untyped[j];
                 if (write_typed_until(&cur, u) < 0) goto done;
                 if (write_site(&cur, u, 1, pblk[i] + (size_t)j * n_hap) < 0) goto done;
-                cur.next_site = u + 1, cur.n_imputed++;
+                cur.next_site = u + 1;
             }
         }
     }
@@ -198,7 +225,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     spin_stats_log_summary(st);
     spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
-    spin_info("done: %lld sites written (%lld imputed, %lld typed), %d windows, %d target samples; "
+    spin_info("done: %lld records written (%lld imputed, %lld typed), %d windows, %d target samples; "
               "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",
               (long long)(cur.n_imputed + cur.n_typed), (long long)cur.n_imputed, (long long)cur.n_typed, n_win,
               tg->n_sample, spin_realtime() - wall0, spin_cputime(), rss);
@@ -210,6 +237,7 @@ done:
     if (cur.wr) ops->abort(cur.wr);
     spin_engine_destroy(eng);
     free(pblk), free(pbuf), free(miss), free(prob);
+    free(cur.rec_p), free((void *)cur.rec_k), free((void *)cur.rec_alt);
     free(win), free(win_store);
     spin_match_stats_destroy(st);
     spin_targets_destroy(tg);

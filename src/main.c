@@ -11,7 +11,7 @@ static const struct {
     int (*func)(int, char **);
     const char *help;
 } commands[] = {
-    {"impute", main_impute, "impute untyped SNPs of phased targets from a phased panel (default)"},
+    {"impute", main_impute, "impute the untyped panel records of phased targets (default)"},
     {"train", main_train, "train a SPIN model on a phased panel"},
     {"score", main_score, "score imputed dosages against true genotypes (r2 by MAF bin)"},
     {"chunk", main_chunk, "cut a contig into imputation chunks made of whole model windows"},

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
@@ -34,6 +35,36 @@ static const char *fmt_int(char *buf, int64_t x)
 }
 
 static int is_base(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
+
+/* 1 if s is a non-empty sequence of bases (A/C/G/T/N, any case). */
+static int is_seq(const char *s)
+{
+    if (!s || !*s) return 0;
+    for (; *s; ++s)
+        if (!strchr("ACGTNacgtn", *s)) return 0;
+    return 1;
+}
+
+const char *spin_panel_alt(const spin_panel_t *p, int s)
+{
+    const char *r = p->astr + p->aoff[s];
+    return r + strlen(r) + 1;
+}
+
+int spin_panel_is_snp(const spin_panel_t *p, int s)
+{
+    return p->nalt[s] == 1 && is_base(spin_panel_ref(p, s)) && is_base(spin_panel_alt(p, s));
+}
+
+/* Record type of alleles al[0..n): 0 SNP, 1 indel, 2 other (symbolic, *,
+ * MNP, breakend), 3 multi-allelic. */
+static int record_type(char *const *al, int n)
+{
+    if (n > 2) return 3;
+    if (is_base(al[0]) && is_base(al[1])) return 0;
+    if (is_seq(al[0]) && is_seq(al[1]) && strlen(al[0]) != strlen(al[1])) return 1;
+    return 2;
+}
 
 static int64_t parse_num(const char *s, const char **end)
 {
@@ -230,8 +261,10 @@ void spin_panel_destroy(spin_panel_t *p)
         for (int i = 0; i < p->n_site; ++i) free(p->id[i]);
     free(p->id);
     free(p->pos);
-    free(p->ref);
-    free(p->alt);
+    free(p->astr);
+    free(p->aoff);
+    free(p->ialt);
+    free(p->nalt);
     free(p->cm);
     free(p->af);
     free(p->hap);
@@ -247,13 +280,45 @@ static int panel_grow(spin_panel_t *p)
     p->f = v;
     GROW(pos, sizeof(int64_t));
     GROW(id, sizeof(char *));
-    GROW(ref, 1);
-    GROW(alt, 1);
+    GROW(aoff, sizeof(size_t));
+    GROW(ialt, sizeof(uint16_t));
+    GROW(nalt, sizeof(uint16_t));
     GROW(cm, sizeof(double));
     GROW(af, sizeof(float));
     GROW(hap, (size_t)p->nw * sizeof(uint64_t));
 #undef GROW
     p->m_site = m;
+    return 0;
+}
+
+/* Appends "ref\0alt\0" to the arena; returns its offset, or (size_t)-1 on OOM. */
+static size_t panel_put_alleles(spin_panel_t *p, const char *ref, const char *alt)
+{
+    size_t lr = strlen(ref) + 1, la = strlen(alt) + 1, off = p->n_astr;
+    if (p->n_astr + lr + la > p->m_astr) {
+        size_t m = p->m_astr ? p->m_astr : 4096;
+        while (m < p->n_astr + lr + la) m *= 2;
+        char *v = realloc(p->astr, m);
+        if (!v) return (size_t)-1;
+        p->astr = v, p->m_astr = m;
+    }
+    memcpy(p->astr + off, ref, lr);
+    memcpy(p->astr + off + lr, alt, la);
+    p->n_astr += lr + la;
+    return off;
+}
+
+/* 1 if an earlier record at pos (sites [.., n_site) at that position) has
+ * exactly the alleles al[0..n) (case-insensitive), in the same order. */
+static int panel_has_record(const spin_panel_t *p, int64_t pos, char *const *al, int n)
+{
+    for (int k = p->n_site - 1; k >= 0 && p->pos[k] == pos; --k) {
+        if (p->ialt[k] != 1 || p->nalt[k] != n - 1 || strcasecmp(spin_panel_ref(p, k), al[0]) != 0) continue;
+        int same = 1;
+        for (int a = 1; a < n && same; ++a)
+            if (k + a - 1 >= p->n_site || strcasecmp(spin_panel_alt(p, k + a - 1), al[a]) != 0) same = 0;
+        if (same) return 1;
+    }
     return 0;
 }
 
@@ -388,54 +453,67 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
                        fn, chr, (long long)pos, chr, (long long)p->pos[p->n_site - 1]);
             goto err;
         }
-        if (rec->n_allele > 2) {
-            ++p->n_skip_multiallelic;
+        char *const *al = rec->d.allele;
+        int na = rec->n_allele, mono = na < 2;
+        for (int a = 1; a < na && !mono; ++a) mono = strcasecmp(al[a], al[0]) == 0;
+        if (mono) {
+            ++p->n_skip_mono;
             continue;
         }
-        if (rec->n_allele != 2 || !is_base(rec->d.allele[0]) || !is_base(rec->d.allele[1]) ||
-            toupper((unsigned char)rec->d.allele[0][0]) == toupper((unsigned char)rec->d.allele[1][0])) {
-            ++p->n_skip_nonsnp;
-            continue;
+        if (na > INT8_MAX) { /* alleles are read as int8 */
+            spin_error("reference panel '%s' at %s:%lld: %d ALT alleles, at most %d are supported", fn, chr,
+                       (long long)pos, na - 1, INT8_MAX - 1);
+            goto err;
         }
-        char ref = (char)toupper((unsigned char)rec->d.allele[0][0]);
-        char alt = (char)toupper((unsigned char)rec->d.allele[1][0]);
         /* same position and alleles twice: keep the first */
-        int dup = 0;
-        for (int k = p->n_site - 1; k >= 0 && p->pos[k] == pos; --k)
-            if (p->ref[k] == ref && p->alt[k] == alt) dup = 1;
-        if (dup) {
+        if (panel_has_record(p, pos, al, na)) {
             ++n_dup;
             continue;
         }
         if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL) < 0)
             goto err;
-        if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
-        int s = p->n_site;
-        uint64_t *row = p->hap + (size_t)s * p->nw;
-        memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
-        int n_alt = 0;
-        for (int h = 0; h < p->n_hap; ++h)
-            if (alleles[h]) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
-        p->pos[s] = pos;
-        if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
-        p->ref[s] = ref, p->alt[s] = alt;
-        p->cm[s] = (double)pos * 1e-6;
-        p->af[s] = (float)n_alt / (float)p->n_hap;
-        ++p->n_site;
+        int type = record_type(al, na);
+        int64_t *cnt[4] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
+        ++*cnt[type];
+        /* one site per ALT allele k: haplotypes carrying ALT k are 1, all others 0 */
+        for (int k = 1; k < na; ++k) {
+            if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
+            int s = p->n_site;
+            uint64_t *row = p->hap + (size_t)s * p->nw;
+            memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
+            int n_alt = 0;
+            for (int h = 0; h < p->n_hap; ++h)
+                if (alleles[h] == k) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
+            p->pos[s] = pos;
+            /* the writer prints alleles as read; SNP bases upper-cased as before */
+            char rb[2] = {(char)toupper((unsigned char)al[0][0]), 0}, ab[2] = {(char)toupper((unsigned char)al[k][0]), 0};
+            int snp = type == 0;
+            if ((p->aoff[s] = panel_put_alleles(p, snp ? rb : al[0], snp ? ab : al[k])) == (size_t)-1) goto oom;
+            if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
+            p->ialt[s] = (uint16_t)k, p->nalt[s] = (uint16_t)(na - 1);
+            p->cm[s] = (double)pos * 1e-6;
+            p->af[s] = (float)n_alt / (float)p->n_hap;
+            ++p->n_site;
+        }
     }
     if (ret < 0) goto err;
     if (tid0 < 0 || p->n_site == 0) {
         if (region)
-            spin_error("reference panel '%s' has no biallelic SNPs in region %s", fn, region);
-        else spin_error("reference panel '%s' has no biallelic SNPs", fn);
+            spin_error("reference panel '%s' has no records with an ALT allele in region %s", fn, region);
+        else spin_error("reference panel '%s' has no records with an ALT allele", fn);
         goto err;
     }
     if (!(p->chrom = strdup(bcf_hdr_id2name(r.hdr, tid0)))) goto oom;
     p->chrom_len = hdr_contig_len(r.hdr, tid0);
-    if (p->n_skip_multiallelic || p->n_skip_nonsnp)
-        spin_warn("reference panel '%s': skipped %lld multi-allelic and %lld non-SNP records (indels, symbolic, "
-                  "monomorphic); split multi-allelic sites with `bcftools norm -m- ` to keep their SNPs",
-                  fn, (long long)p->n_skip_multiallelic, (long long)p->n_skip_nonsnp);
+    spin_info("reference panel '%s': %lld records (%lld SNPs, %lld indels, %lld symbolic/other, %lld "
+              "multi-allelic) as %d biallelic sites",
+              fn, (long long)(p->n_rec_snp + p->n_rec_indel + p->n_rec_other + p->n_rec_multi),
+              (long long)p->n_rec_snp, (long long)p->n_rec_indel, (long long)p->n_rec_other,
+              (long long)p->n_rec_multi, p->n_site);
+    if (p->n_skip_mono)
+        spin_warn("reference panel '%s': skipped %lld records without an ALT allele different from REF "
+                  "(nothing to impute there)",
+                  fn, (long long)p->n_skip_mono);
     if (n_dup) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
                          (long long)n_dup);
     free(rchrom);
@@ -619,34 +697,33 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
         ++st->n_records;
         const char *tref = rec->d.allele[0];
         const char *talt = rec->n_allele > 1 ? rec->d.allele[1] : ".";
+        kstring_t altl = {0, 0, NULL}; /* the ALT list as written, for notes */
         if (rec->n_allele > 2) {
-            kstring_t a = {0, 0, NULL};
-            for (int k = 1; k < rec->n_allele; ++k) ksprintf(&a, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
-            int rc = spin_match_stats_note(st, SPIN_NOTE_MULTIALLELIC, chr, pos, tref, a.s);
-            free(a.s);
-            if (rc < 0) goto err;
-            continue;
+            for (int k = 1; k < rec->n_allele; ++k) ksprintf(&altl, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
+            talt = altl.s;
         }
-        if (!is_base(tref) || (rec->n_allele == 2 && !is_base(talt))) {
-            if (spin_match_stats_note(st, SPIN_NOTE_NONSNP, chr, pos, tref, talt) < 0) goto err;
-            continue;
-        }
+        int type = rec->n_allele < 2 ? (is_base(tref) ? 0 : 2) : record_type(rec->d.allele, rec->n_allele);
+        int64_t *tcnt[4] = {&st->n_rec_snp, &st->n_rec_indel, &st->n_rec_other, &st->n_rec_multi};
+        ++*tcnt[type];
         /* outside the panel's span: target-only, and not held against the
          * match fraction (the panel may be a chunk of the chromosome) */
+        int site, rc = 0;
+        spin_match_t how = SPIN_MATCH_MISMATCH;
+        spin_note_t why;
         if (pos < span0 || pos > span1) {
             ++st->n_outside;
-            if (spin_match_stats_note(st, SPIN_NOTE_TARGET_ONLY, chr, pos, tref, talt) < 0) goto err;
-            continue;
-        }
-        int site;
-        spin_match_t how;
-        spin_note_t why = spin_match_record(p, pos, tref[0], rec->n_allele > 1 ? talt[0] : 0, is_typed, &site, &how);
-        if (why != SPIN_NOTE_N) {
-            if (spin_match_stats_note(st, why, chr, pos, tref, talt) < 0) goto err;
-            continue;
-        }
-        /* kept: read and check genotypes */
-        if (n_typ == m_typ) {
+            why = SPIN_NOTE_TARGET_ONLY;
+        } else
+            why = spin_match_record(p, pos, (const char *const *)rec->d.allele, rec->n_allele, is_typed, &site, &how);
+        if (why != SPIN_NOTE_N) rc = spin_match_stats_note(st, why, chr, pos, tref, talt);
+        else if (how != SPIN_MATCH_EXACT) rc = spin_match_stats_note(st, spin_match_recode_note(how), chr, pos, tref, talt);
+        free(altl.s);
+        if (rc < 0) goto err;
+        if (why != SPIN_NOTE_N) continue;
+        /* kept: read and check genotypes; a multi-allelic record gives one
+         * typed site per ALT k (allele k -> 1, any other allele -> 0) */
+        int nk = p->nalt[site];
+        while (n_typ + nk > m_typ) {
             m_typ = m_typ ? m_typ * 2 : 256;
             typed_t *nt = realloc(typ, (size_t)m_typ * sizeof(*nt));
             if (!nt) goto oom;
@@ -661,12 +738,18 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
             goto err;
         if (spin_match_swaps(how))
             for (int h = 0; h < t->n_hap; ++h) row[h] = row[h] < 0 ? row[h] : (int8_t)(1 - row[h]);
-        typ[n_typ].site = site, typ[n_typ].row = (size_t)n_typ * t->n_hap;
-        ++n_typ;
-        is_typed[site] = 1;
+        for (int k = nk; k >= 1; --k) { /* from the last ALT down: row itself becomes ALT 1 last */
+            int8_t *rk = buf + (size_t)(n_typ + k - 1) * t->n_hap;
+            if (nk > 1)
+                for (int h = 0; h < t->n_hap; ++h) rk[h] = row[h] < 0 ? -1 : (int8_t)(row[h] == k);
+            typ[n_typ + k - 1].site = site + k - 1, typ[n_typ + k - 1].row = (size_t)(n_typ + k - 1) * t->n_hap;
+            is_typed[site + k - 1] = 1;
+        }
+        n_typ += nk;
         ++st->n_matched;
+        int64_t *mcnt[4] = {&st->n_match_snp, &st->n_match_indel, &st->n_match_other, &st->n_match_multi};
+        ++*mcnt[type];
         if (how == SPIN_MATCH_EXACT) ++st->n_exact;
-        else if (spin_match_stats_note(st, spin_match_recode_note(how), chr, pos, tref, talt) < 0) goto err;
     }
     if (ret < 0) goto err;
     st->n_missing_hapsite = (int64_t)n_typ * t->n_hap;
@@ -678,7 +761,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
                    fn, p->chrom, region ? " in region " : "", region ? region : "", (long long)st->n_other_contig);
         goto err;
     }
-    int64_t denom = st->n_records - st->n_outside - st->n_multiallelic - st->n_nonsnp - st->n_duplicate;
+    int64_t denom = st->n_records - st->n_outside - st->n_duplicate;
     if (n_typ == 0 || (denom > 0 && (double)st->n_matched < min_frac * (double)denom)) {
         if (denom <= 0) denom = st->n_records;
         spin_error("%s of %s target sites (%.2f%%) match the reference panel on %s (%lld not in the panel, %lld "

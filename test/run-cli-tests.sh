@@ -50,6 +50,41 @@ if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/score.tsv" "$T/vcf.vcf" >/d
     [ "$ok" = 1 ] && pass "mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "mean per-variant r2 vs truth = $r2 (want > 0.6)"
 else fail "score against truth"; fi
 
+# --- every panel record: indels, symbolic, '*', multi-allelic (make-test-data-records.sh) ---
+"$SPIN" -m "$M" --no-version --gp --ap -O v --stats "$T/rec.tsv" -o "$T/rec.vcf" "$D/ref_records.vcf.gz" \
+    "$D/target_records.vcf.gz" 2>"$T/err" || { fail "impute a panel with every record type"; cat "$T/err"; }
+q='%CHROM\t%POS\t%ID\t%REF\t%ALT\n'
+if [ -s "$T/rec.vcf" ] && [ "$(bcftools query -f "$q" "$D/ref_records.vcf.gz" | md5sum)" = "$(bcftools query -f "$q" "$T/rec.vcf" | md5sum)" ]
+then pass "every panel record (2,443: SNPs, indels, <DEL>, '*', multi-allelic) is written once, in panel order"
+else fail "panel records and output records differ"; fi
+# Number=A/G: per multi-allelic record, DS/AP1/AP2 carry n_alt values, GP (n_alt+1)(n_alt+2)/2
+bad=$(bcftools query -i 'N_ALT>1' -f '[%DS\t%AP1\t%GP\n]' "$T/rec.vcf" 2>/dev/null | awk -F'\t' '
+    { if (split($1, a, ",") != 2 || split($2, b, ",") != 2 || split($3, c, ",") != 6) n++ } END { print n + 0 }')
+nm=$(bcftools view -H -i 'N_ALT>1' "$T/rec.vcf" | wc -l)
+[ "$nm" -eq 157 ] && [ "$bad" -eq 0 ] && pass "157 multi-allelic records with per-ALT DS/AP and Number=G GP" \
+    || fail "multi-allelic records: $nm written, $bad genotypes with wrong field lengths"
+# typed records (the 4 multi-allelic ones too) carry the observed genotypes, without IMP
+bcftools query -f '%POS\t%REF\t%ALT[\t%GT]\n' "$D/target_records.vcf.gz" >"$T/obs"
+bcftools query -e 'INFO/IMP=1' -f '%POS\t%REF\t%ALT[\t%GT]\n' "$T/rec.vcf" >"$T/typed"
+cmp -s "$T/obs" "$T/typed" && [ "$(awk '$3 ~ /,/' "$T/obs" | wc -l)" -eq 4 ] \
+    && pass "typed indel, symbolic and multi-allelic records carry the observed GT" || fail "typed records' GT differ from the targets"
+grep -qx 'matched_multiallelic	4' "$T/rec.tsv" && grep -qx 'panel_indel	462' "$T/rec.tsv" \
+    && grep -qx 'target_other	3' "$T/rec.tsv" && pass "--stats counts panel and target records by type" \
+    || fail "--stats counts by type"
+grep -q 'reference panel.*2443 records (1727 SNPs, 462 indels, 97 symbolic/other, 157 multi-allelic)' "$T/err" \
+    && ! grep -q 'norm -m' "$T/err" && pass "stderr counts panel records by type, no norm -m- hint" || fail "stderr summary by type"
+# a differently normalised target indel (left vs right padding) is an allele mismatch, counted
+bcftools view -h "$D/target_records.vcf.gz" >"$T/mis.vcf"
+bcftools view -H "$D/target_records.vcf.gz" | awk -F'\t' -v OFS='\t' 'length($4) > 1 && !d++ { $4 = substr($4, 2) "G" } 1' >>"$T/mis.vcf"
+"$SPIN" -m "$M" --no-version -O v --stats "$T/mis.tsv" -o "$T/mis.out.vcf" "$D/ref_records.vcf.gz" "$T/mis.vcf" 2>"$T/err"
+grep -qx 'allele_mismatch	1' "$T/mis.tsv" && grep -q 'bcftools norm -f' "$T/err" \
+    && pass "an indel spelled differently is an allele mismatch, with the bcftools norm hint" || fail "indel mismatch"
+if "$SPIN" score --truth "$D/truth_records.vcf.gz" --tsv "$T/rec.score" "$T/rec.vcf" >/dev/null 2>&1; then
+    r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/rec.score")
+    ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.6) ? 1 : 0}')
+    [ "$ok" = 1 ] && pass "every-record panel: mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "every-record r2 = $r2"
+else fail "score the every-record output"; fi
+
 # --- score on other tools' output (test-data/make-tool-outputs.sh) ------------
 # Beagle copies a panel's INFO/END without a header line; score once refused it
 for tool in beagle minimac4; do
@@ -86,7 +121,7 @@ expect "unphased target says how to phase" 1 "SHAPEIT|Eagle|Beagle" -m "$M" "$D/
 expect "no overlap" 1 "match" -m "$M" "$D/ref.bcf" "$D/target_nooverlap.vcf"
 expect "contig length (build) mismatch" 1 "GRCh3|build|length" -m "$M" "$D/ref.bcf" "$D/target_b38.vcf"
 expect "chr prefix difference still works" 0 "chr" -m "$M" "$D/ref.bcf" "$D/target_chr.vcf.gz"
-expect "multi-allelic panel record skipped and counted" 0 "multi-allelic|norm -m" -m "$M" "$D/ref_multiallelic.vcf" "$D/target.vcf"
+expect "multi-allelic panel record read and counted" 0 "1 multi-allelic" -m "$M" "$D/ref_multiallelic.vcf" "$D/target.vcf"
 expect "target with missing genotypes is imputed" 0 "done" -m "$M" "$D/ref.bcf" "$D/target_missing.vcf.gz"
 printf 'SPINMODL garbage' >"$T/corrupt.spin"
 expect "corrupt model file" 1 "corrupt\.spin" -m "$T/corrupt.spin" "$D/ref.bcf" "$D/target.vcf.gz"
