@@ -46,6 +46,25 @@ spin_match_t spin_match_alleles(char pref, char palt, char tref, char talt)
     return SPIN_MATCH_MISMATCH;
 }
 
+static int is_seq(const char *s)
+{
+    if (!s || !*s) return 0;
+    for (; *s; ++s)
+        if (!strchr("ACGTNacgtn", *s)) return 0;
+    return 1;
+}
+
+static int is_base1(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
+
+int spin_allele_class(const char *const *al, int n)
+{
+    if (n > 2) return SPIN_CLASS_MULTI;
+    if (n < 2) return SPIN_CLASS_OTHER;
+    if (is_base1(al[0]) && is_base1(al[1])) return SPIN_CLASS_SNP;
+    if (is_seq(al[0]) && is_seq(al[1]) && strlen(al[0]) != strlen(al[1])) return SPIN_CLASS_INDEL;
+    return SPIN_CLASS_OTHER;
+}
+
 const char *spin_chrom_strip(const char *s)
 {
     if (s && strlen(s) > 3 && (s[0] == 'c' || s[0] == 'C') && (s[1] == 'h' || s[1] == 'H') &&
@@ -69,8 +88,6 @@ static int record_equal(const spin_panel_t *p, int k, const char *const *al, int
         if (strcasecmp(spin_panel_alt(p, k + a - 1), al[a]) != 0) return 0;
     return 1;
 }
-
-static int is_base1(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
 
 spin_note_t spin_match_record(const spin_panel_t *p, int64_t pos, const char *const *allele, int n_allele,
                               const uint8_t *is_typed, int *site, spin_match_t *how)

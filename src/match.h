@@ -28,6 +28,12 @@ static inline int spin_match_kept(spin_match_t m) { return m <= SPIN_MATCH_FLIP_
 /* 1 if target allele a must be recoded as 1-a. */
 static inline int spin_match_swaps(spin_match_t m) { return m == SPIN_MATCH_SWAP || m == SPIN_MATCH_FLIP_SWAP; }
 
+/* Allele class of a record with alleles al[0..n) (REF first), for counts
+ * and `score`: SNP (biallelic, single bases A/C/G/T), indel (biallelic base
+ * sequences of different lengths), other (symbolic, '*', MNP, breakend, REF
+ * only), multi-allelic (n > 2). */
+enum { SPIN_CLASS_SNP = 0, SPIN_CLASS_INDEL, SPIN_CLASS_OTHER, SPIN_CLASS_MULTI, SPIN_N_CLASS };
+int spin_allele_class(const char *const *al, int n);
 /* Complement base (A<->T, C<->G, uppercase), 0 for anything else. */
 char spin_base_complement(char b);
 

@@ -36,15 +36,6 @@ static const char *fmt_int(char *buf, int64_t x)
 
 static int is_base(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
 
-/* 1 if s is a non-empty sequence of bases (A/C/G/T/N, any case). */
-static int is_seq(const char *s)
-{
-    if (!s || !*s) return 0;
-    for (; *s; ++s)
-        if (!strchr("ACGTNacgtn", *s)) return 0;
-    return 1;
-}
-
 const char *spin_panel_alt(const spin_panel_t *p, int s)
 {
     const char *r = p->astr + p->aoff[s];
@@ -56,15 +47,8 @@ int spin_panel_is_snp(const spin_panel_t *p, int s)
     return p->nalt[s] == 1 && is_base(spin_panel_ref(p, s)) && is_base(spin_panel_alt(p, s));
 }
 
-/* Record type of alleles al[0..n): 0 SNP, 1 indel, 2 other (symbolic, *,
- * MNP, breakend), 3 multi-allelic. */
-static int record_type(char *const *al, int n)
-{
-    if (n > 2) return 3;
-    if (is_base(al[0]) && is_base(al[1])) return 0;
-    if (is_seq(al[0]) && is_seq(al[1]) && strlen(al[0]) != strlen(al[1])) return 1;
-    return 2;
-}
+/* Record type: SPIN_CLASS_SNP, _INDEL, _OTHER or _MULTI (match.h). */
+static int record_type(char *const *al, int n) { return spin_allele_class((const char *const *)al, n); }
 
 static int64_t parse_num(const char *s, const char **end)
 {
@@ -473,7 +457,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
         if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL) < 0)
             goto err;
         int type = record_type(al, na);
-        int64_t *cnt[4] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
+        int64_t *cnt[SPIN_N_CLASS] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
         ++*cnt[type];
         /* one site per ALT allele k: haplotypes carrying ALT k are 1, all others 0 */
         for (int k = 1; k < na; ++k) {
@@ -487,7 +471,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
             p->pos[s] = pos;
             /* the writer prints alleles as read; SNP bases upper-cased as before */
             char rb[2] = {(char)toupper((unsigned char)al[0][0]), 0}, ab[2] = {(char)toupper((unsigned char)al[k][0]), 0};
-            int snp = type == 0;
+            int snp = type == SPIN_CLASS_SNP;
             if ((p->aoff[s] = panel_put_alleles(p, snp ? rb : al[0], snp ? ab : al[k])) == (size_t)-1) goto oom;
             if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
             p->ialt[s] = (uint16_t)k, p->nalt[s] = (uint16_t)(na - 1);
@@ -702,8 +686,9 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
             for (int k = 1; k < rec->n_allele; ++k) ksprintf(&altl, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
             talt = altl.s;
         }
-        int type = rec->n_allele < 2 ? (is_base(tref) ? 0 : 2) : record_type(rec->d.allele, rec->n_allele);
-        int64_t *tcnt[4] = {&st->n_rec_snp, &st->n_rec_indel, &st->n_rec_other, &st->n_rec_multi};
+        int type = rec->n_allele < 2 ? (is_base(tref) ? SPIN_CLASS_SNP : SPIN_CLASS_OTHER)
+                                     : record_type(rec->d.allele, rec->n_allele);
+        int64_t *tcnt[SPIN_N_CLASS] = {&st->n_rec_snp, &st->n_rec_indel, &st->n_rec_other, &st->n_rec_multi};
         ++*tcnt[type];
         /* outside the panel's span: target-only, and not held against the
          * match fraction (the panel may be a chunk of the chromosome) */
@@ -747,7 +732,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
         }
         n_typ += nk;
         ++st->n_matched;
-        int64_t *mcnt[4] = {&st->n_match_snp, &st->n_match_indel, &st->n_match_other, &st->n_match_multi};
+        int64_t *mcnt[SPIN_N_CLASS] = {&st->n_match_snp, &st->n_match_indel, &st->n_match_other, &st->n_match_multi};
         ++*mcnt[type];
         if (how == SPIN_MATCH_EXACT) ++st->n_exact;
     }

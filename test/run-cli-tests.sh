@@ -83,6 +83,10 @@ if "$SPIN" score --truth "$D/truth_records.vcf.gz" --tsv "$T/rec.score" "$T/rec.
     r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/rec.score")
     ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.6) ? 1 : 0}')
     [ "$ok" = 1 ] && pass "every-record panel: mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "every-record r2 = $r2"
+    # score by class: each ALT of the 153 untyped multi-allelic records is a site
+    cls=$(awk -F'\t' '$1 == "CLASS" { printf "%s=%s ", $2, $3 }' "$T/rec.score")
+    [ "$cls" = "snp=1683 indel=456 other=94 multiallelic_alt=306 " ] && pass "score reports r2 by class ($cls)" \
+        || fail "score classes: $cls"
 else fail "score the every-record output"; fi
 
 # --- score on other tools' output (test-data/make-tool-outputs.sh) ------------
