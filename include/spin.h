@@ -150,9 +150,9 @@ typedef struct {
 } spin_targets_t;
 
 
-/* Default minimum fraction of target SNP records (on the contig, inside the
- * panel's position span, excluding multi-allelic/non-SNP/duplicate records)
- * that must match a panel site; below it the data are refused (wrong build or
+/* Default minimum fraction of target records (on the contig, inside the
+ * panel's position span, excluding duplicate records) that must match a
+ * panel record; below it the data are refused (wrong build or
  * naming). 0.5 follows Eagle's "more than 50% of target variants not found". */
 #define SPIN_MIN_MATCH_FRAC 0.5
 

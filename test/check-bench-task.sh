@@ -78,4 +78,14 @@ eq "$(sn "$tmp/pert.tsv" mean_r2)" "$(awk -v p="$P" 'BEGIN { printf "%.4f", (p -
 N=$(sn "$tmp/pert.tsv" genotypes_scored)
 eq "$N" $((20 * ($(wc -l <"$t/masked.tsv") - 1))) "perturbed genotypes"
 eq "$(sn "$tmp/pert.tsv" concordance)" "$(awk -v n="$N" -v k="$k" 'BEGIN { printf "%.4f", (n - k) / n }')" "perturbed concordance"
-echo "PASS: make_task.sh ($nt typed of $np sites) and score (P=$P, k=$k)"
+# -A keeps every record type (test-data/ref_records.vcf.gz); the typed set stays biallelic SNPs
+R=$top_srcdir/test-data/ref_records.vcf.gz
+"$top_srcdir/bench/make_task.sh" -A -s 5 -n 20 -d 10000 -f 0.1 "$R" "$tmp/tA" 2>/dev/null || fail "make_task.sh -A"
+"$top_srcdir/bench/make_task.sh" -s 5 -n 20 -d 10000 -f 0.1 "$R" "$tmp/tS" 2>/dev/null || fail "make_task.sh on ref_records"
+nm=$(bcftools view -H -i 'N_ALT>1' "$tmp/tA/panel.vcf.gz" | wc -l)
+ni=$(bcftools view -H -v indels "$tmp/tA/panel.vcf.gz" | wc -l)
+[ "$nm" -gt 0 ] && [ "$ni" -gt 0 ] || fail "-A: $nm multi-allelic and $ni indel records in the panel"
+[ "$(bcftools view -H -e 'TYPE="snp" && N_ALT=1' "$tmp/tS/panel.vcf.gz" | wc -l)" -eq 0 ] || fail "without -A non-SNPs are kept"
+awk -F'\t' '$3 !~ /^[ACGT]$/ || $4 !~ /^[ACGT]$/ { bad = 1 } END { exit bad }' "$tmp/tA/typed.tsv" \
+    || fail "-A: the typed set holds non-SNP records"
+echo "PASS: make_task.sh ($nt typed of $np sites) and score (P=$P, k=$k); -A keeps $nm multi-allelic, $ni indel records"
