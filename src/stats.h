@@ -31,7 +31,7 @@ typedef struct {
 typedef struct {
     /* target records on the panel's contig (and inside the region, if any) */
     int64_t n_records;
-    int64_t n_outside;        /* SNP records outside the panel's first..last position (also in
+    int64_t n_outside;        /* records outside the panel's first..last position (also in
                                * n_target_only, but not in the match-fraction denominator) */
     int64_t n_matched;        /* typed records kept: exact + swapped + flipped + flip_swapped (a
                                * multi-allelic record counts once, typing one site per ALT) */
