@@ -103,7 +103,14 @@ typedef struct {
     uint64_t *hap;    /* [n_site * nw]; bit j of word (s*nw + j/64) = ALT on haplotype j */
     /* records read, by type (a record is counted once, however many sites it gives) */
     int64_t n_rec_snp, n_rec_indel, n_rec_other, n_rec_multi;
-    int64_t n_skip_mono; /* REF-only records or an ALT equal to REF: nothing to impute, skipped */
+    int64_t n_skip_mono; /* records with an ALT equal to REF: skipped */
+    /* REF-only records (ALT "."): nothing to impute; written as Beagle does
+     * ("REF . . PASS IMP GT:DS 0|0"), in panel order: record i comes after the
+     * first mono_site[i] sites */
+    int n_mono, m_mono;
+    int64_t *mono_pos;
+    char **mono_id, **mono_ref;
+    int *mono_site;
 } spin_panel_t;
 
 static inline int spin_panel_allele(const spin_panel_t *p, int site, int hap)
@@ -121,8 +128,9 @@ int spin_panel_is_snp(const spin_panel_t *p, int s);
  * otherwise, suggesting --region). region "CHR:FROM-TO": read through the
  * index (.tbi/.csi; error if there is none). Keeps every record with an ALT
  * allele (SNPs, indels, symbolic, multi-allelic split into one site per ALT),
- * counted by type; REF-only records and an ALT equal to REF are skipped and
- * counted in n_skip_mono; an exact repeat of an earlier record (position and
+ * counted by type; REF-only records are kept aside (mono_*) to be written as
+ * they are; a record with an ALT equal to REF is skipped and counted in
+ * n_skip_mono; an exact repeat of an earlier record (position and
  * alleles) is skipped with a warning. Unphased
  * or missing genotypes, non-diploid samples and unsorted positions are errors
  * naming the sample and chrom:pos. af is the ALT frequency in the panel; cm is

@@ -55,12 +55,29 @@ typedef struct {
     const float **rec_k;
     const char **rec_alt;
     int rec_imputed;
+    int next_mono;     /* next REF-only panel record (spin_panel_t.mono_*) */
+    int64_t from, to;  /* core region: REF-only records outside it are not written */
 } out_cursor_t;
+
+/* Writes the REF-only records that come before panel site `before` (all
+ * remaining ones for before = n_site) and lie inside the core region. */
+static int write_mono_until(out_cursor_t *c, int before)
+{
+    const spin_panel_t *p = c->panel;
+    for (; c->next_mono < p->n_mono && p->mono_site[c->next_mono] <= before; c->next_mono++) {
+        int i = c->next_mono;
+        if (p->mono_pos[i] < c->from || p->mono_pos[i] > c->to) continue;
+        if (spin_writer_ref_only(c->wr, p->chrom, p->mono_pos[i], p->mono_id[i], p->mono_ref[i]) < 0) return -1;
+        c->n_imputed++;
+    }
+    return 0;
+}
 
 static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
 {
     const spin_panel_t *p = c->panel;
     int n_hap = c->tg->n_hap, k = p->ialt[s] - 1, n = p->nalt[s];
+    if (k == 0 && write_mono_until(c, s) < 0) return -1;
     if (n == 1) {
         *(imputed ? &c->n_imputed : &c->n_typed) += 1;
         return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), spin_panel_alt(p, s),
@@ -194,6 +211,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     for (int i = 0; i < blk; i++) pblk[i] = pbuf + (size_t)i * max_u * n_hap;
 
     cur.panel = panel, cur.tg = tg, cur.miss = miss, cur.prob = prob;
+    cur.from = from, cur.to = to;
     int max_nalt = 1;
     for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;
     if (!(cur.rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) ||
@@ -216,7 +234,8 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         }
     }
     /* typed sites after the last window, up to the end of the core region */
-    if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0)
+    if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0 ||
+        write_mono_until(&cur, panel->n_site) < 0)
         goto done;
     if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o->stats_fn) < 0) goto done;
     int rc = ops->close(cur.wr);

@@ -245,6 +245,8 @@ void spin_panel_destroy(spin_panel_t *p)
         for (int i = 0; i < p->n_site; ++i) free(p->id[i]);
     free(p->id);
     free(p->pos);
+    for (int i = 0; i < p->n_mono; ++i) free(p->mono_id[i]), free(p->mono_ref[i]);
+    free(p->mono_pos), free(p->mono_id), free(p->mono_ref), free(p->mono_site);
     free(p->astr);
     free(p->aoff);
     free(p->ialt);
@@ -440,6 +442,31 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
         char *const *al = rec->d.allele;
         int na = rec->n_allele, mono = na < 2;
         for (int a = 1; a < na && !mono; ++a) mono = strcasecmp(al[a], al[0]) == 0;
+        if (na < 2) { /* REF only: kept to be written as read */
+            if (p->n_mono == p->m_mono) {
+                int m = p->m_mono ? 2 * p->m_mono : 64;
+                void *a = realloc(p->mono_pos, (size_t)m * sizeof(int64_t));
+                if (a) p->mono_pos = a;
+                void *b = realloc(p->mono_id, (size_t)m * sizeof(char *));
+                if (b) p->mono_id = b;
+                void *c = realloc(p->mono_ref, (size_t)m * sizeof(char *));
+                if (c) p->mono_ref = c;
+                void *d = realloc(p->mono_site, (size_t)m * sizeof(int));
+                if (d) p->mono_site = d;
+                if (!a || !b || !c || !d) goto oom;
+                p->m_mono = m;
+            }
+            int i = p->n_mono;
+            p->mono_id[i] = strdup(rec->d.id ? rec->d.id : ".");
+            p->mono_ref[i] = strdup(al[0]);
+            if (!p->mono_id[i] || !p->mono_ref[i]) {
+                free(p->mono_id[i]), free(p->mono_ref[i]);
+                goto oom;
+            }
+            p->mono_pos[i] = pos, p->mono_site[i] = p->n_site;
+            ++p->n_mono;
+            continue;
+        }
         if (mono) {
             ++p->n_skip_mono;
             continue;
@@ -494,10 +521,10 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
               fn, (long long)(p->n_rec_snp + p->n_rec_indel + p->n_rec_other + p->n_rec_multi),
               (long long)p->n_rec_snp, (long long)p->n_rec_indel, (long long)p->n_rec_other,
               (long long)p->n_rec_multi, p->n_site);
+    if (p->n_mono)
+        spin_info("reference panel '%s': %d REF-only records, written as read (nothing to impute)", fn, p->n_mono);
     if (p->n_skip_mono)
-        spin_warn("reference panel '%s': skipped %lld records without an ALT allele different from REF "
-                  "(nothing to impute there)",
-                  fn, (long long)p->n_skip_mono);
+        spin_warn("reference panel '%s': skipped %lld records whose ALT equals REF", fn, (long long)p->n_skip_mono);
     if (n_dup) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
                          (long long)n_dup);
     free(rchrom);

@@ -403,6 +403,28 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
     return 0;
 }
 
+int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
+{
+    kstring_t *s = &w->line;
+    s->l = 0;
+    ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)pos, id && *id ? id : ".", ref);
+    for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
+    int ret;
+    if (w->fmt == 'v' || w->fmt == 'z') {
+        kputc('\n', s);
+        ret = vcf_write_line(w->fp, s);
+    } else {
+        ret = vcf_parse(s, w->hdr, w->rec);
+        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
+    }
+    if (ret < 0) {
+        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
+                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
+        return -1;
+    }
+    return 0;
+}
+
 /* Async-signal-safe: only unlink(2) on names built at open/companion time. */
 void spin_writer_unlink_temps(const spin_writer_t *w)
 {

@@ -61,6 +61,10 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
 int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap);
 
+/* A REF-only panel record, as Beagle writes it: "REF . . PASS IMP GT:DS" and
+ * 0|0 (no DS value) for every sample. */
+int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref);
+
 /* Registers a file published together with the output (--stats): returns the
  * name the caller writes it to, completely, before spin_writer_close, which
  * renames it to fn with the output (both appear or neither does; abort

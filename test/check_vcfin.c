@@ -151,6 +151,8 @@ START_TEST(test_panel_errors)
     spin_panel_t *p = spin_panel_read(tmpf("mix.vcf", H "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"
                                                        "1\t11\t.\tA\tAT\t.\t.\t.\tGT\t0|1\n"
                                                        "1\t12\t.\tA\t<DEL>\t.\t.\t.\tGT\t0|1\n"
+                                                       "1\t12\trsM\tG\t.\t.\t.\t.\tGT\t0|0\n"
+                                                       "1\t12\t.\tG\tG\t.\t.\t.\tGT\t0|1\n"
                                                        "1\t13\t.\tA\tC,G\t.\t.\t.\tGT\t0|2\n"
                                                        "1\t14\t.\tA\tC\t.\t.\t.\tGT\t1|1\n"
                                                        "1\t14\t.\tA\tG\t.\t.\t.\tGT\t0|0\n"
@@ -162,6 +164,13 @@ START_TEST(test_panel_errors)
     ck_assert_int_eq(p->n_rec_indel, 1);
     ck_assert_int_eq(p->n_rec_other, 1);
     ck_assert_int_eq(p->n_rec_multi, 1);
+    /* a REF-only record is kept aside, in panel order; ALT == REF is skipped */
+    ck_assert_int_eq(p->n_mono, 1);
+    ck_assert_int_eq(p->mono_pos[0], 12);
+    ck_assert_int_eq(p->mono_site[0], 3);
+    ck_assert_str_eq(p->mono_id[0], "rsM");
+    ck_assert_str_eq(p->mono_ref[0], "G");
+    ck_assert_int_eq(p->n_skip_mono, 1);
     ck_assert_str_eq(spin_panel_ref(p, 1), "A");
     ck_assert_str_eq(spin_panel_alt(p, 1), "AT");
     ck_assert_str_eq(spin_panel_alt(p, 2), "<DEL>");

@@ -79,6 +79,18 @@ bcftools view -H "$D/target_records.vcf.gz" | awk -F'\t' -v OFS='\t' 'length($4)
 "$SPIN" -m "$M" --no-version -O v --stats "$T/mis.tsv" -o "$T/mis.out.vcf" "$D/ref_records.vcf.gz" "$T/mis.vcf" 2>"$T/err"
 grep -qx 'allele_mismatch	1' "$T/mis.tsv" && grep -q 'bcftools norm -f' "$T/err" \
     && pass "an indel spelled differently is an allele mismatch, with the bcftools norm hint" || fail "indel mismatch"
+# REF-only panel records are written as Beagle writes them ("C . . PASS IMP GT:DS 0|0"), in
+# panel order, inside --region only
+{ bcftools view -h "$D/ref_records.vcf.gz"; bcftools view -H "$D/ref_records.vcf.gz" | awk -F'\t' -v OFS='\t' '
+    NR % 500 == 5 { print; $2 = $2 + 1; $3 = "m" NR; $5 = "."; for (i = 10; i <= NF; i++) $i = "0|0" } { print }'
+} | bgzip -c >"$T/mono.vcf.gz" && tabix -p vcf "$T/mono.vcf.gz"
+"$SPIN" -m "$M" --no-version -O v -o "$T/mono.out.vcf" "$T/mono.vcf.gz" "$D/target_records.vcf.gz" 2>/dev/null
+n5=$(awk '!/^#/ && $5 == "." && $8 == "IMP" && $9 == "GT:DS" && $10 == "0|0" && NF == 29' "$T/mono.out.vcf" | wc -l)
+[ "$(bcftools query -f "$q" "$T/mono.vcf.gz" | md5sum)" = "$(bcftools query -f "$q" "$T/mono.out.vcf" | md5sum)" ] && [ "$n5" -eq 5 ] \
+    && pass "5 REF-only panel records written as Beagle writes them, in panel order" || fail "REF-only records ($n5 as Beagle)"
+"$SPIN" -m "$M" --no-version -O v -r 20:1000000-1100000 -o "$T/mono.reg.vcf" "$T/mono.vcf.gz" "$D/target_records.vcf.gz" 2>/dev/null
+[ "$(bcftools query -f "$q" -r 20:1000000-1100000 "$T/mono.vcf.gz" | md5sum)" = "$(bcftools query -f "$q" "$T/mono.reg.vcf" | md5sum)" ] \
+    && pass "--region writes the REF-only records inside it only" || fail "REF-only records with --region"
 if "$SPIN" score --truth "$D/truth_records.vcf.gz" --tsv "$T/rec.score" "$T/rec.vcf" >/dev/null 2>&1; then
     r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/rec.score")
     ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.6) ? 1 : 0}')
