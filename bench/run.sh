@@ -17,7 +17,7 @@
 #              (spin_bcf = spin-impute reading the panel as BCF: cohort tasks only)
 #   -d DIR     shared data directory                                     [../shared/data]
 #   -w DIR     work directory (tasks, outputs, logs, cached simulations) [bench/work]
-#   -o FILE    results page                                              [bench/RESULTS.md]
+#   -o FILE    results page (plots go to plots/ beside it)               [bench/RESULTS.md]
 #
 # Environment: SPIN (spin-impute binary used to impute and to score; default: the
 # first of $top/spin-impute, spin-impute on PATH), SPIN_SCORE (binary for `score` if
@@ -46,7 +46,10 @@ while getopts t:r:R:k:XT:d:w:o:h o; do
     esac
 done
 data=$(cd "$data" && pwd)
-mkdir -p "$work" "$bench/plots"
+mkdir -p "$work" "$(dirname "$results")"
+results=$(cd "$(dirname "$results")" && pwd)/$(basename "$results")
+plots=$(dirname "$results")/plots # beside the results page
+mkdir -p "$plots"
 work=$(cd "$work" && pwd)
 
 if [ -z "${SPIN:-}" ]; then
@@ -325,6 +328,6 @@ fi
 elapsed=$(($(date +%s) - start))
 
 # ---- report ------------------------------------------------------------------------------
-SPIN=$SPIN SPIN_SCORE=$SPIN_SCORE "$bench/report.sh" "$work" "$results" "$bench/plots" "$threads" "$repeats" "$srepeats" \
+SPIN=$SPIN SPIN_SCORE=$SPIN_SCORE "$bench/report.sh" "$work" "$results" "$plots" "$threads" "$repeats" "$srepeats" \
     "$elapsed" "$SCRM_ARGS" "$SCAL_SIZES"
 log "done in ${elapsed}s: $results"
