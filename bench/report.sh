@@ -164,6 +164,31 @@ if grep -q ' p[0-9]' "$work/scored.txt" 2>/dev/null || awk '$2 ~ /^p[0-9]/' "$wo
     done
 fi
 
+# cohort series: wall s per target sample against panel haplotypes (fixed targets) and wall s
+# against targets (fixed panel), one line per tool
+series_plot() { # regex-on-task x-column(3 = panel haps, T = targets) y(wall|pertarget) file title xlabel ylabel
+    local dat=$work/series.$4.dat
+    awk -F'\t' -v re="$1" -v xc="$2" -v y="$3" '
+        NR == FNR { tg[$1] = $2; next }
+        $2 ~ re && $4 != "" { x = xc == "T" ? tg[$2] : $xc; if (!(x in seenx)) { seenx[x] = 1; xs[++nx] = x }
+            if (!($1 in seent)) { seent[$1] = 1; ts[++nt] = $1 }
+            v[x, $1] = y == "pertarget" ? $4 / tg[$2] : $4 }
+        END { if (nx < 2) exit
+            for (i = 2; i <= nx; i++) { t = xs[i]; for (j = i - 1; j >= 1 && xs[j] + 0 > t + 0; j--) xs[j + 1] = xs[j]; xs[j + 1] = t }
+            printf "x"; for (j = 1; j <= nt; j++) printf "\t%s", ts[j]; printf "\n"
+            for (i = 1; i <= nx; i++) { printf "%s", xs[i]
+                for (j = 1; j <= nt; j++) printf "\t%s", ((xs[i], ts[j]) in v) ? v[xs[i], ts[j]] : "NA"; printf "\n" } }' \
+        "$tinfo" "$rows" >"$dat"
+    [ -s "$dat" ] || return 0
+    local ncol
+    ncol=$(head -n1 "$dat" | awk -F'\t' '{ print NF }')
+    gnuplot -e "$gp_common; set output '$plots/$4.png'; set title '$5'; set logscale xy; set xlabel '$6'; set ylabel '$7'; \
+        plot for [i=2:$ncol] '$dat' using 1:i with linespoints lw 2 title columnheader(i)"
+    plot_list="$plot_list $4.png"
+}
+series_plot '^ooa_p' 3 pertarget cohort_panels "OOA panel series: wall s per target sample ($threads threads)" 'panel haplotypes' 'wall s per target'
+series_plot '^cohort_t[0-9]+$' T wall cohort_targets "cohort targets series: wall s ($threads threads)" 'target samples' 'wall s'
+
 # ---- RESULTS.md --------------------------------------------------------------------------------
 ver_beagle=$(beagle 2>&1 | grep -m1 'version' || true)
 ver_mm=$(minimac4 --version 2>&1 | head -n1 || true)
@@ -297,7 +322,8 @@ EOF
         printf '\n## spin-impute time per stage (cohort tasks)\n\n'
         printf 'Every timing or memory figure in spin-impute'"'"'s log of the last run (`bench/stages.awk`); rates are\n'
         printf 'turned into totals with the logged window count and the target haplotypes (engine figures are\n'
-        printf 'thread-seconds; *CPU outside the engine* is reading, matching, formatting and compressing).\n\n'
+        printf 'thread-seconds; *CPU outside the engine* is reading, matching, formatting and compressing: the engine\n'
+        printf 'figures are per-thread wall time, so this difference is only meaningful on a quiet machine).\n\n'
         printf '| task | tool | stage | as logged | total s |\n|---|---|---|---|---|\n'
         printf '%s\n' "$stages"
     fi
