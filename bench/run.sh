@@ -24,7 +24,8 @@
 # different), SPIN_IMPUTE_ARGS (extra impute options), SPIN_TRAIN_ARGS (extra train
 # options), BEAGLE_JAVA_OPTS (JVM options for Beagle, default -Xmx8g).
 # Cohort sizes (for smoke runs; the defaults are the measured ones): COHORT_TARGETS [500],
-# COHORT_PANEL [9000 haplotypes], COHORT_LEN [5000000], COHORT_SERIES_TARGETS ["500 2000 5000"],
+# COHORT_PANEL [9000 haplotypes], COHORT_LEN [5000000], COHORT_SIM [haplotypes simulated for the
+# cohort task: panel + 2 x targets], COHORT_SERIES_TARGETS ["500 2000 5000"],
 # PANEL_SERIES ["2000 8000 32000", "... 64000" with -X], PANEL_TARGETS [100], PANEL_LEN [1000000].
 # Needs bcftools, beagle, minimac4, scrm, gnuplot, /usr/bin/time. Not part of make check.
 set -euo pipefail
@@ -37,7 +38,7 @@ tools=spin,spin_bcf,beagle,minimac4
 data=$top/../shared/data
 work=$bench/work
 results=$bench/RESULTS.md
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while getopts t:r:R:k:XT:d:w:o:h o; do
     case $o in
     t) threads=$OPTARG ;; r) repeats=$OPTARG ;; R) srepeats=$OPTARG ;; k) tasks=$OPTARG ;; X) optin=1 ;;
@@ -286,7 +287,8 @@ if has "$tasks" scaling; then
     done
 fi
 if has "$tasks" cohort; then
-    build_cohort cohort "$work/cohort" -n "$COHORT_TARGETS" -p "$COHORT_PANEL" -L "$COHORT_LEN" -b
+    build_cohort cohort "$work/cohort" -n "$COHORT_TARGETS" -p "$COHORT_PANEL" -H "${COHORT_SIM:-$((COHORT_PANEL + 2 * COHORT_TARGETS))}" \
+        -L "$COHORT_LEN" -b
     echo "cohort|cohort scale: scrm OOA $COHORT_LEN bp, $COHORT_PANEL panel haplotypes, $COHORT_TARGETS targets" >>"$work/tasks.run"
     printf '%s\t%s\n' cohort "$work/cohort" >>"$work/taskdirs.tsv"
     run_all_tools cohort "$work/cohort" "$srepeats" cost
