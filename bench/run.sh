@@ -14,7 +14,7 @@
 #   -X         add the opt-in cohort runs (= -k ...,cohort_targets,ooa_p64k); the panel
 #              series is then drawn from a 64k-haplotype simulation
 #   -T LIST    tools: spin,spin_bcf,spin_trained,beagle,minimac4         [spin,spin_bcf,beagle,minimac4]
-#              (spin_bcf = spin-impute reading the panel as BCF: cohort tasks only)
+#              (spin_bcf = spin-impute reading the panel as BCF: the cohort task only)
 #   -d DIR     shared data directory                                     [../shared/data]
 #   -w DIR     work directory (tasks, outputs, logs, cached simulations) [bench/work]
 #   -o FILE    results page (plots go to plots/ beside it)               [bench/RESULTS.md]
@@ -298,7 +298,7 @@ if has "$tasks" cohort_targets; then
     # shellcheck disable=SC2086
     h=$((COHORT_PANEL + 2 * $(maxof $COHORT_SERIES_TARGETS)))
     for n in $COHORT_SERIES_TARGETS; do
-        build_cohort "cohort_t$n" "$work/cohort_h$h/t$n" -n "$n" -p "$COHORT_PANEL" -H "$h" -L "$COHORT_LEN" -b
+        build_cohort "cohort_t$n" "$work/cohort_h$h/t$n" -n "$n" -p "$COHORT_PANEL" -H "$h" -L "$COHORT_LEN"
         echo "cohort_t$n|targets series: scrm OOA $COHORT_LEN bp ($h haplotypes simulated), $COHORT_PANEL panel haplotypes, $n targets" >>"$work/tasks.run"
         printf '%s\t%s\n' "cohort_t$n" "$work/cohort_h$h/t$n" >>"$work/taskdirs.tsv"
         run_all_tools "cohort_t$n" "$work/cohort_h$h/t$n" "$srepeats" cost
