@@ -14,7 +14,8 @@
 # windows; a plain time is itself; memory has no total. Lines without such a clause are
 # ignored, so stages that a later spin-impute logs (panel read, output) show up unchanged.
 # After the stages: "CPU outside the engine" = the done line's CPU s minus the engine
-# totals, when the log has both.
+# totals, when the log has both (no number when negative: engine threads that waited for a
+# CPU count their waiting, so the difference is meaningful on a quiet machine only).
 function tosec(v, u) {
     if (u == "ms") return v / 1e3
     if (u == "us" || u == "µs") return v / 1e6
@@ -64,5 +65,9 @@ END {
             }
         }
     }
-    if (enginesum > 0 && cpu != "") printf "CPU outside the engine\t(CPU s - engine thread-s)\t%.2f\n", cpu - enginesum
+    # negative when the engine threads waited for a CPU (a loaded machine): no number then
+    if (enginesum > 0 && cpu != "") {
+        if (cpu - enginesum >= 0) printf "CPU outside the engine\t(CPU s - engine thread-s)\t%.2f\n", cpu - enginesum
+        else printf "CPU outside the engine\t(CPU s - engine thread-s < 0: engine threads waited for a CPU)\t-\n"
+    }
 }
