@@ -9,7 +9,8 @@
 #   -k LIST    tasks or groups, comma-separated                          [all]
 #              groups: main (eur_lct,sim_ooa3,all_chr1), densities (<panel>_d1k, _d10k,
 #              _d20k of the three main panels), scaling (constant-N panels p1000..p16000),
-#              cohort (the 5 Mb cohort task and the ooa_p* panel series), all (those four);
+#              cohort (the 5 Mb cohort task `cohort` and the panel series `ooa_panels`, run
+#              as a whole), all (those four);
 #              opt-in: cohort_targets (cohort_t500, _t2000, _t5000), ooa_p64k
 #   -X         add the opt-in cohort runs (= -k ...,cohort_targets,ooa_p64k); the panel
 #              series is then drawn from a 64k-haplotype simulation
@@ -38,7 +39,7 @@ tools=spin,spin_bcf,beagle,minimac4
 data=$top/../shared/data
 work=$bench/work
 results=$bench/RESULTS.md
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
 while getopts t:r:R:k:XT:d:w:o:h o; do
     case $o in
     t) threads=$OPTARG ;; r) repeats=$OPTARG ;; R) srepeats=$OPTARG ;; k) tasks=$OPTARG ;; X) optin=1 ;;
