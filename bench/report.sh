@@ -221,9 +221,11 @@ measured on these tasks): [ablations.md](ablations.md).
   *wall s*, *CPU s* (user+system) and *peak RSS* are the imputation step; *prep s* is the one-off
   reference preparation (Minimac4 \`--compress-reference\`; spin-impute training for *spin_trained*),
   not included in *wall s*. Beagle's RSS is a JVM heap size effect (\`JAVA_TOOL_OPTIONS=${JAVA_TOOL_OPTIONS:-}\`).
-- Tasks (\`bench/make_task.sh\`, seed 11): biallelic SNPs, one record per position; samples split into
+- Tasks (\`bench/make_task.sh\`): biallelic SNPs, one record per position; samples split into
   panel and targets; panel keeps sites polymorphic in the panel; targets keep an array-like typed set
-  (one random SNP with panel MAF ≥ 5% per 5 kb); truth = the targets at every panel site.
+  (main tasks, seed 11: one random SNP with panel MAF ≥ 5% per 5 kb; density tasks: per 1 kb with
+  MAF ≥ 1%, per 10 kb and per 20 kb, own seeds; cohort tasks: \`bench/make_scale_task.sh\`);
+  truth = the targets at every panel site.
 - Scoring (\`spin-impute score --sites masked.tsv --af-from panel.vcf.gz\`): every tool is scored on
   exactly the same sites (the panel sites that are not typed), MAF bins from the panel. Pooled R² =
   squared Pearson correlation over all genotype dosages (as in the SPIN paper); mean r² over sites
@@ -238,6 +240,7 @@ beagle gt=D/targets.vcf.gz ref=D/panel.vcf.gz map=D/map.plink out=D/out.beagle n
 minimac4 --compress-reference D/panel.vcf.gz > D/panel.msav
 minimac4 -t $threads -m D/map.plink -f GT,DS -O vcf.gz -o D/out.minimac4.vcf.gz D/panel.msav D/targets.vcf.gz
 spin-impute D/panel.vcf.gz D/targets.vcf.gz -o D/out.spin.vcf.gz --map D/map.plink --threads $threads
+spin-impute D/panel.bcf D/targets.vcf.gz -o D/out.spin_bcf.vcf.gz --map D/map.plink --threads $threads   # spin_bcf (cohort)
 spin-impute score -t D/truth.vcf.gz -s D/masked.tsv -a D/panel.vcf.gz --tsv D/score.TOOL.tsv D/out.TOOL.vcf.gz
 \`\`\`
 
