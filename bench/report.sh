@@ -273,7 +273,9 @@ EOF
         t=$work/scaling/p$n/task.txt
         [ -f "$t" ] || continue
         nm=$(wc -l <"$work/scaling/p$n/masked.tsv")
-        echo "| p$n | scaling: first $n panel samples of the scrm panel | $n | $(kv "$t" target_samples) | $((nm + $(kv "$t" typed))) | $(kv "$t" typed) | $nm |"
+        perm=$(awk -v a="$(kv "$t" first_pos)" -v b="$(kv "$t" last_pos)" -v n="$(kv "$t" typed)" \
+            'BEGIN { printf "%.0f", (b > a ? n / ((b - a) / 1e6) : 0) }')
+        echo "| p$n | scaling: first $n panel samples of the scrm panel | $n | $(kv "$t" target_samples) | $((nm + $(kv "$t" typed))) | $(kv "$t" typed) | $perm | $nm |"
     done
     if awk -F'\t' '$2 ~ /^(eur_lct|sim_ooa3|all_chr1)$/' "$rows" | grep -q .; then
         printf '\n## Results: real-data and simulated tasks\n\n%s\n%s\n' "$hdr" "$sep"
