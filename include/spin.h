@@ -47,6 +47,13 @@ const char *spin_version(void); /* e.g. "0.1.0" */
 double spin_realtime(void);     /* wall-clock seconds since an arbitrary origin */
 double spin_cputime(void);      /* process CPU seconds */
 long spin_peakrss(void);        /* peak resident set size in bytes, -1 if unknown */
+/* Threads BLAS may use inside one call (OpenBLAS only; returns -1 and does
+ * nothing with another CBLAS). Process-wide, so libspin never calls it: the
+ * engine parallelises over windows itself, and a program that imputes should
+ * call spin_blas_set_num_threads(1) once at start (spin-impute does). Results
+ * do not depend on it; speed does (BLAS threads inside OpenMP threads
+ * oversubscribe the cores). */
+int spin_blas_set_num_threads(int n);
 /* Gives a file made by mkstemp (0600) the mode fopen would (0666 & ~umask). */
 int spin_fchmod_default(int fd);
 
@@ -91,6 +98,22 @@ static inline int spin_panel_allele(const spin_panel_t *p, int site, int hap)
     return (int)((p->hap[(size_t)site * p->nw + (hap >> 6)] >> (hap & 63)) & 1);
 }
 
+
+/* Reads a phased reference panel (VCF, VCF.gz or BCF) into a bit-packed panel.
+ * region NULL: the whole file, which must hold exactly one contig (error
+ * otherwise, suggesting --region). region "CHR:FROM-TO": read through the
+ * index (.tbi/.csi; error if there is none). Keeps biallelic SNPs (A/C/G/T,
+ * REF != ALT); multi-allelic and other records are skipped and counted in
+ * n_skip_multiallelic / n_skip_nonsnp with one warning at the end. Unphased
+ * or missing genotypes, non-diploid samples and unsorted positions are errors
+ * naming the sample and chrom:pos. af is the ALT frequency in the panel; cm is
+ * filled with 1 cM/Mb (pos * 1e-6); call spin_panel_set_map for a real map.
+ * n_threads > 1 adds HTSlib decompression threads. Free with spin_panel_destroy. */
+spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads);
+
+/* Fills p->cm from map m (NULL = 1 cM/Mb). Returns 0. */
+int spin_panel_set_map(spin_panel_t *p, const spin_gmap_t *m);
+
 void spin_panel_destroy(spin_panel_t *p);
 
 /* ------------------------------------------------------------------ */
@@ -107,6 +130,26 @@ typedef struct {
     int8_t *allele;   /* [n_typed * n_hap] allele of hap h at typed site t (panel coding), -1 missing */
 } spin_targets_t;
 
+
+/* Default minimum fraction of target SNP records (on the contig, inside the
+ * panel's position span, excluding multi-allelic/non-SNP/duplicate records)
+ * that must match a panel site; below it the data are refused (wrong build or
+ * naming). 0.5 follows Eagle's "more than 50% of target variants not found". */
+#define SPIN_MIN_MATCH_FRAC 0.5
+
+
+/* Reads the targets' phased diploid GT at the records on the panel's contig
+ * (a "chr" prefix difference is accepted), restricted to `region` if not NULL
+ * (through the index if there is one, else by streaming), and matches them to
+ * the panel by position and alleles (REF/ALT swaps and strand flips are
+ * recoded; palindromic A/T, C/G sites match only exactly): returns the typed
+ * sites in panel coding, ascending panel site order; missing alleles are -1.
+ * Errors (NULL, message naming the file and site): unphased genotype,
+ * haploid/polyploid sample, contig lengths differing between the headers
+ * (genome build), a match fraction below min_frac (e.g. SPIN_MIN_MATCH_FRAC),
+ * zero typed sites. Free with spin_targets_destroy. */
+spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
+                                  double min_frac);
 void spin_targets_destroy(spin_targets_t *t);
 
 /* ------------------------------------------------------------------ */
@@ -121,6 +164,30 @@ typedef struct {
     const int *untyped; /* panel site indices, ascending */
     int t0, t1;         /* typed context: indices into spin_targets_t.site */
 } spin_window_t;
+
+/* Builds the windows over the untyped panel sites s (sites not in t->site)
+ * with from <= p->pos[s] <= to (pass 0, INT64_MAX for the whole contig).
+ *
+ * Sizes: blocks of exactly w consecutive untyped sites, anchored at the first
+ * untyped site in [from, to]; the remainder r = U mod w is a last window of r
+ * sites, or joins the previous window when r < w/4 (never a tiny last
+ * window). So a region that starts at a window boundary of the whole-contig
+ * partition and holds whole windows gets exactly the whole run's windows
+ * (`spin-impute chunk` cuts chunks that way). Deterministic.
+ *
+ * Context: [t0, t1) indexes t->site: every typed site between the window's
+ * first and last untyped site, plus the c nearest typed sites on each side
+ * (fewer at the ends of the typed set; t0 == t1 when there are no typed sites).
+ * For --region with a buffer, read the panel and targets over region +/-
+ * buffer and pass the core region as [from, to]: the context then reaches into
+ * the buffer while only core sites are imputed.
+ *
+ * Output: *win (n_win entries) and *store (all untyped indices; win[i].untyped
+ * points into it) are malloc'ed here, replacing whatever they held; the caller
+ * frees both with free(). U == 0 gives *n_win = 0 and returns 0.
+ * t may be NULL (no typed sites). Returns 0, <0 on error (w < 1, c < 0, OOM). */
+int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int c, int64_t from, int64_t to,
+                      spin_window_t **win, int *n_win, int **store);
 
 /* ------------------------------------------------------------------ */
 /* Model                                                                */
@@ -200,6 +267,47 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
  * alleles are left unspecified. Results do not depend on n_threads. */
 int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t,
                                      float *p_miss);
+
+/* ------------------------------------------------------------------ */
+/* The whole imputation run (what `spin-impute impute` does)            */
+/* ------------------------------------------------------------------ */
+
+/* bp of typed context read on each side of a region: the neighbour search sees
+ * SPIN_NBR_CONTEXT_MULT * c = 288 typed sites a side with the default model,
+ * 1.4 Mb at one per 5 kb; 1 Mb covers arrays of >= 1 per 3.5 kb. */
+#define SPIN_DEFAULT_BUFFER 1000000
+
+/* Return values of spin_impute_run besides 0. */
+enum { SPIN_ERR = -1, SPIN_ERR_USAGE = -2 };
+
+typedef struct {
+    const char *ref_fn;    /* phased reference panel (VCF, VCF.gz, BCF) */
+    const char *target_fn; /* phased target genotypes (VCF, VCF.gz, BCF) */
+    const spin_model_t *model; /* the model; NULL: load model_fn */
+    const char *model_fn;
+    const char *map_fn;    /* PLINK genetic map; NULL: 1 cM = 1 Mb */
+    const char *region;    /* "CHR:FROM-TO" to impute (indexed inputs); NULL: the whole contig */
+    int64_t buffer;        /* bp of typed context read on each side of region [SPIN_DEFAULT_BUFFER] */
+    double min_match;      /* minimum matched fraction of target sites [SPIN_MIN_MATCH_FRAC] */
+    const char *out_fn;    /* output file, written atomically; NULL or "-": stdout */
+    char out_fmt;          /* 'v', 'z', 'b', 'u', or 0: from out_fn's extension */
+    int write_index;       /* CSI index next to out_fn (needs a file and 'z' or 'b') */
+    int gp, ap;            /* add FORMAT/GP; FORMAT/AP1,AP2 */
+    int no_version;        /* omit the date, version, command and model header lines */
+    const char *command;   /* for the ##spin-imputeCommand header line (NULL: none) */
+    const char *stats_fn;  /* site-matching statistics TSV; NULL: none */
+    int n_threads;         /* engine (OpenMP) and BGZF threads [1] */
+} spin_impute_opt_t;
+
+void spin_impute_opt_default(spin_impute_opt_t *o);
+/* Reads the panel and targets, imputes every untyped panel site of the region
+ * and writes every panel site of it (typed sites with their observed alleles)
+ * in position order. Returns 0 only when every record was written and the
+ * output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;
+ * SPIN_ERR for any other
+ * error (message on stderr). A file output is never left partial. Output bytes
+ * do not depend on n_threads. */
+int spin_impute_run(const spin_impute_opt_t *o);
 
 #ifdef __cplusplus
 }

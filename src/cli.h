@@ -26,4 +26,13 @@ char *cli_command_line(int argc, char **argv);
 /* The installed default model path: $SPIN_IMPUTE_MODEL if set, else SPIN_PKGDATADIR/default.spin. */
 const char *cli_default_model(void);
 
+/* cli_signal.c: on SIGINT/SIGTERM/SIGHUP remove the open writer's temporary
+ * files, then die of the signal (status 128+sig). Install the handler, then
+ * open, close or abort the writer with these (spin_writer_* with signals held). */
+#include "writer.h"
+int cli_signal_install(void);
+spin_writer_t *cli_writer_open(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt);
+int cli_writer_close(spin_writer_t *w);
+void cli_writer_abort(spin_writer_t *w);
+
 #endif

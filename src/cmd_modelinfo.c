@@ -53,8 +53,9 @@ int main_modelinfo(int argc, char **argv)
     printf("train_data\t%s\n", p->data && *p->data ? p->data : ".");
     printf("train_seed\t%" PRIu64 "\n", p->seed);
     printf("train_steps\t%" PRId64 "\n", p->steps);
-    /* train leaves it 0 (not recorded) so that the same seed and threads give the same file */
-    if (p->wall_s > 0) printf("train_wall_s\t%.1f\n", p->wall_s);
+    /* train stores the measured time (0: a model from before that, printed "."); in
+     * ms, since a short run (tests, tiny panels) takes well under 0.1 s */
+    if (p->wall_s > 0) printf("train_wall_s\t%.3f\n", p->wall_s);
     else printf("train_wall_s\t.\n");
     spin_model_destroy(m);
     if (fflush(stdout) != 0) {

@@ -21,7 +21,7 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --steps INT          optimisation steps [%lld]\n"
             "  -t, --threads INT        threads [%d]\n"
             "      --seed INT           random seed (same seed and threads: same model file) [%llu]\n"
-            "      --map FILE           PLINK genetic map (chrom id cM bp) [none: 1 cM/Mb]\n"
+            "      --map FILE           genetic map: PLINK (chrom id cM bp) or SHAPEIT5 (pos chr cM) [none: 1 cM/Mb]\n"
             "  -r, --region CHR:FROM-TO train on this region of an indexed panel\n"
             "      --val-samples INT    samples held out for validation [5%% of samples, at least 5]\n"
             "      --val-every INT      validate every INT steps [%d]\n"
@@ -123,7 +123,7 @@ int main_train(int argc, char **argv)
         case O_FFN: bad = num(optarg, "--ffn", 1, 16, &v), o.cfg.ffn = (int)v; o.cfg_set |= SPIN_SET_FFN; break;
         case O_WIN: bad = num(optarg, "--window", 8, 100000, &v), o.cfg.w = (int)v; o.cfg_set |= SPIN_SET_W; break;
         case O_CTX: bad = num(optarg, "--context", 0, 10000, &v), o.cfg.c = (int)v; o.cfg_set |= SPIN_SET_C; break;
-        case O_NB: bad = num(optarg, "--neighbours", 0, 4096, &v), o.cfg.K = (int)v; o.cfg_set |= SPIN_SET_NB; break;
+        case O_NB: bad = num(optarg, "--neighbours", 0, 4096, &v), o.cfg.K = (int)v; o.cfg_set |= SPIN_SET_NBR_K; break;
         case O_ENC: bad = num(optarg, "--enc-rows", 0, 10000000, &v), o.cfg.enc_rows = (int)v; o.cfg_set |= SPIN_SET_ENC; break;
         case O_HMM: bad = num(optarg, "--copy-hmm", 0, 1, &v), o.cfg.hmm = (int)v; o.cfg_set |= SPIN_SET_HMM; break;
         case 'h': usage(stdout, &o); return SPIN_EXIT_OK;

@@ -25,9 +25,12 @@ void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2)
 
 int spin_fmt_dose(char *buf, double x)
 {
-    long long v = llround(x * 100.0);
-    int neg = v < 0;
-    if (neg) v = -v;
+    /* Non-finite or absurd values have no "#.##" form (llround would be
+     * undefined); the writer refuses them before formatting, so this is only
+     * a guard: "nan", "inf", "-inf", or the value in %g. */
+    if (!isfinite(x) || fabs(x) > 1e15) return snprintf(buf, 24, "%g", x);
+    int neg = x < 0;
+    long long v = llround(fabs(x) * 100.0); /* |x| <= 1e15: fits, never negated */
     long long ip = v / 100, fp = v % 100;
     const char *sg = neg && v ? "-" : "";
     if (fp == 0) return snprintf(buf, 24, "%s%lld", sg, ip);

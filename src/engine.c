@@ -4,19 +4,15 @@
  *
  * Parallelism: OpenMP over windows; inside a window everything runs on one
  * thread, so each output value comes from one fixed computation and results
- * do not depend on the thread count. BLAS is single-threaded (the parallelism
- * is ours). Scratch is allocated once per thread per call, sized for the
+ * do not depend on the thread count. Every parallel region names its thread
+ * count (num_threads): nothing process-wide is set here; BLAS threads are the
+ * program's choice (spin_blas_set_num_threads, spin.h; the CLI sets 1). Scratch is allocated once per thread per call, sized for the
  * largest window; nothing is allocated inside the window loop. */
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "model.h"
-#include "train.h"
-
-void openblas_set_num_threads(int num_threads);
+#include "neighbors.h"
 
 struct spin_engine_s {
     const spin_model_t *m;
@@ -32,10 +28,6 @@ spin_engine_t *spin_engine_init(const spin_model_t *m, int n_threads)
     if (!e) return NULL;
     e->m = m;
     e->n_threads = n_threads < 1 ? 1 : n_threads;
-    openblas_set_num_threads(1);
-#ifdef _OPENMP
-    omp_set_num_threads(e->n_threads);
-#endif
     return e;
 }
 
@@ -50,28 +42,34 @@ void spin_engine_log_costs(const spin_engine_t *e)
               1e6 * e->t_pred / (double)e->n_pred);
 }
 
+/* One thread's scratch, sized for the largest window of a call. */
 typedef struct {
     int n_enc, K;
-    double ccm; /* cM of the current window's centre */
+    double ccm;          /* cM of the current window's centre */
     spin_wctx_t *wc;
     float *enc_s, *pred_s, *HD, *dcm, *af;
-    uint8_t *typed;
-    int *uidx, *tok_site, *nbr;
-    int8_t *rows, *row, *nb, *ta;
-    float *pu, *ext;
-    spin_nbr_ws_t *nws;
-} eng_tls_t;
+    uint8_t *typed;      /* [max_D] token is typed */
+    int *uidx, *tok_site;/* [max_nu] untyped token indices; [max_D] panel site of each token */
+    int *nbr_hap;        /* [K] chosen neighbour haplotypes */
+    int8_t *rows;        /* [n_enc x max_D] encoder rows */
+    int8_t *row;         /* [max_D] the target haplotype's token alleles */
+    int8_t *nbr_alleles; /* [K x max_D] the neighbours' token alleles */
+    int8_t *tgt_alleles; /* [max_t] the target haplotype's alleles over the window's typed context */
+    float *p_untyped;    /* [max_nu] P(ALT) of one haplotype at the untyped tokens */
+    float *beyond;       /* [4K] spin_wtok_t.nb_beyond */
+    spin_nbr_ws_t *nbr_ws;
+} engine_scratch_t;
 
-static void tls_free(eng_tls_t *s)
+static void scratch_free(engine_scratch_t *s)
 {
     spin_wctx_destroy(s->wc);
     free(s->enc_s), free(s->pred_s), free(s->HD), free(s->dcm), free(s->af), free(s->typed);
-    free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nb), free(s->nbr), free(s->ta), free(s->pu), free(s->ext);
-    spin_nbr_ws_destroy(s->nws);
+    free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nbr_alleles), free(s->nbr_hap), free(s->tgt_alleles), free(s->p_untyped), free(s->beyond);
+    spin_nbr_ws_destroy(s->nbr_ws);
     memset(s, 0, sizeof(*s));
 }
 
-static int tls_init(eng_tls_t *s, const spin_model_t *m, int max_D, int max_nu, int max_t, int n_enc, int n_hap)
+static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, int max_nu, int max_t, int n_enc, int n_hap)
 {
     const spin_config_t *c = &m->cfg;
     memset(s, 0, sizeof(*s));
@@ -91,91 +89,96 @@ static int tls_init(eng_tls_t *s, const spin_model_t *m, int max_D, int max_nu, 
     s->tok_site = malloc((size_t)max_D * sizeof(int));
     s->rows = malloc((size_t)n_enc * max_D);
     s->row = malloc((size_t)max_D);
-    s->nb = malloc((size_t)Kb * max_D);
-    s->nbr = malloc((size_t)Kb * sizeof(int));
-    s->nws = spin_nbr_ws_init(n_hap);
-    s->ta = malloc((size_t)max_t);
-    s->pu = malloc((size_t)max_nu * sizeof(float));
-    s->ext = malloc((size_t)4 * Kb * sizeof(float));
-    if (!s->ta || !s->pu || !s->ext || !s->wc || !s->enc_s || !s->pred_s || !s->HD || !s->dcm || !s->af || !s->typed || !s->uidx ||
-        !s->tok_site || !s->rows || !s->row || !s->nb || !s->nbr || !s->nws) {
-        tls_free(s);
+    s->nbr_alleles = malloc((size_t)Kb * max_D);
+    s->nbr_hap = malloc((size_t)Kb * sizeof(int));
+    s->nbr_ws = spin_nbr_ws_init(n_hap);
+    s->tgt_alleles = malloc((size_t)max_t);
+    s->p_untyped = malloc((size_t)max_nu * sizeof(float));
+    s->beyond = malloc((size_t)4 * Kb * sizeof(float));
+    if (!s->tgt_alleles || !s->p_untyped || !s->beyond || !s->wc || !s->enc_s || !s->pred_s || !s->HD || !s->dcm || !s->af || !s->typed || !s->uidx ||
+        !s->tok_site || !s->rows || !s->row || !s->nbr_alleles || !s->nbr_hap || !s->nbr_ws) {
+        scratch_free(s);
         return -1;
     }
     return 0;
 }
 
-/* Tokens of window W: the typed sites [k0, k1) (the c nearest on each side of the
+/* Tokens of window wi: the typed sites [k0, k1) (the c nearest on each side of the
  * untyped block and those inside it) merged with the untyped sites in panel
  * order; dcm relative to the mean cM of the untyped block. */
-static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *W, int k0, int k1,
-                        eng_tls_t *s, spin_wtok_t *w)
+static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *wi, int k0, int k1,
+                        engine_scratch_t *s, spin_wtok_t *tok)
 {
     int D = 0, nu = 0, k = k0, j = 0;
-    while (k < k1 || j < W->n_untyped) {
-        int take_typed = j >= W->n_untyped || (k < k1 && t->site[k] < W->untyped[j]);
-        int site = take_typed ? t->site[k++] : W->untyped[j++];
+    while (k < k1 || j < wi->n_untyped) {
+        int take_typed = j >= wi->n_untyped || (k < k1 && t->site[k] < wi->untyped[j]);
+        int site = take_typed ? t->site[k++] : wi->untyped[j++];
         s->typed[D] = (uint8_t)take_typed;
         s->tok_site[D] = site;
         if (!take_typed) s->uidx[nu++] = D;
         D++;
     }
     double c = 0;
-    for (int u = 0; u < W->n_untyped; u++) c += p->cm[W->untyped[u]];
-    c /= W->n_untyped > 0 ? W->n_untyped : 1;
+    for (int u = 0; u < wi->n_untyped; u++) c += p->cm[wi->untyped[u]];
+    c /= wi->n_untyped > 0 ? wi->n_untyped : 1;
     s->ccm = c;
     for (int d = 0; d < D; d++) {
         s->dcm[d] = (float)(p->cm[s->tok_site[d]] - c);
         s->af[d] = p->af[s->tok_site[d]];
     }
-    w->D = D, w->typed = s->typed, w->dcm = s->dcm, w->af = s->af, w->nu = nu, w->uidx = s->uidx;
-    w->nb_ext = NULL;
+    tok->D = D, tok->typed = s->typed, tok->dcm = s->dcm, tok->af = s->af, tok->nu = nu, tok->uidx = s->uidx;
+    tok->nb_beyond = NULL;
 }
 
 /* Panel haplotype of encoder row i: n_enc rows evenly strided over the panel. */
 static inline int enc_hap(int i, int n_enc, int n_hap) { return (int)((int64_t)i * n_hap / n_enc); }
 
+/* Thread-seconds by phase, summed over windows (reported, never used in results). */
+typedef struct {
+    double enc, pred, nbr;
+} phase_cost_t;
+
 static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spin_targets_t *t,
-                         const spin_window_t *W, float *out, eng_tls_t *s, double tm[3])
+                         const spin_window_t *wi, float *out, engine_scratch_t *s, phase_cost_t *cost)
 {
-    double t0 = spin_realtime();
+    double time_start = spin_realtime();
     /* [t0, t1): the neighbour-search context; lo..hi: typed sites inside the block;
      * tokens: [k0, k1), the model's c typed sites on each side */
-    int lo = W->t0, hi;
-    while (lo < W->t1 && t->site[lo] < W->untyped[0]) lo++;
+    int lo = wi->t0, hi;
+    while (lo < wi->t1 && t->site[lo] < wi->untyped[0]) lo++;
     hi = lo;
-    while (hi < W->t1 && t->site[hi] < W->untyped[W->n_untyped - 1]) hi++;
+    while (hi < wi->t1 && t->site[hi] < wi->untyped[wi->n_untyped - 1]) hi++;
     int c = m->cfg.c;
-    int k0 = lo - c > W->t0 ? lo - c : W->t0, k1 = hi + c < W->t1 ? hi + c : W->t1;
-    spin_wtok_t w;
-    make_tokens(p, t, W, k0, k1, s, &w);
-    int D = w.D, n_hap = t->n_hap, nt = W->t1 - W->t0;
+    int k0 = lo - c > wi->t0 ? lo - c : wi->t0, k1 = hi + c < wi->t1 ? hi + c : wi->t1;
+    spin_wtok_t tok;
+    make_tokens(p, t, wi, k0, k1, s, &tok);
+    int D = tok.D, n_hap = t->n_hap, nt = wi->t1 - wi->t0;
     for (int i = 0; i < s->n_enc; i++) {
         int h = enc_hap(i, s->n_enc, p->n_hap);
         for (int d = 0; d < D; d++) s->rows[(size_t)i * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], h);
     }
-    if (spin_model_window(m, &w, s->wc) < 0) return -1;
-    if (spin_model_encode(m, &w, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
+    if (spin_model_window(m, &tok, s->wc) < 0) return -1;
+    if (spin_model_encode(m, &tok, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
     if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
-    double t1 = spin_realtime(), tn = 0;
+    double time_encoded = spin_realtime(), nbr_time = 0;
     for (int h = 0; h < n_hap; h++) {
-        double tn0 = spin_realtime();
-        for (int k = 0; k < nt; k++) s->ta[k] = t->allele[(size_t)(W->t0 + k) * n_hap + h];
-        for (int d = 0, k = k0 - W->t0; d < D; d++) s->row[d] = s->typed[d] ? s->ta[k++] : (int8_t)-1;
+        double nbr_start = spin_realtime();
+        for (int k = 0; k < nt; k++) s->tgt_alleles[k] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
+        for (int d = 0, k = k0 - wi->t0; d < D; d++) s->row[d] = s->typed[d] ? s->tgt_alleles[k++] : (int8_t)-1;
         /* neighbours match outward from the first typed site after the block start */
-        int K = spin_nbr_select(s->nws, p, nt, t->site + W->t0, s->ta, lo - W->t0, NULL, 0, s->K, s->nbr, NULL);
+        int K = spin_nbr_select(s->nbr_ws, p, nt, t->site + wi->t0, s->tgt_alleles, lo - wi->t0, NULL, 0, s->K, s->nbr_hap, NULL);
         if (K < 0) return -1;
         for (int j = 0; j < K; j++)
             for (int d = 0; d < D; d++)
-                s->nb[(size_t)j * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], s->nbr[j]);
-        spin_nbr_ext(p, t->site + W->t0, s->ta, k0 - W->t0, k1 - W->t0, nt, K, s->nbr, s->ccm, s->ext);
-        w.nb_ext = s->ext;
-        tn += spin_realtime() - tn0;
-        if (spin_model_predict(m, &w, s->wc, s->row, K, s->nb, s->pu, s->pred_s) < 0) return -1;
-        for (int u = 0; u < w.nu; u++) out[(size_t)u * n_hap + h] = s->pu[u];
+                s->nbr_alleles[(size_t)j * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], s->nbr_hap[j]);
+        spin_nbr_beyond(p, t->site + wi->t0, s->tgt_alleles, k0 - wi->t0, k1 - wi->t0, nt, K, s->nbr_hap, s->ccm, s->beyond);
+        tok.nb_beyond = s->beyond;
+        nbr_time += spin_realtime() - nbr_start;
+        if (spin_model_predict(m, &tok, s->wc, s->row, K, s->nbr_alleles, s->p_untyped, s->pred_s) < 0) return -1;
+        for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
     }
-    double t2 = spin_realtime();
-    tm[0] += t1 - t0, tm[1] += t2 - t1 - tn, tm[2] += tn;
+    double time_end = spin_realtime();
+    cost->enc += time_encoded - time_start, cost->pred += time_end - time_encoded - nbr_time, cost->nbr += nbr_time;
     return 0;
 }
 
@@ -206,22 +209,22 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
     int n_enc = m->cfg.enc_rows > 0 && m->cfg.enc_rows < p->n_hap ? m->cfg.enc_rows : p->n_hap;
     int nth = e->n_threads < n_win ? e->n_threads : n_win;
     int err = 0;
-    double te = 0, tp = 0, tn = 0;
-#pragma omp parallel num_threads(nth) reduction(| : err) reduction(+ : te, tp, tn)
+    double cost_enc = 0, cost_pred = 0, cost_nbr = 0;
+#pragma omp parallel num_threads(nth) reduction(| : err) reduction(+ : cost_enc, cost_pred, cost_nbr)
     {
-        eng_tls_t s;
-        double tm[3] = {0, 0, 0};
-        if (tls_init(&s, m, max_D, max_nu, max_t, n_enc, p->n_hap) < 0) {
+        engine_scratch_t s;
+        phase_cost_t cost = {0, 0, 0};
+        if (scratch_init(&s, m, max_D, max_nu, max_t, n_enc, p->n_hap) < 0) {
             err = 1;
         } else {
 #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < n_win; i++)
-                if (!err && impute_window(m, p, t, &win[i], p_alt[i], &s, tm) < 0) err = 1;
-            tls_free(&s);
+                if (!err && impute_window(m, p, t, &win[i], p_alt[i], &s, &cost) < 0) err = 1;
+            scratch_free(&s);
         }
-        te += tm[0], tp += tm[1], tn += tm[2];
+        cost_enc += cost.enc, cost_pred += cost.pred, cost_nbr += cost.nbr;
     }
-    e->t_enc += te, e->t_pred += tp, e->t_nbr += tn;
+    e->t_enc += cost_enc, e->t_pred += cost_pred, e->t_nbr += cost_nbr;
     e->n_win += n_win, e->n_pred += (int64_t)n_win * t->n_hap;
     if (err) spin_error("imputation failed (out of memory or an internal error)");
     return err ? -1 : 0;
@@ -240,9 +243,9 @@ int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, co
 #pragma omp parallel num_threads(e->n_threads) reduction(| : err)
     {
         spin_nbr_ws_t *ws = spin_nbr_ws_init(p->n_hap);
-        int *sites = malloc((size_t)(2 * c + 1) * sizeof(int)), *nbr = malloc((size_t)(K + 1) * sizeof(int));
-        int8_t *ta = malloc((size_t)(2 * c + 1));
-        if (!ws || !sites || !nbr || !ta) err = 1;
+        int *sites = malloc((size_t)(2 * c + 1) * sizeof(int)), *nbr_hap = malloc((size_t)(K + 1) * sizeof(int));
+        int8_t *tgt_alleles = malloc((size_t)(2 * c + 1));
+        if (!ws || !sites || !nbr_hap || !tgt_alleles) err = 1;
 #pragma omp for schedule(dynamic, 16)
         for (int k = 0; k < t->n_typed; k++) {
             if (err) continue;
@@ -259,16 +262,16 @@ int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, co
                         ic = n;
                         continue;
                     }
-                    sites[n] = t->site[q], ta[n] = t->allele[(size_t)q * n_hap + h], n++;
+                    sites[n] = t->site[q], tgt_alleles[n] = t->allele[(size_t)q * n_hap + h], n++;
                 }
-                int got = spin_nbr_select(ws, p, n, sites, ta, ic, NULL, 0, K, nbr, NULL);
+                int got = spin_nbr_select(ws, p, n, sites, tgt_alleles, ic, NULL, 0, K, nbr_hap, NULL);
                 double s = 0;
-                for (int j = 0; j < got; j++) s += spin_panel_allele(p, t->site[k], nbr[j]);
+                for (int j = 0; j < got; j++) s += spin_panel_allele(p, t->site[k], nbr_hap[j]);
                 p_miss[(size_t)k * n_hap + h] = got > 0 ? (float)(s / got) : p->af[t->site[k]];
             }
         }
         spin_nbr_ws_destroy(ws);
-        free(sites), free(nbr), free(ta);
+        free(sites), free(nbr_hap), free(tgt_alleles);
     }
     if (err) spin_error("out of memory imputing missing typed alleles");
     return err ? -1 : 0;

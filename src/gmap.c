@@ -2,6 +2,7 @@
  * plain or gzipped, linear interpolation. A SHAPEIT5/GLIMPSE map (header line
  * "pos chr cM", then "bp chrom cM" lines) is recognised by its header. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,17 @@
 
 #include "match.h"
 #include "spin.h"
+#include "util.h"
+
+/* Genetic positions beyond this are refused: the longest human chromosome is
+ * under 300 cM, and values this large (cM given in bp, or 1e308) overflow the
+ * HMM's distance arithmetic into non-finite dosages. */
+#define MAX_ABS_CM 1e5
+/* Mean rates outside [MIN, MAX] cM/Mb are warned about: human maps average
+ * about 1.2 cM/Mb; 1e-6x (cM in Morgans-per-bp) or 1e3x (cM in bp/1000) are
+ * units mistakes. */
+#define MIN_CM_PER_MB 0.01
+#define MAX_CM_PER_MB 50.0
 
 struct spin_gmap_s {
     int n;
@@ -79,8 +91,14 @@ spin_gmap_t *spin_gmap_load(const char *fn, const char *chrom)
         char *end;
         errno = 0;
         double cm = strtod(f[2], &end);
-        if (errno || *end || end == f[2] || cm != cm) {
-            spin_error("%s line %lld: cM '%s' is not a number", fn, (long long)lineno, f[2]);
+        if (errno || *end || end == f[2] || !isfinite(cm)) {
+            spin_error("%s line %lld: cM '%s' is not a finite number", fn, (long long)lineno, f[2]);
+            goto err;
+        }
+        if (fabs(cm) > MAX_ABS_CM) {
+            spin_error("%s line %lld: cM %g is not a plausible genetic position (|cM| > %g; is the column a base-pair "
+                       "position, or the columns in another order? PLINK maps are chrom id cM bp)",
+                       fn, (long long)lineno, cm, MAX_ABS_CM);
             goto err;
         }
         errno = 0;
@@ -124,6 +142,15 @@ spin_gmap_t *spin_gmap_load(const char *fn, const char *chrom)
     if (m->n >= 2 && m->cm[m->n - 1] > m->cm[0])
         m->rate = (m->cm[m->n - 1] - m->cm[0]) / (double)(m->bp[m->n - 1] - m->bp[0]);
     else m->rate = 1e-6;
+    double span_mb = m->n >= 2 ? (double)(m->bp[m->n - 1] - m->bp[0]) * 1e-6 : 0;
+    double cm_per_mb = m->rate * 1e6;
+    spin_info("genetic map '%s': %s format (%s), %d positions on %s, mean %.3g cM/Mb", fn,
+              shapeit ? "SHAPEIT5/GLIMPSE" : "PLINK", shapeit ? "pos chr cM" : "chrom id cM bp", m->n, chrom,
+              cm_per_mb);
+    if (span_mb >= 0.1 && (cm_per_mb < MIN_CM_PER_MB || cm_per_mb > MAX_CM_PER_MB))
+        spin_warn("genetic map '%s': the mean rate %.3g cM/Mb over %.2f Mb is implausible for a human map (about "
+                  "1 cM/Mb): check that the cM column is in centiMorgans and the columns are in the right order",
+                  fn, cm_per_mb, span_mb);
     free(ks.s);
     if (bgzf_close(fp) < 0) {
         spin_error("error closing genetic map '%s'", fn);

@@ -1,9 +1,11 @@
-/* match.c -- pure site-matching rules (no I/O): allele comparison with
- * REF/ALT swap and strand flip, contig-name comparison, position search. */
+/* match.c -- site-matching rules (no I/O): allele comparison with REF/ALT
+ * swap and strand flip, the decision for one target record against the panel
+ * sites at its position, contig-name comparison. */
 #include <ctype.h>
 #include <string.h>
 
 #include "match.h"
+#include "util.h"
 
 char spin_base_complement(char b)
 {
@@ -57,13 +59,28 @@ int spin_chrom_equal(const char *a, const char *b)
     return strcmp(spin_chrom_strip(a), spin_chrom_strip(b)) == 0;
 }
 
-int spin_pos_lower_bound(const int64_t *pos, int n, int64_t x)
+spin_note_t spin_match_record(const spin_panel_t *p, int64_t pos, char tref, char talt, const uint8_t *is_typed,
+                              int *site, spin_match_t *how)
 {
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (pos[mid] < x) lo = mid + 1;
-        else hi = mid;
+    /* best match among panel sites at this position (a split multi-allelic
+     * site gives several); ties go to the first panel record */
+    int best_k = -1;
+    spin_match_t best = SPIN_MATCH_MISMATCH;
+    int k = spin_pos_lower_bound(p->pos, p->n_site, pos);
+    int any = k < p->n_site && p->pos[k] == pos;
+    for (; k < p->n_site && p->pos[k] == pos; ++k) {
+        spin_match_t m = spin_match_alleles(p->ref[k], p->alt[k], tref, talt);
+        if (m < best) best = m, best_k = k;
     }
-    return lo;
+    *site = best_k, *how = best;
+    if (!any) return SPIN_NOTE_TARGET_ONLY;
+    if (best == SPIN_MATCH_AMBIGUOUS) return SPIN_NOTE_PALINDROMIC;
+    if (best == SPIN_MATCH_MISMATCH) return SPIN_NOTE_ALLELE_MISMATCH;
+    if (is_typed[best_k]) return SPIN_NOTE_DUPLICATE;
+    return SPIN_NOTE_N;
+}
+
+spin_note_t spin_match_recode_note(spin_match_t m)
+{
+    return m == SPIN_MATCH_SWAP ? SPIN_NOTE_SWAPPED : m == SPIN_MATCH_FLIP ? SPIN_NOTE_FLIPPED : SPIN_NOTE_FLIP_SWAPPED;
 }

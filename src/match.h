@@ -1,6 +1,11 @@
-/* match.h -- pure site-matching rules between panel and target alleles. */
-#pragma once
+/* match.h -- site-matching rules between panel and target alleles (match.c). */
+#ifndef SPIN_MATCH_H
+#define SPIN_MATCH_H
+
+#include <stdint.h>
+
 #include "spin.h"
+#include "stats.h"
 
 typedef enum {
     SPIN_MATCH_EXACT = 0,   /* same REF and ALT */
@@ -31,5 +36,15 @@ int spin_chrom_equal(const char *a, const char *b);
 /* Name without a leading "chr"/"CHR"/"Chr" prefix (pointer into s). */
 const char *spin_chrom_strip(const char *s);
 
-/* Index of the first panel site with pos >= x in p->pos[0..n) (n if none). */
-int spin_pos_lower_bound(const int64_t *pos, int n, int64_t x);
+/* The decision for one target SNP record at pos with alleles tref/talt (talt 0
+ * for a REF-only record) against the panel sites at pos: SPIN_NOTE_N if it is
+ * kept, with *site the panel site and *how the match (recode with
+ * spin_match_swaps); else why it is dropped (TARGET_ONLY, PALINDROMIC,
+ * ALLELE_MISMATCH, or DUPLICATE when is_typed[*site] says an earlier record
+ * already typed that site). Ties between panel sites go to the first. */
+spin_note_t spin_match_record(const spin_panel_t *p, int64_t pos, char tref, char talt, const uint8_t *is_typed,
+                              int *site, spin_match_t *how);
+/* The note of a kept but recoded match (SWAP, FLIP or FLIP_SWAP). */
+spin_note_t spin_match_recode_note(spin_match_t m);
+
+#endif

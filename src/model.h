@@ -1,5 +1,6 @@
-/* model.h -- the SPIN network: parameters, inference (encode/predict), training
- * forward+backward, model file I/O (internal to libspin).
+/* model.h -- the SPIN network: parameters and layout (model.c), inference
+ * (encode/predict, model_infer.c), training forward+backward (model_train.c),
+ * model file I/O (modelio.c); internal to libspin.
  *
  * A window is seen in token coordinates: tokens are the window's sites (typed
  * context + untyped block) in position order, one SNP per token. Alleles are
@@ -21,24 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "spin.h"
-
-/* One window in token coordinates. */
-typedef struct {
-    int D;                  /* tokens per row */
-    const uint8_t *typed;   /* [D] 1 typed, 0 untyped */
-    const float *dcm;       /* [D] cM of the site minus the window centre's cM; non-decreasing */
-    const float *af;        /* [D] panel ALT frequency in [0,1] */
-    int nu;                 /* untyped tokens */
-    const int *uidx;        /* [nu] token indices of untyped tokens, ascending; outputs are per untyped token */
-    /* Optional (NULL = off): what the neighbour search saw beyond the tokens, 4 floats
-     * per neighbour (per query x neighbour in training): cM (relative to the window
-     * centre, like dcm) of the nearest typed mismatch left of the first typed token,
-     * 1 if there is none within the neighbour context (then the context edge's cM),
-     * and the same two on the right. A flag < 0 means no context beyond the tokens
-     * on that side. The copy path's IBS distances use it where the tokens alone
-     * would censor the match at their edge. Set per target before predict. */
-    const float *nb_ext;
-} spin_wtok_t;
+#include "copypath.h"
+#include "tokens.h"
 
 /* Named parameter tensor: a contiguous slice [offset, offset+size) of spin_model_t.w. */
 typedef struct {
@@ -57,11 +42,6 @@ typedef struct {
 
 #define SPIN_NPHI 4         /* fixed features of a token's cM offset */
 #define SPIN_NPSI 3         /* fixed features of a token's allele frequency */
-#define SPIN_NIBS 5         /* copy-path IBS features per (neighbour, gap) */
-#ifndef SPIN_NHMM
-#define SPIN_NHMM 5         /* copy-path Li-Stephens posterior features per (neighbour, gap) with cfg.hmm */
-#endif
-#define SPIN_CHID 16        /* copy-path MLP hidden width */
 #define SPIN_MAX_L 8
 
 /* Offsets of every tensor (filled by the layout builder). */
@@ -90,10 +70,22 @@ struct spin_model_s {
     char checksum[9];             /* CRC32 of the file as loaded/saved; "00000000" if never */
 };
 
+/* Copy-path features per (neighbour, gap) with settings c. */
+static inline int spin_ncopyf(const spin_config_t *c) { return spin_copy_nfeat(c->hmm); }
+/* The copy path's score MLP weights inside m. */
+static inline spin_copy_mlp_t spin_model_copy_mlp(const spin_model_t *m)
+{
+    spin_copy_mlp_t r = {m->w + m->lay.cW1, m->w + m->lay.cb1, m->w + m->lay.cW2, m->w + m->lay.cwl, spin_ncopyf(&m->cfg)};
+    return r;
+}
+
 /* 0 if cfg is usable, else <0 with a message saying which field is wrong. */
 int spin_config_check(const spin_config_t *cfg);
 /* A model with the layout of cfg and all parameters zero (used by the loader). */
 spin_model_t *spin_model_alloc(const spin_config_t *cfg);
+/* Parameters that settings cfg imply, without allocating them (the loader
+ * checks a file's size against it first); -1 if cfg is invalid. */
+int64_t spin_config_n_params(const spin_config_t *cfg);
 /* A model with settings cfg whose parameters come from src where they fit: a tensor
  * of src with the same name and shape is copied; a 2-D tensor with the same rows and
  * fewer columns fills the leading columns and its new columns are zero (so new
@@ -167,6 +159,20 @@ double spin_model_step_flops(const spin_config_t *c, int D, int nu, int n_ctx, i
 /* Stores crc as 8 lowercase hex digits in m->checksum. */
 void spin_model_set_checksum(spin_model_t *m, uint32_t crc);
 
+/* Training checkpoint state (the model itself is a model file): the step
+ * reached, the RNG state and best validation score, the Adam moments mv[2n]
+ * and the best weights best[n]. Written atomically (temp + rename), read back
+ * only if magic, n and CRC32 agree; errors name the file. */
+typedef struct {
+    int64_t step;
+    uint64_t rng;
+    double best;
+} spin_ckpt_hdr_t;
+int spin_ckpt_state_write(const char *fn, const spin_ckpt_hdr_t *h, int64_t n, const float *mv, const float *best);
+int spin_ckpt_state_read(const char *fn, spin_ckpt_hdr_t *h, int64_t n, float *mv, float *best);
+/* "<ckpt>.state", malloc'ed. */
+char *spin_ckpt_state_name(const char *ckpt);
+
 /* ---------------- internal to model.c / model_train.c ---------------- */
 
 /* Token states: typed REF/ALT/missing, untyped REF/ALT/masked. */
@@ -208,35 +214,5 @@ void spin_mab_q_bwd(const float *w, const spin_mab_t *L, int M, const float *Xq,
 void spin_mab_kv_bwd(const float *w, const spin_mab_t *L, int R, const float *Y, const float *dK,
                      const float *dV, float *dY, float *g);
 
-/* The copy path works per gap: a maximal run of untyped tokens with no typed token
- * between them. IBS features, scores and neighbour weights are computed once per
- * gap (at the gap's mean cM), then mixed per untyped token. g0[ng+1]: first
- * untyped index of each gap (g0[ng] = nu); mid[ng]. Returns ng (0 if nu == 0). */
-int spin_gaps(const spin_wtok_t *w, int *g0, float *mid);
-/* Copy-path features per (neighbour, gap): SPIN_NIBS IBS features, then with
- * cfg.hmm SPIN_NHMM log posteriors of a Li-Stephens HMM over the K neighbours. */
-static inline int spin_ncopyf(const spin_config_t *c) { return SPIN_NIBS + (c->hmm ? SPIN_NHMM : 0); }
-/* Floats of scratch spin_copy_feats (and spin_copy_hmm, with c->hmm = 1) needs. */
-size_t spin_copy_scratch_size(const spin_config_t *c, int D, int nu, int K);
-/* F [K x ng x spin_ncopyf] for one target row against its K neighbours nb [K x D]
- * (copyfeat.c); ext: 4 floats per neighbour (spin_wtok_t.nb_ext) or NULL. */
-void spin_copy_feats(const spin_model_t *m, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
-                     const int8_t *row, int K, const int8_t *nb, const float *ext, float *F, float *scratch);
-/* Li-Stephens posterior of the K neighbours per gap, post [ng x K]: switch rate
- * lambda per cM, emission eps on a mismatch (the posterior features' HMM). */
-void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid, const int8_t *row, int K,
-                   const int8_t *nb, float lambda, float eps, float *post, float *scratch);
-/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
-void spin_copy_score(const spin_model_t *m, int n, const float *f, float *H1, float *Gh, float *s);
-/* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token
- * pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
-void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
-                   const float *s, float *a, float *pc, float *lc);
-/* Allele of neighbour j at untyped token u as a float: 0/1, or af_u when missing. */
-static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
-{
-    return a == 0 ? 0.0f : a == 1 ? 1.0f : w->af[w->uidx[u]];
-}
-#define SPIN_PC_EPS 1e-3f
 
 #endif

@@ -103,7 +103,7 @@ static size_t tmp_floats(const spin_config_t *c, size_t D, size_t nu, size_t K)
     size_t t = 4 * (B * ke + 16) + (B * k * (2 * e + 2 * f) + 16) + 3 * (B * D * e + 16); /* rows_bwd */
     t += (B * nu + 16) + 4 * (B * ke + 16) + (B * (2 * ke + 2 * fp) + 16);               /* predictor */
     t += 2 * (Kn * SPIN_CHID + 16) + (Kn + 16) + 2 * (e + 16) + (nu * e + 16) + (nu + 16) + (D * e + 16);
-    t += spin_copy_scratch_size(c, (int)D, (int)nu, (int)K) + 16;
+    t += spin_copy_scratch_size(c->hmm, (int)D, (int)nu, (int)K) + 16;
     return t + 64;
 }
 
@@ -298,7 +298,7 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
     float *dGh = take(&p, Kn * SPIN_CHID), *dH1 = take(&p, Kn * SPIN_CHID), *ds = take(&p, Kn);
     float *gc = take(&p, e), *dgc = take(&p, e), *dqu = take(&p, nu * e), *dbu = take(&p, nu),
           *dtc = take(&p, D * e);
-    float *hs = take(&p, spin_copy_scratch_size(c, (int)D, (int)nu, K));
+    float *hs = take(&p, spin_copy_scratch_size(c->hmm, (int)D, (int)nu, K));
     const size_t nf = spin_ncopyf(c);
     const float *z = ws->Q.HA[2 * c->L] + (size_t)i0 * ke;
     spin_mabc_t pc = mabc_off(&ws->pc, i0, ke, fp, (size_t)i0 * nh * h);
@@ -324,9 +324,9 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
             const int8_t *nbq = nb + qi * K * D;
             float *F = ws->F + qi * Kn * nf;
             int ng = ws->ng;
-            spin_copy_feats(m, w, ng, ws->g0, ws->mid, q + qi * D, K, nbq,
-                            w->nb_ext ? w->nb_ext + qi * K * 4 : NULL, F, hs);
-            spin_copy_score(m, K * ng, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
+            spin_copy_feats(m->cfg.hmm, w, ng, ws->g0, ws->mid, q + qi * D, K, nbq,
+                            w->nb_beyond ? w->nb_beyond + qi * K * 4 : NULL, F, hs);
+            spin_copy_score(spin_model_copy_mlp(m), K * ng, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
                             ws->S + qi * Kn);
             spin_copy_mix(w, K, ng, ws->g0, nbq, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
                           ws->lc + qi * nu);

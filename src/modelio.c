@@ -1,4 +1,5 @@
-/* modelio.c -- the model file.
+/* modelio.c -- the model file, and the optimiser state of a training checkpoint
+ * (at the end of this file).
  *
  * Layout (all integers and floats little-endian):
  *   "SPINMODL"                      magic, 8 bytes
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "model.h"
@@ -270,8 +272,15 @@ static uint8_t *slurp(const char *fn, size_t *n)
         spin_error("cannot open model %s: %s", fn, strerror(errno));
         return NULL;
     }
+    struct stat st; /* fopen accepts a directory and fread then fails with EISDIR */
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        spin_error("cannot read model %s: it is a directory (give the model file, e.g. %s/default.spin)", fn, fn);
+        fclose(fp);
+        return NULL;
+    }
     size_t m = 1 << 16, k = 0;
     uint8_t *b = malloc(m);
+    errno = 0;
     while (b) {
         size_t r = fread(b + k, 1, m - k, fp);
         k += r;
@@ -284,10 +293,10 @@ static uint8_t *slurp(const char *fn, size_t *n)
         }
         b = t, m *= 2;
     }
-    int err = ferror(fp);
+    int err = ferror(fp) ? (errno ? errno : EIO) : 0;
     fclose(fp);
     if (!b || err) {
-        spin_error("cannot read model %s: %s", fn, b ? "I/O error" : "out of memory");
+        spin_error("cannot read model %s: %s", fn, b ? strerror(err) : "out of memory");
         free(b);
         return NULL;
     }
@@ -358,6 +367,16 @@ spin_model_t *spin_model_load(const char *fn)
     uint32_t nt = get_u32(&r);
     if (r.short_) goto truncated;
     if (spin_config_check(&cfg) < 0) BAD_HEADER("%s: the model settings are invalid (see above)", fn);
+    /* check what the settings ask for against the file size before allocating
+     * it: a 1 KB header can ask for gigabytes */
+    int64_t np = spin_config_n_params(&cfg);
+    if (np < 0) BAD_HEADER("%s: the model settings are invalid (see above)", fn);
+    if ((uint64_t)np > (n - r.p) / 4) {
+        spin_error("%s is corrupt or truncated: its settings need %lld parameters (%.1f MB), but the file has "
+                   "only %zu bytes",
+                   fn, (long long)np, (double)np * 4 / 1e6, n);
+        goto fail;
+    }
     m = spin_model_alloc(&cfg);
     if (!m) goto fail;
     if (spin_model_set_provenance(m, &prov) < 0) goto fail;
@@ -416,4 +435,74 @@ fail:
     free(b);
     spin_model_destroy(m);
     return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Training checkpoints: the optimiser state beside a model file        */
+/* ------------------------------------------------------------------ */
+
+/* Layout: "SPINCKPT", spin_ckpt_hdr_t as in memory, int64 n, float mv[2n]
+ * (Adam moments), float best[n] (best weights so far), uint32 CRC32 of
+ * header, mv and best. Little-endian hosts only (configure refuses others). */
+
+int spin_ckpt_state_write(const char *fn, const spin_ckpt_hdr_t *h, int64_t n, const float *mv, const float *best)
+{
+    size_t len = strlen(fn) + 16;
+    char *tmp = malloc(len);
+    if (!tmp) return -1;
+    snprintf(tmp, len, "%s.tmp", fn);
+    FILE *fp = fopen(tmp, "wb");
+    int ok = fp != NULL;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    if (ok) ok = fwrite("SPINCKPT", 1, 8, fp) == 8 && fwrite(h, sizeof(*h), 1, fp) == 1 && fwrite(&n, 8, 1, fp) == 1 &&
+                 fwrite(mv, sizeof(float), (size_t)(2 * n), fp) == (size_t)(2 * n) &&
+                 fwrite(best, sizeof(float), (size_t)n, fp) == (size_t)n;
+    if (ok) {
+        crc = crc32(crc, (const Bytef *)h, sizeof(*h));
+        crc = crc32(crc, (const Bytef *)mv, (uInt)(2 * n * sizeof(float)));
+        crc = crc32(crc, (const Bytef *)best, (uInt)(n * sizeof(float)));
+        uint32_t c32 = (uint32_t)crc;
+        ok = fwrite(&c32, 4, 1, fp) == 1;
+    }
+    if (fp && fclose(fp) != 0) ok = 0;
+    if (ok && rename(tmp, fn) != 0) ok = 0;
+    if (!ok) {
+        spin_error("cannot write the checkpoint state %s: %s", fn, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+int spin_ckpt_state_read(const char *fn, spin_ckpt_hdr_t *h, int64_t n, float *mv, float *best)
+{
+    FILE *fp = fopen(fn, "rb");
+    if (!fp) {
+        spin_error("cannot open the checkpoint state %s: %s", fn, strerror(errno));
+        return -1;
+    }
+    char magic[8];
+    int64_t n2 = 0;
+    uint32_t c32 = 0;
+    int ok = fread(magic, 1, 8, fp) == 8 && memcmp(magic, "SPINCKPT", 8) == 0 && fread(h, sizeof(*h), 1, fp) == 1 &&
+             fread(&n2, 8, 1, fp) == 1 && n2 == n && fread(mv, sizeof(float), (size_t)(2 * n), fp) == (size_t)(2 * n) &&
+             fread(best, sizeof(float), (size_t)n, fp) == (size_t)n && fread(&c32, 4, 1, fp) == 1;
+    fclose(fp);
+    if (ok) {
+        uLong crc = crc32(0L, Z_NULL, 0);
+        crc = crc32(crc, (const Bytef *)h, sizeof(*h));
+        crc = crc32(crc, (const Bytef *)mv, (uInt)(2 * n * sizeof(float)));
+        crc = crc32(crc, (const Bytef *)best, (uInt)(n * sizeof(float)));
+        ok = (uint32_t)crc == c32;
+    }
+    if (!ok) spin_error("%s: not a checkpoint state for this model, truncated or corrupt", fn);
+    return ok ? 0 : -1;
+}
+
+char *spin_ckpt_state_name(const char *ckpt)
+{
+    size_t n = strlen(ckpt) + 8;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s.state", ckpt);
+    return s;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train.h"
+#include "neighbors.h"
 
 struct spin_nbr_ws_s {
     int n_hap, nw, m_cnt;
@@ -272,11 +272,11 @@ int spin_nbr_select(spin_nbr_ws_t *ws, const spin_panel_t *p, int n, const int *
     return K;
 }
 
-void spin_nbr_ext(const spin_panel_t *p, const int *sites, const int8_t *ta, int k0, int k1, int n, int K,
-                  const int *nbr, double centre, float *ext)
+void spin_nbr_beyond(const spin_panel_t *p, const int *sites, const int8_t *ta, int k0, int k1, int n, int K,
+                     const int *nbr, double centre, float *beyond)
 {
     for (int j = 0; j < K; j++) {
-        float *e = ext + 4 * j;
+        float *e = beyond + 4 * j;
         e[1] = e[3] = -1.0f, e[0] = e[2] = 0.0f;
         if (k0 > 0) {
             int k = k0 - 1;

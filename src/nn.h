@@ -40,10 +40,13 @@ static inline float nn_dot(int n, const float *a, const float *b)
 /* e^x, branch-free so loops over it vectorise: Cody-Waite reduction by ln 2, a
  * degree-6 polynomial on [-ln2/2, ln2/2], 2^n through the exponent bits.
  * Relative error < 3e-7 on [-87, 88]; below -87.3 (and for -INFINITY, the
- * masked attention scores) exactly 0; above 88 it saturates at e^88. */
+ * masked attention scores) exactly 0; above 88 it saturates at e^88; NaN
+ * gives NaN (never undefined behaviour). */
 static inline float nn_exp(float x)
 {
-    float xc = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    /* NaN fails x > -87 and clamps to -87, so the float-to-int conversion below
+     * stays in range (n in [-126, 127]); the NaN itself is returned at the end */
+    float xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;
     float n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
     float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -53,10 +56,10 @@ static inline float nn_exp(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* biased exponent in [1, 254]: unsigned shift */
     float sc;
     memcpy(&sc, &bits, sizeof(sc));
-    return x < -87.3f ? 0.0f : p * sc;
+    return x < -87.3f ? 0.0f : x != x ? x : p * sc;
 }
 
 /* Linear: Y[M x O] = X[M x In] W^T + b, W is [O x In], b [O] (b may be NULL). */

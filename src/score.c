@@ -273,7 +273,9 @@ static int load_truth(truth_t *t, const char *fn, char ***samples)
     t->hpos = kh_init(skey);
     if (!t->h || !t->hpos) goto end;
     while ((r = bcf_read(fp, hdr, rec)) == 0) {
-        if (rec->errcode & ~BCF_ERR_CTG_UNDEF) {
+        /* an undeclared contig or tag is a header omission (Beagle writes INFO/END
+         * so), accepted as the panel reader does; anything else is malformed */
+        if (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF)) {
             spin_error("malformed record in truth file '%s' at %s:%lld", fn, bcf_seqname_safe(hdr, rec),
                        (long long)rec->pos + 1);
             goto end;
@@ -585,7 +587,9 @@ int spin_score_files(spin_score_t *s, const spin_score_files_t *f)
                   "pass the masked sites with --sites",
                   f->imputed);
     while ((r = bcf_read(fp, hdr, rec)) == 0) {
-        if (rec->errcode & ~BCF_ERR_CTG_UNDEF) {
+        /* an undeclared contig or tag is a header omission (Beagle writes INFO/END
+         * so), accepted as the panel reader does; anything else is malformed */
+        if (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF)) {
             spin_error("malformed record in '%s' at %s:%lld", f->imputed, bcf_seqname_safe(hdr, rec),
                        (long long)rec->pos + 1);
             goto end;

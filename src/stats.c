@@ -77,11 +77,16 @@ oom:
 
 int spin_stats_write_tsv(const spin_match_stats_t *st, const char *fn)
 {
-    if (!fn || strcmp(fn, "-") == 0) {
+    return spin_stats_write_tsv_as(st, fn, fn);
+}
+
+int spin_stats_write_tsv_as(const spin_match_stats_t *st, const char *path, const char *fn)
+{
+    if (!fn || !path || strcmp(fn, "-") == 0) {
         spin_error("--stats needs a file name (stdout carries the imputed VCF)");
         return -1;
     }
-    FILE *fp = fopen(fn, "w");
+    FILE *fp = fopen(path, "w");
     if (!fp) {
         spin_error("cannot write stats file '%s': %s", fn, strerror(errno));
         return -1;

@@ -1,6 +1,7 @@
 /* stats.h -- site-matching statistics: counters, the list of excluded or
  * recoded target sites, the --stats TSV and the stderr summary. */
-#pragma once
+#ifndef SPIN_STATS_H
+#define SPIN_STATS_H
 #include <stdint.h>
 
 #include "spin.h"
@@ -56,5 +57,10 @@ int spin_match_stats_note(spin_match_stats_t *st, spin_note_t reason, const char
  * "#chrom pos ref alt reason" and one line per note. Not atomic; checks every
  * write and fclose. fn "-" is refused (stdout belongs to the CLI). */
 int spin_stats_write_tsv(const spin_match_stats_t *st, const char *fn);
+/* The same, written to path (a temporary, spin_writer_companion) while
+ * messages name fn, the file the user asked for. */
+int spin_stats_write_tsv_as(const spin_match_stats_t *st, const char *path, const char *fn);
 /* One-paragraph summary on stderr at SPIN_LOG_INFO. */
 void spin_stats_log_summary(const spin_match_stats_t *st);
+
+#endif

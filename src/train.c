@@ -10,21 +10,18 @@
  * does and keeps the model with the best mean per-variant r2.
  * Determinism: one RNG stream (nn_rng) drives every random choice in a fixed
  * order; the model's training step is bit-identical for a fixed thread count. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "model.h"
 #include "nn.h"
+#include "neighbors.h"
+#include "score.h"
 #include "train.h"
 #include "vcfin.h"
-#include "windows.h"
-
-void openblas_set_num_threads(int num_threads);
 
 #define MASK_TYPED 0.10   /* fraction of query typed alleles masked: missing target genotypes */
 #define COMMON_MAF 0.05
@@ -214,9 +211,10 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
 
 /* ---- validation: impute the held-out haplotypes as `impute` does ---- */
 
+#define VAL_MAF_BINS "0,0.005,0.01,0.05,0.5" /* 4 bins, as the log line names them */
+
 typedef struct {
-    double pooled, mean, bin[4];
-    int nbin[4];
+    double pooled, mean, bin[4]; /* pooled and mean per-variant r2 (0 if undefined); per MAF bin (NaN if none) */
 } val_t;
 
 static int validate(const spin_model_t *m, int n_threads, const spin_panel_t *ptr, const spin_targets_t *tv,
@@ -228,109 +226,36 @@ static int validate(const spin_model_t *m, int n_threads, const spin_panel_t *pt
     for (int i = 0; ok && i < n_win; i++) ok = (pa[i] = malloc((size_t)win[i].n_untyped * tv->n_hap * sizeof(float))) != NULL;
     if (ok) ok = spin_engine_impute(e, ptr, tv, win, n_win, pa) == 0;
     memset(v, 0, sizeof(*v));
-    if (ok) {
-        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, n = 0, sum_r2 = 0;
-        int n_poly = 0;
-        static const double edge[5] = {0, 0.005, 0.01, 0.05, 0.5};
-        int nh = tv->n_hap;
-        for (int i = 0; i < n_win; i++)
-            for (int j = 0; j < win[i].n_untyped; j++) {
-                int s = win[i].untyped[j];
-                double a = 0, b = 0, aa = 0, bb = 0, ab = 0;
-                for (int h = 0; h < nh; h += 2) { /* genotype dosages */
-                    double x = pa[i][(size_t)j * nh + h] + pa[i][(size_t)j * nh + h + 1];
-                    double y = spin_panel_allele(p, s, vh[h]) + spin_panel_allele(p, s, vh[h + 1]);
-                    a += x, b += y, aa += x * x, bb += y * y, ab += x * y;
-                }
-                double g = nh / 2;
-                sx += a, sy += b, sxx += aa, syy += bb, sxy += ab, n += g;
-                double vx = aa - a * a / g, vy = bb - b * b / g, cxy = ab - a * b / g;
-                if (vy <= 1e-12) continue;
-                double r2 = vx > 1e-12 ? cxy * cxy / (vx * vy) : 0;
-                sum_r2 += r2, n_poly++;
-                float af = ptr->af[s], maf = af < 0.5f ? af : 1 - af;
-                for (int k = 0; k < 4; k++)
-                    if (maf > edge[k] && maf <= edge[k + 1]) v->bin[k] += r2, v->nbin[k]++;
+    /* score.c's accumulator, as `spin-impute score` computes r2: genotype
+     * dosages against true alt counts, MAF from the training panel */
+    int nh = tv->n_hap, ng = nh / 2;
+    spin_score_t *sc = ok ? spin_score_init(VAL_MAF_BINS) : NULL;
+    int8_t *truth = ok ? malloc((size_t)ng) : NULL;
+    float *ds = ok ? malloc((size_t)ng * sizeof(float)) : NULL;
+    ok = ok && sc && truth && ds;
+    for (int i = 0; ok && i < n_win; i++)
+        for (int j = 0; j < win[i].n_untyped; j++) {
+            int s = win[i].untyped[j];
+            const float *pj = pa[i] + (size_t)j * nh;
+            for (int g = 0; g < ng; g++) {
+                ds[g] = pj[2 * g] + pj[2 * g + 1];
+                truth[g] = (int8_t)(spin_panel_allele(p, s, vh[2 * g]) + spin_panel_allele(p, s, vh[2 * g + 1]));
             }
-        double vx = sxx - sx * sx / n, vy = syy - sy * sy / n, cxy = sxy - sx * sy / n;
-        v->pooled = vx > 0 && vy > 0 ? cxy * cxy / (vx * vy) : 0;
-        v->mean = n_poly ? sum_r2 / n_poly : 0;
-        for (int k = 0; k < 4; k++) v->bin[k] = v->nbin[k] ? v->bin[k] / v->nbin[k] : NAN;
+            float af = ptr->af[s];
+            spin_score_add(sc, ng, truth, ds, NULL, af < 0.5f ? af : 1 - af, NAN);
+        }
+    if (ok) {
+        double pooled = spin_score_pooled_r2(sc), mean = spin_score_mean_r2(sc);
+        v->pooled = isnan(pooled) ? 0 : pooled;
+        v->mean = isnan(mean) ? 0 : mean;
+        for (int k = 0; k < 4; k++) v->bin[k] = spin_score_bin_mean_r2(sc, k);
     }
+    spin_score_destroy(sc);
+    free(truth), free(ds);
     for (int i = 0; pa && i < n_win; i++) free(pa[i]);
     free(pa);
     spin_engine_destroy(e);
     return ok ? 0 : -1;
-}
-
-/* ---- checkpoint: model file + optimiser state file (CRC32-checked) ---- */
-
-typedef struct {
-    int64_t step;
-    uint64_t rng;
-    double best;
-} ckpt_hdr_t;
-
-static int write_state(const char *fn, const ckpt_hdr_t *h, int64_t n, const float *mv, const float *best)
-{
-    size_t len = strlen(fn) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) return -1;
-    snprintf(tmp, len, "%s.tmp", fn);
-    FILE *fp = fopen(tmp, "wb");
-    int ok = fp != NULL;
-    uLong crc = crc32(0L, Z_NULL, 0);
-    if (ok) ok = fwrite("SPINCKPT", 1, 8, fp) == 8 && fwrite(h, sizeof(*h), 1, fp) == 1 && fwrite(&n, 8, 1, fp) == 1 &&
-                 fwrite(mv, sizeof(float), (size_t)(2 * n), fp) == (size_t)(2 * n) &&
-                 fwrite(best, sizeof(float), (size_t)n, fp) == (size_t)n;
-    if (ok) {
-        crc = crc32(crc, (const Bytef *)h, sizeof(*h));
-        crc = crc32(crc, (const Bytef *)mv, (uInt)(2 * n * sizeof(float)));
-        crc = crc32(crc, (const Bytef *)best, (uInt)(n * sizeof(float)));
-        uint32_t c32 = (uint32_t)crc;
-        ok = fwrite(&c32, 4, 1, fp) == 1;
-    }
-    if (fp && fclose(fp) != 0) ok = 0;
-    if (ok && rename(tmp, fn) != 0) ok = 0;
-    if (!ok) {
-        spin_error("cannot write the checkpoint state %s: %s", fn, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
-static int read_state(const char *fn, ckpt_hdr_t *h, int64_t n, float *mv, float *best)
-{
-    FILE *fp = fopen(fn, "rb");
-    if (!fp) {
-        spin_error("cannot open the checkpoint state %s: %s", fn, strerror(errno));
-        return -1;
-    }
-    char magic[8];
-    int64_t n2 = 0;
-    uint32_t c32 = 0;
-    int ok = fread(magic, 1, 8, fp) == 8 && memcmp(magic, "SPINCKPT", 8) == 0 && fread(h, sizeof(*h), 1, fp) == 1 &&
-             fread(&n2, 8, 1, fp) == 1 && n2 == n && fread(mv, sizeof(float), (size_t)(2 * n), fp) == (size_t)(2 * n) &&
-             fread(best, sizeof(float), (size_t)n, fp) == (size_t)n && fread(&c32, 4, 1, fp) == 1;
-    fclose(fp);
-    if (ok) {
-        uLong crc = crc32(0L, Z_NULL, 0);
-        crc = crc32(crc, (const Bytef *)h, sizeof(*h));
-        crc = crc32(crc, (const Bytef *)mv, (uInt)(2 * n * sizeof(float)));
-        crc = crc32(crc, (const Bytef *)best, (uInt)(n * sizeof(float)));
-        ok = (uint32_t)crc == c32;
-    }
-    if (!ok) spin_error("%s: not a checkpoint state for this model, truncated or corrupt", fn);
-    return ok ? 0 : -1;
-}
-
-static char *state_name(const char *ckpt)
-{
-    size_t n = strlen(ckpt) + 8;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%s.state", ckpt);
-    return s;
 }
 
 /* ---- the loop ---- */
@@ -349,7 +274,7 @@ int spin_train_run(const spin_train_opt_t *o)
     spin_window_t *win = NULL, *vwin = NULL;
     int *wstore = NULL, n_win = 0, n_vwin = 0;
     int *perm = NULL, *th = NULL, *vh = NULL, *nbr = NULL;
-    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *ext = NULL, *wt = NULL;
+    float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *beyond = NULL, *wt = NULL;
     uint8_t *dmask = NULL;
     int8_t *ctx = NULL, *q = NULL, *nb = NULL, *ta = NULL;
     ex_t x;
@@ -358,7 +283,6 @@ int spin_train_run(const spin_train_opt_t *o)
 
     /* our OpenMP threads do the parallel work; BLAS threads on top of them only
      * spin (oversubscription) */
-    openblas_set_num_threads(1);
     if (!(p = spin_panel_read(o->panel_fn, o->region, o->n_threads))) goto done;
     if (o->map_fn) {
         if (!(map = spin_gmap_load(o->map_fn, p->chrom))) goto done;
@@ -384,7 +308,7 @@ int spin_train_run(const spin_train_opt_t *o)
         if (b & SPIN_SET_FFN) c.ffn = o->cfg.ffn;
         if (b & SPIN_SET_W) c.w = o->cfg.w;
         if (b & SPIN_SET_C) c.c = o->cfg.c;
-        if (b & SPIN_SET_NB) c.K = o->cfg.K;
+        if (b & SPIN_SET_NBR_K) c.K = o->cfg.K;
         if (b & SPIN_SET_ENC) c.enc_rows = o->cfg.enc_rows;
         if (b & SPIN_SET_HMM) c.hmm = o->cfg.hmm;
         int n_fresh = 0;
@@ -453,9 +377,9 @@ int spin_train_run(const spin_train_opt_t *o)
     y = malloc((size_t)o->n_q * max_D * sizeof(float));
     wt = malloc((size_t)o->n_q * max_D * sizeof(float));
     nbr = malloc((size_t)(K ? K : 1) * sizeof(int));
-    ext = malloc((size_t)o->n_q * (K ? K : 1) * 4 * sizeof(float));
+    beyond = malloc((size_t)o->n_q * (K ? K : 1) * 4 * sizeof(float));
     if (!x.site || !x.typed || !x.dcm || !x.af || !x.uidx || !x.tsite || !grad || !mv || !best || !dmask || !ctx || !q ||
-        !nb || !ta || !y || !wt || !nbr || !ext)
+        !nb || !ta || !y || !wt || !nbr || !beyond)
         goto oom;
     if (!(ws = spin_train_ws_init(m, max_D, max_D, n_ctx, o->n_q, K, o->n_threads))) goto oom;
     if (!(nws = spin_nbr_ws_init(ptr->n_hap))) goto oom;
@@ -474,9 +398,9 @@ int spin_train_run(const spin_train_opt_t *o)
     double best_r2 = -1;
     int64_t step0 = 0;
     if (o->resume_fn) {
-        ckpt_hdr_t h;
-        if (!(state_fn = state_name(o->resume_fn))) goto oom;
-        if (read_state(state_fn, &h, np, mv, best) < 0) goto done;
+        spin_ckpt_hdr_t h;
+        if (!(state_fn = spin_ckpt_state_name(o->resume_fn))) goto oom;
+        if (spin_ckpt_state_read(state_fn, &h, np, mv, best) < 0) goto done;
         step0 = h.step, rng = h.rng, best_r2 = h.best;
         free(state_fn), state_fn = NULL;
         spin_info("resuming %s at step %lld", o->resume_fn, (long long)step0);
@@ -546,15 +470,15 @@ int spin_train_run(const spin_train_opt_t *o)
             }
             int ex[2] = {qh[i] & ~1, qh[i] | 1};
             int got = spin_nbr_select(nws, ptr, x.nt, x.tsite, ta, x.ic, ex, 2, K, nbr, NULL);
-            float *e = ext + (size_t)i * K * 4;
-            spin_nbr_ext(ptr, x.tsite, ta, x.k0, x.k1, x.nt, got, nbr, x.centre, e);
+            float *e = beyond + (size_t)i * K * 4;
+            spin_nbr_beyond(ptr, x.tsite, ta, x.k0, x.k1, x.nt, got, nbr, x.centre, e);
             for (int j = got; j < K; j++) e[4 * j] = e[4 * j + 2] = 0.0f, e[4 * j + 1] = e[4 * j + 3] = -1.0f;
             for (int j = 0; j < K; j++)
                 for (int d = 0; d < D; d++)
                     nb[((size_t)i * K + j) * D + d] =
                         j < got ? (int8_t)spin_panel_allele(ptr, x.site[d], nbr[j]) : (int8_t)0;
         }
-        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, ext};
+        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, beyond};
         memset(grad, 0, (size_t)np * sizeof(float));
         if (o->maf_weight > 0) { /* normalise: mean weight 1 */
             double sw = 0;
@@ -579,7 +503,7 @@ int spin_train_run(const spin_train_opt_t *o)
             int better = v.mean > best_r2;
             if (better) best_r2 = v.mean, memcpy(best, m->w, (size_t)np * sizeof(float));
             if (tty) fputc('\n', stderr);
-            spin_info("step %lld validation: pooled r2 %.4f, mean r2 %.4f; by MAF (0,.005] %.3f (.005,.01] %.3f "
+            spin_info("step %lld validation: pooled r2 %.4f, mean r2 %.4f; by MAF [0,.005] %.3f (.005,.01] %.3f "
                       "(.01,.05] %.3f (.05,.5] %.3f%s",
                       (long long)step + 1, v.pooled, v.mean, v.bin[0], v.bin[1], v.bin[2], v.bin[3],
                       better ? " (best)" : "");
@@ -603,9 +527,9 @@ int spin_train_run(const spin_train_opt_t *o)
             char *ck = malloc(len);
             if (!ck) goto loopfail;
             snprintf(ck, len, "%s.ckpt", o->out_fn);
-            ckpt_hdr_t h = {step + 1, rng, best_r2};
-            char *sf = state_name(ck);
-            int bad = !sf || spin_model_save(m, ck) < 0 || write_state(sf, &h, np, mv, best) < 0;
+            spin_ckpt_hdr_t h = {step + 1, rng, best_r2};
+            char *sf = spin_ckpt_state_name(ck);
+            int bad = !sf || spin_model_save(m, ck) < 0 || spin_ckpt_state_write(sf, &h, np, mv, best) < 0;
             free(sf), free(ck);
             if (bad) goto loopfail;
         }
@@ -615,10 +539,11 @@ int spin_train_run(const spin_train_opt_t *o)
     /* write the best model */
     memcpy(m->w, best, (size_t)np * sizeof(float));
     {
-        /* wall time is logged, not stored: the same seed and thread count must give
-         * the same model file */
+        /* the measured wall time is stored (model-info shows it), so two runs with
+         * the same seed and thread count give the same weights and settings
+         * (weights_crc32), not the same file bytes */
         spin_provenance_t pv = {(char *)(o->command ? o->command : "spin-impute train"), (char *)o->panel_fn, o->seed,
-                                o->steps, 0.0};
+                                o->steps, spin_realtime() - t_start};
         if (spin_model_set_provenance(m, &pv) < 0 || spin_model_save(m, o->out_fn) < 0) goto done;
     }
     flops_tot += flops_acc;
@@ -637,7 +562,7 @@ oom:
     spin_error("out of memory");
 done:
     free(x.site), free(x.typed), free(x.dcm), free(x.af), free(x.uidx), free(x.tsite);
-    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(wt), free(nbr), free(ext);
+    free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(wt), free(nbr), free(beyond);
     free(perm), free(th), free(vh), free(win), free(wstore), free(vwin), free(state_fn);
     spin_nbr_ws_destroy(nws);
     spin_train_ws_destroy(ws);

@@ -1,4 +1,5 @@
-/* util.c -- logging, timers, peak RSS and version string. */
+/* util.c -- logging, timers, peak RSS, version string, BLAS thread control and
+ * small generic helpers (no I/O beyond stderr messages). */
 #include "config.h"
 #include <sys/stat.h>
 
@@ -10,6 +11,13 @@
 #include <time.h>
 
 #include "spin.h"
+#include "util.h"
+
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+/* OpenBLAS declares it in its own cblas.h only; declared here so that the
+ * configure check, not the header, decides. */
+void openblas_set_num_threads(int num_threads);
+#endif
 
 int spin_verbose = SPIN_LOG_INFO;
 
@@ -62,4 +70,37 @@ int spin_fchmod_default(int fd)
     mode_t mask = umask(022);
     umask(mask);
     return fchmod(fd, 0666 & ~mask);
+}
+
+int spin_blas_set_num_threads(int n)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(n < 1 ? 1 : n);
+    return 0;
+#else
+    (void)n;
+    return -1;
+#endif
+}
+
+int spin_pos_lower_bound(const int64_t *a, int n, int64_t x)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+int spin_int_lower_bound(const int *a, int n, int x)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }

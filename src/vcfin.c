@@ -257,21 +257,77 @@ static int panel_grow(spin_panel_t *p)
     return 0;
 }
 
-/* Shared genotype checks: *gt holds ngt values, 2 per sample required.
- * Returns 0 or <0 after logging (what = "reference panel"/"target"). */
-static int check_ploidy(const char *fn, const bcf_hdr_t *h, const bcf1_t *rec, int ngt, int n_sample)
+/* What a file's genotypes must satisfy; the one difference between the panel
+ * and the targets is how much is missing or unphased. */
+typedef struct {
+    const char *what;   /* "reference panel" / "target file", for messages */
+    int allow_missing;  /* targets: a missing allele is -1; panel: an error */
+    int phase_all;      /* panel: every genotype phased; targets: only called heterozygotes
+                         * ("0/0" or "./." carry no phase) */
+} gt_rules_t;
+
+static const gt_rules_t panel_gt = {"reference panel", 0, 1};
+static const gt_rules_t target_gt = {"target file", 1, 0};
+
+/* The one phased-GT reader: record rec's GT as alleles out[2i], out[2i+1]
+ * (0 = REF, 1 = ALT of the record; -1 missing, only if allowed) for the
+ * n_sample samples. Checks, in order, with an error naming the file, the
+ * sample and chrom:pos: a GT field, diploid samples, missing alleles (panel),
+ * phase, allele indices < n_allele. *gt and *ngt_arr are bcf_get_genotypes'
+ * reusable buffer. *n_missing (may be NULL) counts missing alleles. <0 on error. */
+static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const gt_rules_t *rule, int n_sample,
+                          char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing)
 {
+    const char *chr = bcf_seqname_safe(h, rec);
+    long long pos = (long long)rec->pos + 1;
+    int ngt = bcf_get_genotypes(h, rec, gt, ngt_arr);
     if (ngt <= 0) {
-        spin_error("'%s' has no GT at %s:%lld: a phased GT field is required", fn, bcf_seqname_safe(h, rec),
-                   (long long)rec->pos + 1);
+        spin_error("'%s' has no GT at %s:%lld: a phased GT field is required", fn, chr, pos);
         return -1;
     }
     if (ngt != 2 * n_sample) {
         spin_error("'%s' at %s:%lld: genotypes have ploidy %d, spin-impute needs diploid genotypes "
                    "(impute haploid regions such as male chrX separately)",
-                   fn, bcf_seqname_safe(h, rec), (long long)rec->pos + 1, n_sample ? ngt / n_sample : 0);
+                   fn, chr, pos, n_sample ? ngt / n_sample : 0);
         return -1;
     }
+    int64_t n_miss = 0;
+    for (int i = 0; i < n_sample; ++i) {
+        int32_t a = (*gt)[2 * i], b = (*gt)[2 * i + 1];
+        if (b == bcf_int32_vector_end) {
+            spin_error("sample %s in %s '%s' is haploid at %s:%lld: spin-impute needs diploid "
+                       "genotypes (impute haploid regions such as male chrX separately)",
+                       samples[i], rule->what, fn, chr, pos);
+            return -1;
+        }
+        int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
+        if ((ma || mb) && !rule->allow_missing) {
+            spin_error("sample %s in %s '%s' has a missing genotype at %s:%lld: a reference "
+                       "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
+                       samples[i], rule->what, fn, chr, pos);
+            return -1;
+        }
+        int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
+        if (rule->phase_all && !bcf_gt_is_phased(b)) {
+            spin_error("sample %s in %s '%s' is unphased at %s:%lld: phase the panel first "
+                       "(SHAPEIT5, Eagle2 or Beagle)",
+                       samples[i], rule->what, fn, chr, pos);
+            return -1;
+        }
+        if (!rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b)) {
+            spin_error("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
+                       "targets first with SHAPEIT5, Eagle2 or Beagle",
+                       samples[i], rule->what, fn, aa, ab, chr, pos);
+            return -1;
+        }
+        if (aa >= rec->n_allele || ab >= rec->n_allele || aa < -1 || ab < -1) {
+            spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, pos, samples[i]);
+            return -1;
+        }
+        n_miss += ma + mb;
+        out[2 * i] = (int8_t)aa, out[2 * i + 1] = (int8_t)ab;
+    }
+    if (n_missing) *n_missing += n_miss;
     return 0;
 }
 
@@ -284,6 +340,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
     int ngt_arr = 0, queried = 0, tid0 = -1, ret;
     int64_t from = 0, to = INT64_MAX, n_dup = 0;
     char *rchrom = NULL;
+    int8_t *alleles = NULL; /* [n_hap] one record's alleles */
     if (reader_open(&r, fn, n_threads) < 0) return NULL;
     if (!(p = calloc(1, sizeof(*p))) || !(rec = bcf_init()) || !(p->fn = strdup(fn))) goto oom;
     p->n_sample = bcf_hdr_nsamples(r.hdr);
@@ -293,6 +350,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
     }
     p->n_hap = 2 * p->n_sample;
     p->nw = (p->n_hap + 63) / 64;
+    if (!(alleles = malloc((size_t)p->n_hap))) goto oom;
     if (!(p->samples = calloc((size_t)p->n_sample, sizeof(char *)))) goto oom;
     for (int i = 0; i < p->n_sample; ++i)
         if (!(p->samples[i] = strdup(r.hdr->samples[i]))) goto oom;
@@ -349,43 +407,15 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
             ++n_dup;
             continue;
         }
-        int ngt = bcf_get_genotypes(r.hdr, rec, &gt, &ngt_arr);
-        if (check_ploidy(fn, r.hdr, rec, ngt, p->n_sample) < 0) goto err;
+        if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL) < 0)
+            goto err;
         if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
         int s = p->n_site;
         uint64_t *row = p->hap + (size_t)s * p->nw;
         memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
         int n_alt = 0;
-        for (int i = 0; i < p->n_sample; ++i) {
-            int32_t a = gt[2 * i], b = gt[2 * i + 1];
-            if (b == bcf_int32_vector_end) {
-                spin_error("sample %s in reference panel '%s' is haploid at %s:%lld: spin-impute needs diploid "
-                           "genotypes (impute haploid regions such as male chrX separately)",
-                           p->samples[i], fn, chr, (long long)pos);
-                goto err;
-            }
-            if (bcf_gt_is_missing(a) || bcf_gt_is_missing(b)) {
-                spin_error("sample %s in reference panel '%s' has a missing genotype at %s:%lld: a reference "
-                           "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
-                           p->samples[i], fn, chr, (long long)pos);
-                goto err;
-            }
-            if (!bcf_gt_is_phased(b)) {
-                spin_error("sample %s in reference panel '%s' is unphased at %s:%lld: phase the panel first "
-                           "(SHAPEIT5, Eagle2 or Beagle)",
-                           p->samples[i], fn, chr, (long long)pos);
-                goto err;
-            }
-            int aa = bcf_gt_allele(a), ab = bcf_gt_allele(b);
-            if (aa > 1 || ab > 1 || aa < 0 || ab < 0) {
-                spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, (long long)pos,
-                           p->samples[i]);
-                goto err;
-            }
-            int h = 2 * i;
-            if (aa) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
-            if (ab) row[(h + 1) >> 6] |= 1ULL << ((h + 1) & 63), ++n_alt;
-        }
+        for (int h = 0; h < p->n_hap; ++h)
+            if (alleles[h]) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
         p->pos[s] = pos;
         if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
         p->ref[s] = ref, p->alt[s] = alt;
@@ -410,6 +440,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
                          (long long)n_dup);
     free(rchrom);
     free(gt);
+    free(alleles);
     bcf_destroy(rec);
     reader_close(&r);
     return p;
@@ -418,6 +449,7 @@ oom:
 err:
     free(rchrom);
     free(gt);
+    free(alleles);
     if (rec) bcf_destroy(rec);
     reader_close(&r);
     spin_panel_destroy(p);
@@ -512,13 +544,13 @@ static int cmp_typed(const void *a, const void *b)
 }
 
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
-                                  spin_match_stats_t *st)
+                                  double min_frac)
 {
-    return spin_targets_read2(fn, p, region, n_threads, SPIN_MIN_MATCH_FRAC, st);
+    return spin_targets_read_matched(fn, p, region, n_threads, min_frac, NULL);
 }
 
-spin_targets_t *spin_targets_read2(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
-                                   double min_frac, spin_match_stats_t *st_out)
+spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
+                                          double min_frac, spin_match_stats_t *st_out)
 {
     reader_t r;
     spin_targets_t *t = NULL;
@@ -606,29 +638,14 @@ spin_targets_t *spin_targets_read2(const char *fn, const spin_panel_t *p, const 
             if (spin_match_stats_note(st, SPIN_NOTE_TARGET_ONLY, chr, pos, tref, talt) < 0) goto err;
             continue;
         }
-        /* best match among panel sites at this position (a split multi-allelic
-         * site gives several); ties go to the first panel record */
-        int best_k = -1;
-        spin_match_t best = SPIN_MATCH_MISMATCH;
-        int k = spin_pos_lower_bound(p->pos, p->n_site, pos);
-        int any = k < p->n_site && p->pos[k] == pos;
-        for (; k < p->n_site && p->pos[k] == pos; ++k) {
-            spin_match_t m = spin_match_alleles(p->ref[k], p->alt[k], tref[0], rec->n_allele > 1 ? talt[0] : 0);
-            if (m < best) best = m, best_k = k;
-        }
-        spin_note_t why;
-        if (!any) why = SPIN_NOTE_TARGET_ONLY;
-        else if (best == SPIN_MATCH_AMBIGUOUS) why = SPIN_NOTE_PALINDROMIC;
-        else if (best == SPIN_MATCH_MISMATCH) why = SPIN_NOTE_ALLELE_MISMATCH;
-        else if (is_typed[best_k]) why = SPIN_NOTE_DUPLICATE;
-        else why = SPIN_NOTE_N;
+        int site;
+        spin_match_t how;
+        spin_note_t why = spin_match_record(p, pos, tref[0], rec->n_allele > 1 ? talt[0] : 0, is_typed, &site, &how);
         if (why != SPIN_NOTE_N) {
             if (spin_match_stats_note(st, why, chr, pos, tref, talt) < 0) goto err;
             continue;
         }
         /* kept: read and check genotypes */
-        int ngt = bcf_get_genotypes(r.hdr, rec, &gt, &ngt_arr);
-        if (check_ploidy(fn, r.hdr, rec, ngt, t->n_sample) < 0) goto err;
         if (n_typ == m_typ) {
             m_typ = m_typ ? m_typ * 2 : 256;
             typed_t *nt = realloc(typ, (size_t)m_typ * sizeof(*nt));
@@ -639,47 +656,17 @@ spin_targets_t *spin_targets_read2(const char *fn, const spin_panel_t *p, const 
             buf = nb;
         }
         int8_t *row = buf + (size_t)n_typ * t->n_hap;
-        int swap = spin_match_swaps(best);
-        for (int i = 0; i < t->n_sample; ++i) {
-            int32_t a = gt[2 * i], b = gt[2 * i + 1];
-            if (b == bcf_int32_vector_end) {
-                spin_error("sample %s in target file '%s' is haploid at %s:%lld: spin-impute needs diploid "
-                           "genotypes (impute haploid regions such as male chrX separately)",
-                           t->samples[i], fn, chr, (long long)pos);
-                goto err;
-            }
-            int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
-            int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
-            /* phase matters only for a called heterozygote; "0/0" or "./." carry no phase */
-            if (!ma && !mb && aa != ab && !bcf_gt_is_phased(b)) {
-                spin_error("sample %s in target file '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
-                           "targets first with SHAPEIT5, Eagle2 or Beagle",
-                           t->samples[i], fn, aa, ab, chr, (long long)pos);
-                goto err;
-            }
-            if (aa >= rec->n_allele || ab >= rec->n_allele) {
-                spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, (long long)pos,
-                           t->samples[i]);
-                goto err;
-            }
-            if (swap) {
-                if (aa >= 0) aa = 1 - aa;
-                if (ab >= 0) ab = 1 - ab;
-            }
-            st->n_missing_gt += ma + mb;
-            row[2 * i] = (int8_t)aa, row[2 * i + 1] = (int8_t)ab;
-        }
-        typ[n_typ].site = best_k, typ[n_typ].row = (size_t)n_typ * t->n_hap;
+        if (read_phased_gt(fn, r.hdr, rec, &target_gt, t->n_sample, t->samples, &gt, &ngt_arr, row,
+                           &st->n_missing_gt) < 0)
+            goto err;
+        if (spin_match_swaps(how))
+            for (int h = 0; h < t->n_hap; ++h) row[h] = row[h] < 0 ? row[h] : (int8_t)(1 - row[h]);
+        typ[n_typ].site = site, typ[n_typ].row = (size_t)n_typ * t->n_hap;
         ++n_typ;
-        is_typed[best_k] = 1;
+        is_typed[site] = 1;
         ++st->n_matched;
-        if (best == SPIN_MATCH_EXACT) ++st->n_exact;
-        else {
-            spin_note_t n = best == SPIN_MATCH_SWAP ? SPIN_NOTE_SWAPPED
-                            : best == SPIN_MATCH_FLIP ? SPIN_NOTE_FLIPPED
-                                                      : SPIN_NOTE_FLIP_SWAPPED;
-            if (spin_match_stats_note(st, n, chr, pos, tref, talt) < 0) goto err;
-        }
+        if (how == SPIN_MATCH_EXACT) ++st->n_exact;
+        else if (spin_match_stats_note(st, spin_match_recode_note(how), chr, pos, tref, talt) < 0) goto err;
     }
     if (ret < 0) goto err;
     st->n_missing_hapsite = (int64_t)n_typ * t->n_hap;

@@ -9,20 +9,10 @@
  * there is never a tiny last window (the model is trained on about w sites). */
 #include <stdlib.h>
 
-#include "windows.h"
+#include "util.h"
+#include "spin.h"
 
 /* first k in a[0..n) with a[k] >= x */
-static int int_lower_bound(const int *a, int n, int x)
-{
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (a[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int c, int64_t from, int64_t to,
                       spin_window_t **win, int *n_win, int **store)
 {
@@ -62,8 +52,8 @@ int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int
         int first = u[off], last = u[off + n - 1];
         W[i].n_untyped = n;
         W[i].untyped = u + off;
-        int lo = int_lower_bound(tsite, n_typed, first);    /* first typed after the block start */
-        int hi = int_lower_bound(tsite, n_typed, last + 1); /* first typed after the block end */
+        int lo = spin_int_lower_bound(tsite, n_typed, first);    /* first typed after the block start */
+        int hi = spin_int_lower_bound(tsite, n_typed, last + 1); /* first typed after the block end */
         W[i].t0 = lo - c > 0 ? lo - c : 0;
         W[i].t1 = hi + c < n_typed ? hi + c : n_typed;
         off += n;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <htslib/hts.h>
@@ -13,13 +14,28 @@
 #include "dosage.h"
 #include "writer.h"
 
+/* A file published with the output at close (--stats): written by the caller
+ * to tmp, renamed to dest; tmp NULL when dest is written directly. */
+typedef struct {
+    char *shown, *dest, *tmp;
+} companion_t;
+
+#define MAX_COMPANION 4
+
 struct spin_writer_s {
     htsFile *fp;
     bcf_hdr_t *hdr;
     bcf1_t *rec;
     kstring_t line;
-    char *fn;      /* requested name, NULL for stdout */
-    char *tmp;     /* temporary name while writing */
+    char *fn;      /* requested name as given (for messages), NULL for stdout */
+    char *dest;    /* renamed onto at close: fn, or a symlink's final target; NULL when writing directly */
+    char *tmp;     /* temporary output while writing, NULL when writing directly */
+    char *tmp_idx, *dest_idx; /* -W: a temporary next to "<fn>.csi", and "<fn>.csi" */
+    int n_comp;    /* fixed array: spin_writer_unlink_temps must not race a realloc */
+    companion_t comp[MAX_COMPANION];
+    struct stat *in_st; /* identities of the inputs (st_dev, st_ino) the output must not be */
+    char **in_fn;
+    int n_in;
     char fmt;
     int gp, ap, write_index, n_threads, n_sample;
 };
@@ -55,7 +71,10 @@ static void writer_free(spin_writer_t *w)
     if (w->rec) bcf_destroy(w->rec);
     if (w->hdr) bcf_hdr_destroy(w->hdr);
     free(w->line.s);
-    free(w->fn), free(w->tmp);
+    free(w->fn), free(w->dest), free(w->tmp), free(w->tmp_idx), free(w->dest_idx);
+    for (int i = 0; i < w->n_comp; i++) free(w->comp[i].shown), free(w->comp[i].dest), free(w->comp[i].tmp);
+    for (int i = 0; i < w->n_in; i++) free(w->in_fn[i]);
+    free(w->in_fn), free(w->in_st);
     free(w);
 }
 
@@ -131,6 +150,64 @@ out:
     return ret;
 }
 
+static char *cat2(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s", a, b);
+    return s;
+}
+
+/* Refuses an output path that is one of the inputs (same st_dev and st_ino,
+ * so hard links, symlinks and "./x" spellings are caught). st: fn's stat. */
+static int check_not_input(const spin_writer_t *w, const char *fn, const struct stat *st)
+{
+    for (int i = 0; i < w->n_in; i++)
+        if (w->in_st[i].st_dev == st->st_dev && w->in_st[i].st_ino == st->st_ino) {
+            spin_error("output file %s is the input file %s: refusing to overwrite an input", fn, w->in_fn[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* Where to write fn. Regular files (also through symlinks, onto the final
+ * target) and new paths: *dest = the path to rename a temporary onto.
+ * Devices, FIFOs and sockets: *dest = NULL, write fn directly (renaming onto
+ * them would replace /dev/full by a regular file and leave a FIFO's reader
+ * blocked). A directory, a dangling symlink or an input: -1. */
+static int resolve_dest(const spin_writer_t *w, const char *fn, char **dest)
+{
+    struct stat st;
+    *dest = NULL;
+    if (stat(fn, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            spin_error("cannot write %s: it is a directory", fn);
+            return -1;
+        }
+        if (check_not_input(w, fn, &st) < 0) return -1;
+        if (!S_ISREG(st.st_mode)) return 0;
+        struct stat lst;
+        if (lstat(fn, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            if (!(*dest = realpath(fn, NULL))) {
+                spin_error("cannot resolve the symbolic link %s: %s", fn, strerror(errno));
+                return -1;
+            }
+            return 0;
+        }
+    } else if (errno == ENOENT) {
+        struct stat lst;
+        if (lstat(fn, &lst) == 0) {
+            spin_error("cannot write %s: it is a symbolic link to a missing file", fn);
+            return -1;
+        }
+    } else {
+        spin_error("cannot write %s: %s", fn, strerror(errno));
+        return -1;
+    }
+    if (!(*dest = strdup(fn))) return -1;
+    return 0;
+}
+
 spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt)
 {
     spin_writer_t *w = calloc(1, sizeof(*w));
@@ -144,14 +221,33 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("an index (-W) needs an output file in bgzipped VCF or BCF form, not %s", where);
         goto fail;
     }
+    if (opt->n_inputs > 0) {
+        if (!(w->in_st = calloc((size_t)opt->n_inputs, sizeof(*w->in_st))) ||
+            !(w->in_fn = calloc((size_t)opt->n_inputs, sizeof(*w->in_fn))))
+            goto fail;
+        for (int i = 0; i < opt->n_inputs; i++) /* an input that cannot be stat'ed cannot be overwritten either */
+            if (opt->inputs[i] && stat(opt->inputs[i], &w->in_st[w->n_in]) == 0) {
+                if (!(w->in_fn[w->n_in] = strdup(opt->inputs[i]))) goto fail;
+                w->n_in++;
+            }
+    }
     if (fn) {
-        if (!(w->fn = strdup(fn)) || !(w->tmp = make_temp(fn))) goto fail;
+        if (!(w->fn = strdup(fn)) || resolve_dest(w, fn, &w->dest) < 0) goto fail;
+        if (!w->dest && w->write_index) {
+            spin_error("an index (-W) needs a regular output file; %s is a device or FIFO", fn);
+            goto fail;
+        }
+        if (w->dest && !(w->tmp = make_temp(w->dest))) goto fail;
+        /* the index goes where htslib looks for it: next to the name given (a
+         * symlink's own directory), through a temporary of its own there */
+        if (w->write_index && (!(w->dest_idx = cat2(fn, ".csi")) || !(w->tmp_idx = make_temp(w->dest_idx))))
+            goto fail;
     }
     char mode[4] = "w";
     if (w->fmt == 'z') strcpy(mode, "wz");
     else if (w->fmt == 'b') strcpy(mode, "wb");
     else if (w->fmt == 'u') strcpy(mode, "wbu");
-    if (!(w->fp = hts_open(w->tmp ? w->tmp : "-", mode))) {
+    if (!(w->fp = hts_open(w->tmp ? w->tmp : fn ? fn : "-", mode))) {
         spin_error("cannot open %s for writing: %s", where, strerror(errno));
         goto fail;
     }
@@ -180,6 +276,18 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
     if (n_hap != 2 * w->n_sample) {
         spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
         return -1;
+    }
+    /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
+     * map or model) is an error naming the site, never "nan" in the output */
+    for (int h = 0; h < n_hap; h++) {
+        float p = p_alt[h];
+        if (!(p >= -1e-3f && p <= 1.001f)) {
+            spin_error("%s:%lld: the imputed ALT probability of sample %s haplotype %d is %g, not in [0, 1]; "
+                       "refusing to write %s (check the --map genetic map and the model)",
+                       chrom, (long long)pos, w->hdr->samples[h / 2], h % 2 + 1, (double)p,
+                       w->fn ? w->fn : "standard output");
+            return -1;
+        }
     }
     spin_site_af_dr2(p_alt, n_hap, &af, &dr2);
     s->l = 0;
@@ -220,17 +328,46 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
     return 0;
 }
 
-static void remove_temp(spin_writer_t *w)
+/* Async-signal-safe: only unlink(2) on names built at open/companion time. */
+void spin_writer_unlink_temps(const spin_writer_t *w)
 {
-    if (!w->tmp) return;
-    unlink(w->tmp);
-    size_t n = strlen(w->tmp) + 5;
-    char *idx = malloc(n);
-    if (idx) {
-        snprintf(idx, n, "%s.csi", w->tmp);
-        unlink(idx);
-        free(idx);
+    if (!w) return;
+    if (w->tmp) unlink(w->tmp);
+    if (w->tmp_idx) unlink(w->tmp_idx);
+    for (int i = 0; i < w->n_comp; i++)
+        if (w->comp[i].tmp) unlink(w->comp[i].tmp);
+}
+
+const char *spin_writer_companion(spin_writer_t *w, const char *fn)
+{
+    if (w->n_comp == MAX_COMPANION) {
+        spin_error("internal: more than %d files published with %s", MAX_COMPANION, w->fn ? w->fn : "stdout");
+        return NULL;
     }
+    if (strcmp(fn, "-") == 0) {
+        spin_error("a file published with the output needs a file name, not '-' (standard output)");
+        return NULL;
+    }
+    char *dest = NULL;
+    if (resolve_dest(w, fn, &dest) < 0) return NULL;
+    /* the output itself: the same inode, or the same path when neither exists yet */
+    struct stat a, b;
+    const char *out = w->dest ? w->dest : w->fn;
+    if (out && ((stat(fn, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) ||
+                (dest && strcmp(dest, out) == 0))) {
+        spin_error("%s is also the output file: give it another name", fn);
+        free(dest);
+        return NULL;
+    }
+    companion_t *c = &w->comp[w->n_comp];
+    memset(c, 0, sizeof(*c));
+    if (!(c->shown = strdup(fn)) || (dest && !(c->tmp = make_temp(dest)))) {
+        free(c->shown), free(dest);
+        return NULL;
+    }
+    c->dest = dest;
+    w->n_comp++;
+    return c->tmp ? c->tmp : c->shown;
 }
 
 void spin_writer_abort(spin_writer_t *w)
@@ -238,8 +375,32 @@ void spin_writer_abort(spin_writer_t *w)
     if (!w) return;
     if (w->fp) hts_close(w->fp);
     w->fp = NULL;
-    remove_temp(w);
+    spin_writer_unlink_temps(w);
     writer_free(w);
+}
+
+/* Renames every temporary onto its destination: companions, the index, then
+ * the output. If one rename fails, the destinations already renamed onto are
+ * removed again, so the outputs appear together or not at all. */
+static int publish(spin_writer_t *w)
+{
+    const char *from[MAX_COMPANION + 2], *to[MAX_COMPANION + 2];
+    int n = 0, done = 0;
+    for (int i = 0; i < w->n_comp; i++)
+        if (w->comp[i].tmp) from[n] = w->comp[i].tmp, to[n++] = w->comp[i].dest;
+    if (w->tmp_idx) from[n] = w->tmp_idx, to[n++] = w->dest_idx;
+    if (w->tmp) from[n] = w->tmp, to[n++] = w->dest;
+    for (; done < n; done++)
+        if (rename(from[done], to[done]) != 0) {
+            spin_error("cannot rename the finished output to %s: %s", to[done], strerror(errno));
+            for (int i = 0; i < done; i++) unlink(to[i]);
+            return -1;
+        }
+    /* published: nothing left to remove */
+    free(w->tmp), free(w->tmp_idx);
+    w->tmp = w->tmp_idx = NULL;
+    for (int i = 0; i < w->n_comp; i++) free(w->comp[i].tmp), w->comp[i].tmp = NULL;
+    return 0;
 }
 
 int spin_writer_close(spin_writer_t *w)
@@ -251,41 +412,20 @@ int spin_writer_close(spin_writer_t *w)
         spin_error("closing %s failed (disk full?): the output is incomplete", where);
         goto fail;
     }
-    if (!w->fn) {
-        if (fflush(stdout) == EOF) {
-            spin_error("flushing standard output failed: %s", strerror(errno));
-            goto fail;
-        }
-        writer_free(w);
-        return 0;
-    }
-    if (w->write_index) {
-        /* min_shift 14: a CSI index, as bcftools -W writes */
-        if (bcf_index_build3(w->tmp, NULL, 14, w->n_threads) != 0) {
-            spin_error("cannot build the index of %s", where);
-            goto fail;
-        }
-        size_t n = strlen(w->tmp) + 5, m = strlen(w->fn) + 5;
-        char *ti = malloc(n), *fi = malloc(m);
-        int r = -1;
-        if (ti && fi) {
-            snprintf(ti, n, "%s.csi", w->tmp), snprintf(fi, m, "%s.csi", w->fn);
-            r = rename(ti, fi);
-            if (r != 0) spin_error("cannot rename the index to %s: %s", fi, strerror(errno));
-        }
-        free(ti), free(fi);
-        if (r != 0) goto fail;
-    }
-    if (rename(w->tmp, w->fn) != 0) {
-        spin_error("cannot rename the finished output to %s: %s", w->fn, strerror(errno));
+    if (!w->fn && fflush(stdout) == EOF) {
+        spin_error("flushing standard output failed: %s", strerror(errno));
         goto fail;
     }
-    free(w->tmp);
-    w->tmp = NULL;
+    /* min_shift 14: a CSI index, as bcftools -W writes */
+    if (w->write_index && bcf_index_build3(w->tmp, w->tmp_idx, 14, w->n_threads) != 0) {
+        spin_error("cannot build the index of %s", where);
+        goto fail;
+    }
+    if (publish(w) < 0) goto fail;
     writer_free(w);
     return 0;
 fail:
-    remove_temp(w);
+    spin_writer_unlink_temps(w);
     writer_free(w);
     return -1;
 }

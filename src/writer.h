@@ -6,6 +6,16 @@
  * directory ("<dir>/.<name>.tmp.XXXXXX") that is renamed to the requested
  * name only after a clean close (and index build for -W); abort, or a failed
  * close, removes it. So a file under the requested name is always complete.
+ * Through a symlink the temporary sits next to, and is renamed onto, the
+ * link's final target (the link stays). Devices, FIFOs and sockets (-o
+ * /dev/full, a named pipe) are written directly: no temporary, no -W. An
+ * output that is one of opt->inputs (same st_dev/st_ino) or a directory is
+ * refused at open.
+ *
+ * Signals: the library installs no handler. A CLI handler may call
+ * spin_writer_unlink_temps, which is async-signal-safe, to remove the
+ * temporaries of a writer that is open (not while spin_writer_close or
+ * spin_writer_abort runs: block the signals around them).
  *
  * VCF text ('v', 'z') is written line by line exactly as formatted here (Beagle's
  * number formats, dosage.h); BCF ('b', 'u') parses the same line, so both carry
@@ -27,6 +37,8 @@ typedef struct {
     int no_version;              /* omit filedate, version, command and model lines */
     const char *command;         /* for ##spin-imputeCommand */
     const char *model_checksum;  /* for ##spin-imputeModel */
+    const char *const *inputs;   /* files the output must not be (panel, targets, model, map); NULL entries skipped */
+    int n_inputs;
 } spin_writer_opt_t;
 
 /* fn NULL or "-": stdout. fmt 'v','z','b','u', or 0 to infer from fn's
@@ -39,10 +51,31 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
 int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, char ref, char alt,
                      int imputed, const float *p_alt, int n_hap);
 
+/* Registers a file published together with the output (--stats): returns the
+ * name the caller writes it to, completely, before spin_writer_close, which
+ * renames it to fn with the output (both appear or neither does; abort
+ * removes it). fn gets the output's rules (symlink, device, not an input,
+ * not the output itself). The name is owned by w. NULL on error, naming fn. */
+const char *spin_writer_companion(spin_writer_t *w, const char *fn);
+
+/* Removes w's temporary files (output, index, companions); async-signal-safe.
+ * w stays valid; only for a signal handler that then ends the process. */
+void spin_writer_unlink_temps(const spin_writer_t *w);
+
 /* Closes (and indexes, renames); frees w. Returns <0 on any failure, after
  * removing the temporary file. */
 int spin_writer_close(spin_writer_t *w);
 /* Closes, removes the temporary file, frees w. Accepts NULL. */
 void spin_writer_abort(spin_writer_t *w);
+
+/* How a run (impute.c) opens, closes and aborts its writer; a NULL table means
+ * spin_writer_open/close/abort. spin-impute passes wrappers that hold signals
+ * and track the writer for its signal handler (cli_signal.c), so the library
+ * itself installs no handler. */
+typedef struct {
+    spin_writer_t *(*open)(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt);
+    int (*close)(spin_writer_t *w);
+    void (*abort)(spin_writer_t *w);
+} spin_writer_ops_t;
 
 #endif

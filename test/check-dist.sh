@@ -3,6 +3,9 @@
 # `make dist` tarball, unpack it in a temporary directory, run
 # packaging/bioconda/build.sh's steps (./configure --prefix=$PREFIX && make &&
 # make install) and run the installed binary with the installed default model.
+# Then the installed library: build examples/impute.c with
+# `pkg-config --cflags --libs libspin` against the prefix only, run it, and
+# require its VCF to be byte-identical to the installed CLI's.
 # Runs in its own directories: the only thing it does in the build tree is
 # `make distdir` with distdir pointing into the temporary directory.
 # Skipped when SPIN_SKIP_DIST=1, and inside `make distcheck` when the read-only
@@ -55,6 +58,38 @@ if [ -f "$top_srcdir/model/default.spin" ]; then
     n=$(gzip -dc "$tmp/out.vcf.gz" | grep -vc '^#')
     [ "$n" -gt 0 ] || fail "tiny imputation wrote no record"
     echo "check-dist: tarball builds and installs; installed binary imputed $n records with the installed model"
+
+    # libspin as installed: header, static and shared library, pkg-config file
+    for f in include/spin.h lib/libspin.so lib/libspin.a lib/pkgconfig/libspin.pc; do
+        [ -e "$tmp/prefix/$f" ] || fail "$f not installed"
+    done
+    # the shared library exports exactly what spin.h declares (functions not
+    # static inline, and extern variables)
+    api=$(grep -v 'static inline\|#define' "$tmp/prefix/include/spin.h" |
+          grep -oE '(\*| )spin_[a-z0-9_]+(\(|;)' | tr -d '*(; ' | grep -v '_t$' | sort -u)
+    exported=$(nm -D --defined-only "$tmp/prefix/lib/libspin.so" | awk '{print $NF}' | grep '^spin_' | sort -u)
+    [ -n "$api" ] || fail "no declarations found in spin.h"
+    [ "$api" = "$exported" ] || fail "libspin.so exports differ from spin.h: $(printf '%s\n' "$api" > "$tmp/a";
+        printf '%s\n' "$exported" > "$tmp/b"; diff "$tmp/a" "$tmp/b" | grep '^[<>]' | tr '\n' ' ')"
+    export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+    flags=$(pkg-config --cflags --libs libspin) || fail "pkg-config --cflags --libs libspin"
+    case "$flags" in *"$tmp/prefix/include"*) ;; *) fail "pkg-config flags do not name the prefix: $flags" ;; esac
+    # the example from the unpacked tarball (what a user gets), compiled outside any build tree
+    ex_src=$tmp/work/spin-impute-$ver/examples/impute.c
+    # shellcheck disable=SC2086 # $flags is a list of words
+    ${CC:-cc} -Wall -Wextra -Werror -o "$tmp/spin-example" "$ex_src" $flags -Wl,-rpath,"$tmp/prefix/lib" \
+        > "$tmp/log" 2>&1 || fail "building examples/impute.c with: cc examples/impute.c $flags"
+    ( unset SPIN_IMPUTE_MODEL; cd "$tmp" &&
+      "$bin" impute -q --no-version -O v -r 20:1000000-1050000 -o cli.vcf "$T/ref.bcf" "$T/target.vcf.gz" &&
+      ./spin-example "$tmp/prefix/share/spin-impute/default.spin" "$T/ref.bcf" "$T/target.vcf.gz" example.vcf \
+          20:1000000-1050000 > example.txt ) || fail "running the example program"
+    cmp -s "$tmp/cli.vcf" "$tmp/example.vcf" || fail "the example's VCF differs from the CLI's"
+    n_ex=$(grep -vc '^#' "$tmp/example.vcf")
+    [ "$n_ex" -gt 0 ] || fail "the example wrote no record"
+    # the step API's count of untyped sites equals the records flagged IMP
+    n_imp=$(grep -v '^#' "$tmp/example.vcf" | cut -f8 | grep -c 'IMP')
+    grep -q ", $n_imp untyped sites," "$tmp/example.txt" || fail "example summary '$(cat "$tmp/example.txt")' vs $n_imp imputed records"
+    echo "check-dist: examples/impute.c built with pkg-config against the installed libspin; $n_ex records, identical to the CLI"
 else
     echo "check-dist: tarball builds and installs (no model/default.spin yet: imputation not tried)"
 fi

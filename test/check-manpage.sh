@@ -36,5 +36,19 @@ for cmd in $cmds; do
         grep -q -F "$d" "$tmp/sec.txt" || err "$cmd: default $d of --help is not in the man page section"
     done
 done
+# roff: \(ss is the German sharp s (it printed "rß" for r squared)
+grep -n '\\(ss' "$man" >&2 && err "man page uses \\(ss (prints ß): write \\[u00B2] for a square"
+# README's subcommand list (the Usage item "- `spin-impute train`, ...") names every subcommand
+awk '/^- `spin-impute train`/ { on = 1 } on { print } on && /<command> -h`/ { exit }' "$top_srcdir/README.md" >"$tmp/list.txt"
+for cmd in $cmds; do
+    [ "$cmd" = impute ] && continue
+    grep -q -e "\`$cmd\`" -e "\`spin-impute $cmd\`" "$tmp/list.txt" || err "README's subcommand list omits \`$cmd\`"
+done
+# test-data/README.md lists every data file there (indexes go with their file)
+for f in "$top_srcdir"/test-data/*; do
+    b=$(basename "$f")
+    case $b in *.tbi | *.csi | *.sh | README.md) continue ;; esac
+    grep -q -F "\`$b\`" "$top_srcdir/test-data/README.md" || err "test-data/README.md does not list $b"
+done
 [ $bad -eq 0 ] && echo "check-manpage: $(echo $cmds | wc -w) commands, options and defaults documented"
 exit $bad

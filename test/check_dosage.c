@@ -86,6 +86,14 @@ START_TEST(test_format)
     ck_assert_str_eq(fmt(0.999), "1");
     ck_assert_str_eq(fmt((float)0.7f + (float)0.25f), "0.95");
     ck_assert_str_eq(fmt(1.05), "1.05");
+    /* negative values round symmetrically; -0.004 is "0", not "-0" */
+    ck_assert_str_eq(fmt(-1.23), "-1.23");
+    ck_assert_str_eq(fmt(-0.004), "0");
+    /* non-finite and huge values: no llround(NaN) = INT64_MIN, negated (UB),
+     * printed as -92233720368547758.08 */
+    ck_assert_str_eq(fmt(NAN), "nan");
+    ck_assert_str_eq(fmt(-INFINITY), "-inf");
+    ck_assert_str_eq(fmt(-1e300), "-1e+300");
 }
 END_TEST
 

@@ -8,9 +8,8 @@
 
 #include "check_util.h"
 #include "model.h"
-#include "train.h"
+#include "neighbors.h"
 #include "vcfin.h"
-#include "windows.h"
 
 static spin_panel_t *rand_panel_f(int n_site, int n_hap, int n_found, uint64_t seed)
 {
@@ -149,7 +148,7 @@ static float *impute_all(const char *top, int nth, spin_panel_t **pp, spin_targe
     snprintf(fn, sizeof(fn), "%s/test-data/ref.bcf", top);
     spin_panel_t *p = spin_panel_read(fn, NULL, 1);
     snprintf(fn, sizeof(fn), "%s/test-data/target.vcf.gz", top);
-    spin_targets_t *t = spin_targets_read(fn, p, NULL, 1, NULL);
+    spin_targets_t *t = spin_targets_read(fn, p, NULL, 1, SPIN_MIN_MATCH_FRAC);
     ck_assert_ptr_nonnull(t);
     spin_window_t *win;
     int n_win, *store;
@@ -183,7 +182,7 @@ START_TEST(test_engine_threads_and_accuracy)
     /* haplotype-level squared error vs a panel-frequency guess, on the truth */
     char fn[1024];
     snprintf(fn, sizeof(fn), "%s/test-data/truth.vcf.gz", top);
-    spin_targets_t *truth = spin_targets_read2(fn, p, NULL, 1, 0.0, NULL);
+    spin_targets_t *truth = spin_targets_read(fn, p, NULL, 1, 0.0);
     ck_assert_ptr_nonnull(truth);
     ck_assert_int_eq(truth->n_typed, p->n_site); /* every site typed in the truth */
     double se_model = 0, se_af = 0;

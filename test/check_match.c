@@ -7,6 +7,7 @@
 
 #include "match.h"
 #include "stats.h"
+#include "util.h"
 #include "vcfin.h"
 
 START_TEST(test_rules)
@@ -120,7 +121,7 @@ START_TEST(test_targets_rules)
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(p->n_site, 9);
     spin_match_stats_t *st = spin_match_stats_init();
-    spin_targets_t *t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, NULL, 1, st);
+    spin_targets_t *t = spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(st->chr_renamed, 1);
     ck_assert_int_eq(st->n_records, 13);
@@ -188,13 +189,13 @@ START_TEST(test_targets_rules)
     spin_match_stats_destroy(st);
     /* 6 of 9 eligible records match (67%): refused when 70% are required */
     st = spin_match_stats_init();
-    ck_assert_ptr_null(spin_targets_read2(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.7, st));
+    ck_assert_ptr_null(spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.7, st));
     spin_match_stats_destroy(st);
-    t = spin_targets_read2(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.6, NULL);
+    t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.6);
     ck_assert_ptr_nonnull(t);
     spin_targets_destroy(t);
     /* region restricts the targets: 400..600 holds 3 typed sites */
-    t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, "chr20:400-600", 1, NULL);
+    t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, "chr20:400-600", 1, SPIN_MIN_MATCH_FRAC);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(t->n_typed, 3);
     ck_assert_int_eq(t->site[0], 3);
@@ -211,37 +212,37 @@ START_TEST(test_targets_refused)
     const char *unph = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                            "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"
                            "20\t200\t.\tC\tT\t.\t.\t.\tGT\t0/1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("u.vcf", unph), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("u.vcf", unph), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     /* haploid and triploid */
     const char *hap = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\tT2\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\t1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("h.vcf", hap), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("h.vcf", hap), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     const char *tri = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1|1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("tri.vcf", tri), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("tri.vcf", tri), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     /* different contig length (build) */
     const char *b38 = HDR "##contig=<ID=20,length=64444167>\n"
                           "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("b38.vcf", b38), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("b38.vcf", b38), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     /* other contig only */
     const char *other = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                             "21\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("o.vcf", other), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("o.vcf", other), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     /* all target-only */
     const char *none = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                            "20\t101\t.\tA\tG\t.\t.\t.\tGT\t0|1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("n.vcf", none), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("n.vcf", none), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     /* unsorted */
     const char *uns = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                           "20\t200\t.\tC\tT\t.\t.\t.\tGT\t0|1\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("s.vcf", uns), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(write_tmp("s.vcf", uns), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     /* but a homozygous unphased call and a missing "./." are accepted */
     const char *hom = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t1/1\n"
                           "20\t200\t.\tC\tT\t.\t.\t.\tGT\t./.\n";
-    spin_targets_t *t = spin_targets_read(write_tmp("hom.vcf", hom), p, NULL, 1, NULL);
+    spin_targets_t *t = spin_targets_read(write_tmp("hom.vcf", hom), p, NULL, 1, SPIN_MIN_MATCH_FRAC);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(t->n_typed, 2);
     ck_assert_int_eq(t->allele[0], 1);

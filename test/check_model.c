@@ -434,9 +434,9 @@ START_TEST(test_copy_feats_reference)
             int ng = spin_gaps(&w, g0, mid);
             int nf = spin_ncopyf(&c);
             float *F = malloc((size_t)RK * ng * nf * sizeof(float)), ref[RD * SPIN_NIBS];
-            float *hs = malloc(spin_copy_scratch_size(&c, RD, nu, RK) * sizeof(float));
+            float *hs = malloc(spin_copy_scratch_size(c.hmm, RD, nu, RK) * sizeof(float));
             const float *ex = rep % 3 ? ext : NULL;
-            spin_copy_feats(m, &w, ng, g0, mid, row, RK, nb, ex, F, hs);
+            spin_copy_feats(m->cfg.hmm, &w, ng, g0, mid, row, RK, nb, ex, F, hs);
             for (int j = 0; j < RK; ++j) {
                 ref_ibs_feats(&w, ng, g0, mid, row, nb + j * RD, ex ? ex + 4 * j : NULL, SPIN_NIBS, ref);
                 for (int g = 0; g < ng; ++g)
@@ -488,7 +488,7 @@ START_TEST(test_copy_hmm_bruteforce)
     spin_config_t hc;
     spin_config_default(&hc);
     hc.hmm = 1;
-    float *hs = malloc(spin_copy_scratch_size(&hc, BD, 5, BK) * sizeof(float)), post[4 * BK];
+    float *hs = malloc(spin_copy_scratch_size(hc.hmm, BD, 5, BK) * sizeof(float)), post[4 * BK];
     spin_copy_hmm(&w, ng, g0, mid, row, BK, nb, lambda, eps, post, hs);
     free(hs);
     const int tt[4] = {1, 4, 5, 7};
@@ -552,7 +552,7 @@ START_TEST(test_copy_hmm_long)
     spin_config_t hc;
     spin_config_default(&hc);
     hc.hmm = 1;
-    float *hs = malloc(spin_copy_scratch_size(&hc, LD, nu, LK) * sizeof(float)), *post = malloc((size_t)ng * LK * sizeof(float));
+    float *hs = malloc(spin_copy_scratch_size(hc.hmm, LD, nu, LK) * sizeof(float)), *post = malloc((size_t)ng * LK * sizeof(float));
     const double lambda = 2.0, eps = 0.001;
     spin_copy_hmm(&w, ng, g0, mid, row, LK, nb, (float)lambda, (float)eps, post, hs);
     /* reference: typed tokens in order, forward and backward normalised every step */

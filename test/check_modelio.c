@@ -169,6 +169,77 @@ START_TEST(test_inconsistent)
 }
 END_TEST
 
+/* patches the i32 value of setting `name` in a saved model's bytes */
+static void set_setting(unsigned char *b, size_t n, const char *name, int32_t v)
+{
+    size_t ln = strlen(name);
+    for (size_t i = 16; i + 2 + ln + 4 <= n; i++)
+        if (b[i] == ln && b[i + 1] == 0 && memcmp(b + i + 2, name, ln) == 0) {
+            for (int k = 0; k < 4; k++) b[i + 2 + ln + k] = (unsigned char)((uint32_t)v >> (8 * k));
+            return;
+        }
+    ck_abort_msg("setting %s not found", name);
+}
+
+/* A small file whose settings ask for gigabytes of parameters is refused by
+ * its size before anything is allocated (it used to calloc them first). The
+ * message is the proof: allocation first ends in "out of memory" or
+ * "inconsistent", never in the size comparison. */
+START_TEST(test_size_before_alloc)
+{
+    spin_model_t *m = small_model();
+    ck_assert_int_eq(spin_model_save(m, fn), 0);
+    spin_model_destroy(m);
+    size_t n;
+    unsigned char *b = read_all(fn, &n);
+    ck_assert_uint_lt(n, 200000);
+    set_setting(b, n, "e", 4096);
+    set_setting(b, n, "h", 4096);
+    set_setting(b, n, "L", 8);
+    set_setting(b, n, "ffn", 16);
+    write_all(fn2, b, n);
+    free(b);
+    char log[300];
+    snprintf(log, sizeof(log), "%s/log", dir);
+    fflush(stderr);
+    int saved = dup(2);
+    ck_assert_ptr_nonnull(freopen(log, "w", stderr));
+    spin_verbose = SPIN_LOG_ERROR;
+    ck_assert_ptr_null(spin_model_load(fn2));
+    fflush(stderr);
+    dup2(saved, 2);
+    size_t ln;
+    unsigned char *msg = read_all(log, &ln);
+    msg = realloc(msg, ln + 1);
+    msg[ln] = 0;
+    ck_assert_msg(strstr((char *)msg, "settings need") != NULL, "message: %s", msg);
+    free(msg);
+    unlink(log);
+}
+END_TEST
+
+/* --model DIR: "is a directory", not "I/O error" */
+START_TEST(test_directory)
+{
+    char log[300];
+    snprintf(log, sizeof(log), "%s/log", dir);
+    fflush(stderr);
+    int saved = dup(2);
+    ck_assert_ptr_nonnull(freopen(log, "w", stderr));
+    spin_verbose = SPIN_LOG_ERROR;
+    ck_assert_ptr_null(spin_model_load(dir));
+    fflush(stderr);
+    dup2(saved, 2);
+    size_t ln;
+    unsigned char *msg = read_all(log, &ln);
+    msg = realloc(msg, ln + 1);
+    msg[ln] = 0;
+    ck_assert_msg(strstr((char *)msg, "is a directory") != NULL, "message: %s", msg);
+    free(msg);
+    unlink(log);
+}
+END_TEST
+
 int main(void)
 {
     spin_verbose = 0;
@@ -178,6 +249,8 @@ int main(void)
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_refuse);
     tcase_add_test(tc, test_inconsistent);
+    tcase_add_test(tc, test_size_before_alloc);
+    tcase_add_test(tc, test_directory);
     suite_add_tcase(s, tc);
     return spin_check_run(s);
 }

@@ -123,6 +123,11 @@ START_TEST(test_exp)
     ck_assert(nn_exp(-INFINITY) == 0.0f);
     ck_assert(nn_exp(-100.0f) == 0.0f);
     ck_assert(isfinite(nn_exp(1000.0f)) && nn_exp(1000.0f) > 1e38f);
+    ck_assert(isfinite(nn_exp(INFINITY)));
+    /* NaN propagates, with no out-of-range conversion or negative left shift
+     * (UBSan flagged both under --enable-sanitizers) */
+    volatile float nan = NAN;
+    ck_assert(isnan(nn_exp(nan)));
 }
 END_TEST
 

@@ -185,7 +185,7 @@ START_TEST(test_targets_files)
     spin_targets_t *t0 = NULL;
     for (int f = 0; f < 4; ++f) {
         spin_match_stats_t *st = spin_match_stats_init();
-        spin_targets_t *t = spin_targets_read(td(fns[f]), p, NULL, 1, st);
+        spin_targets_t *t = spin_targets_read_matched(td(fns[f]), p, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
         ck_assert_ptr_nonnull(t);
         ck_assert_int_eq(t->n_sample, 20);
         ck_assert_int_eq(t->n_hap, 40);
@@ -219,18 +219,18 @@ START_TEST(test_targets_files)
     spin_targets_destroy(t0);
 
     /* region (indexed BCF, and plain VCF streamed) */
-    spin_targets_t *t = spin_targets_read(td("target.bcf"), p, "20:1100001-1200000", 1, NULL);
+    spin_targets_t *t = spin_targets_read(td("target.bcf"), p, "20:1100001-1200000", 1, SPIN_MIN_MATCH_FRAC);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(t->n_typed, 20); /* one per 5 kb bin */
     spin_targets_destroy(t);
-    t = spin_targets_read(td("target.vcf"), p, "20:1100001-1200000", 1, NULL);
+    t = spin_targets_read(td("target.vcf"), p, "20:1100001-1200000", 1, SPIN_MIN_MATCH_FRAC);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(t->n_typed, 20);
     spin_targets_destroy(t);
 
     /* missing alleles: 3 samples x 2 alleles at every 3rd of 60 sites */
     spin_match_stats_t *st = spin_match_stats_init();
-    t = spin_targets_read(td("target_missing.vcf.gz"), p, NULL, 1, st);
+    t = spin_targets_read_matched(td("target_missing.vcf.gz"), p, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(st->n_missing_gt, 120);
     ck_assert_int_eq(t->allele[0], -1);
@@ -239,10 +239,10 @@ START_TEST(test_targets_files)
     spin_match_stats_destroy(st);
 
     /* refused */
-    ck_assert_ptr_null(spin_targets_read(td("target_unphased.vcf"), p, NULL, 1, NULL));
-    ck_assert_ptr_null(spin_targets_read(td("target_b38.vcf"), p, NULL, 1, NULL));
-    ck_assert_ptr_null(spin_targets_read(td("target_nooverlap.vcf"), p, NULL, 1, NULL));
-    ck_assert_ptr_null(spin_targets_read(td("truncated.vcf.gz"), p, NULL, 1, NULL));
+    ck_assert_ptr_null(spin_targets_read(td("target_unphased.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
+    ck_assert_ptr_null(spin_targets_read(td("target_b38.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
+    ck_assert_ptr_null(spin_targets_read(td("target_nooverlap.vcf"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
+    ck_assert_ptr_null(spin_targets_read(td("truncated.vcf.gz"), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
     spin_panel_destroy(p);
 }
 END_TEST

@@ -2,11 +2,11 @@
 #include <check.h>
 
 #include "check_util.h"
+#include "spin.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "windows.h"
 
 /* panel with n sites at pos 10, 20, 30, ... (only pos and n_site are used) */
 static spin_panel_t *mk_panel(int n)

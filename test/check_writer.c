@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <htslib/vcf.h>
@@ -42,6 +43,13 @@ static int n_files(void)
         if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))) n++;
     closedir(d);
     return n;
+}
+
+static const char *fn_dummy(void)
+{
+    static char b[128];
+    snprintf(b, sizeof(b), "%s/new.vcf", dir);
+    return b;
 }
 
 static spin_writer_opt_t opts(int gp, int ap, int nov)
@@ -180,6 +188,103 @@ START_TEST(test_abort_leaves_nothing)
 }
 END_TEST
 
+/* a non-finite or out-of-range P(ALT) is an error naming the site, never
+ * written (a broken --map once gave DS -9.22e16 and AF nan, exit 0) */
+START_TEST(test_nonfinite_refused)
+{
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/nan.vcf", dir);
+    spin_writer_opt_t o = opts(0, 0, 1);
+    spin_writer_t *w = spin_writer_open(fn, 'v', 1, &o);
+    ck_assert_ptr_nonnull(w);
+    float ok[4] = {0, 1, 0.5f, 0.25f}, bad[4] = {0, NAN, 0, 1}, big[4] = {0, 1, 3.0f, 0};
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 1, ok, 4), 0);
+    ck_assert_int_lt(spin_writer_site(w, "20", 200, ".", 'A', 'G', 1, bad, 4), 0);
+    ck_assert_int_lt(spin_writer_site(w, "20", 300, ".", 'A', 'G', 1, big, 4), 0);
+    spin_writer_abort(w);
+    ck_assert_int_eq(n_files(), 0);
+}
+END_TEST
+
+/* -W: when the final rename fails, the index renamed before it is removed
+ * again (it was left as an orphan .csi) */
+START_TEST(test_rename_fail_no_orphan_index)
+{
+    char fn[128], idx[140];
+    snprintf(fn, sizeof(fn), "%s/out.vcf.gz", dir);
+    snprintf(idx, sizeof(idx), "%s.csi", fn);
+    spin_writer_opt_t o = opts(0, 0, 1);
+    o.write_index = 1;
+    spin_writer_t *w = spin_writer_open(fn, 'z', 1, &o);
+    ck_assert_ptr_nonnull(w);
+    float p[4] = {0, 1, 0, 1};
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 0, p, 4), 0);
+    ck_assert_int_eq(mkdir(fn, 0755), 0); /* rename(tmp, fn) now fails: fn is a directory */
+    ck_assert_int_lt(spin_writer_close(w), 0);
+    ck_assert_int_ne(access(idx, F_OK), 0);
+    ck_assert_int_eq(n_files(), 1); /* only the directory */
+}
+END_TEST
+
+/* a companion (--stats) appears with the output, or neither does */
+START_TEST(test_companion)
+{
+    char fn[128], st[128];
+    snprintf(fn, sizeof(fn), "%s/out.vcf", dir);
+    snprintf(st, sizeof(st), "%s/stats.tsv", dir);
+    spin_writer_opt_t o = opts(0, 0, 1);
+    float p[4] = {0, 1, 0, 1};
+    for (int ok = 0; ok < 2; ok++) {
+        spin_writer_t *w = spin_writer_open(fn, 'v', 1, &o);
+        ck_assert_ptr_nonnull(w);
+        ck_assert_ptr_null(spin_writer_companion(w, fn)); /* the output itself */
+        const char *tmp = spin_writer_companion(w, st);
+        ck_assert_ptr_nonnull(tmp);
+        ck_assert_str_ne(tmp, st);
+        FILE *fp = fopen(tmp, "w");
+        ck_assert_ptr_nonnull(fp);
+        fputs("x\n", fp);
+        fclose(fp);
+        ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 0, p, 4), 0);
+        ck_assert_int_eq(access(st, F_OK), -1);
+        if (!ok) {
+            spin_writer_abort(w);
+            ck_assert_int_eq(n_files(), 0);
+        } else {
+            ck_assert_int_eq(spin_writer_close(w), 0);
+            ck_assert_int_eq(access(st, F_OK), 0);
+            ck_assert_int_eq(access(fn, F_OK), 0);
+            ck_assert_int_eq(n_files(), 2);
+        }
+    }
+}
+END_TEST
+
+/* -o naming an input, by another spelling or a hard link, is refused */
+START_TEST(test_input_refused)
+{
+    char in[128], alias[128], other[128];
+    snprintf(in, sizeof(in), "%s/in.vcf", dir);
+    snprintf(alias, sizeof(alias), "%s/../%s/in.vcf", dir, strrchr(dir, '/') + 1);
+    snprintf(other, sizeof(other), "%s/hard.vcf", dir);
+    FILE *fp = fopen(in, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs("keep\n", fp);
+    fclose(fp);
+    ck_assert_int_eq(link(in, other), 0);
+    const char *inputs[3] = {"/nonexistent", NULL, in};
+    spin_writer_opt_t o = opts(0, 0, 1);
+    o.inputs = inputs, o.n_inputs = 3;
+    ck_assert_ptr_null(spin_writer_open(alias, 'v', 1, &o));
+    ck_assert_ptr_null(spin_writer_open(other, 'v', 1, &o));
+    spin_writer_t *w = spin_writer_open(fn_dummy(), 'v', 1, &o);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_ptr_null(spin_writer_companion(w, other)); /* --stats naming an input */
+    spin_writer_abort(w);
+    ck_assert_int_eq(n_files(), 2);
+}
+END_TEST
+
 START_TEST(test_unwritable)
 {
     spin_writer_opt_t o = opts(0, 0, 1);
@@ -203,6 +308,10 @@ int main(void)
     tcase_add_test(tc, test_bcf_same);
     tcase_add_test(tc, test_abort_leaves_nothing);
     tcase_add_test(tc, test_unwritable);
+    tcase_add_test(tc, test_nonfinite_refused);
+    tcase_add_test(tc, test_rename_fail_no_orphan_index);
+    tcase_add_test(tc, test_companion);
+    tcase_add_test(tc, test_input_refused);
     suite_add_tcase(s, tc);
     return spin_check_run(s);
 }

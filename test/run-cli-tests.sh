@@ -38,12 +38,27 @@ cmp -s "$T/vcf.vcf" "$T/t2.vcf" && pass "--threads 1 and 2 give identical output
     && [ -f "$T/out.bcf.csi" ] && [ "$(records "$T/out.bcf")" = "$(records "$T/vcf.vcf")" ] \
     && pass "-o FILE.bcf -W writes BCF and its index" || fail "-o FILE.bcf -W"
 
+# --- the header's command line names the program once ----------------------
+"$SPIN" -m "$M" -O v -o "$T/cmd.vcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
+grep -q '^##spin-imputeCommand=spin-impute -m ' "$T/cmd.vcf" && pass "header command line does not repeat the program" \
+    || fail "header command line: $(grep '^##spin-imputeCommand' "$T/cmd.vcf")"
+
 # --- accuracy against the truth ---------------------------------------------
 if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/score.tsv" "$T/vcf.vcf" >/dev/null 2>&1; then
     r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/score.tsv")
     ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.6) ? 1 : 0}')
     [ "$ok" = 1 ] && pass "mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "mean per-variant r2 vs truth = $r2 (want > 0.6)"
 else fail "score against truth"; fi
+
+# --- score on other tools' output (test-data/make-tool-outputs.sh) ------------
+# Beagle copies a panel's INFO/END without a header line; score once refused it
+for tool in beagle minimac4; do
+    if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/$tool.tsv" "$D/${tool}_out.vcf.gz" >/dev/null 2>"$T/err"; then
+        r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/$tool.tsv")
+        ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.5) ? 1 : 0}')
+        [ "$ok" = 1 ] && pass "score reads $tool's output (mean r2 $r2)" || fail "score on $tool's output: mean r2 $r2"
+    else fail "score on $tool's output"; sed 's/^/    /' "$T/err"; fi
+done
 
 # --- region runs concatenate into the whole ---------------------------------
 "$SPIN" -m "$M" --no-version -r 20:1100000-1200000 -O v -o "$T/reg.vcf" "$D/ref.vcf.gz" "$D/target.vcf.gz" 2>/dev/null \
@@ -77,6 +92,16 @@ printf 'SPINMODL garbage' >"$T/corrupt.spin"
 expect "corrupt model file" 1 "corrupt\.spin" -m "$T/corrupt.spin" "$D/ref.bcf" "$D/target.vcf.gz"
 head -c 2000 "$M" >"$T/trunc.spin"
 expect "truncated model file" 1 "trunc\.spin.*(truncat|short)|truncat.*trunc\.spin" -m "$T/trunc.spin" "$D/ref.bcf" "$D/target.vcf.gz"
+# genetic maps with non-finite or absurd cM are refused, naming the line (they gave DS -9.22e16, AF nan, exit 0)
+awk 'NR==3{$3="inf"} {print}' OFS='\t' "$D/map.txt" >"$T/inf.map"
+expect "--map with cM inf" 1 "inf\.map line 3.*finite" -m "$M" --map "$T/inf.map" "$D/ref.bcf" "$D/target.vcf.gz"
+awk 'NR==3{$3="1e308"} {print}' OFS='\t' "$D/map.txt" >"$T/huge.map"
+expect "--map with cM 1e308" 1 "huge\.map line 3.*plausible" -m "$M" --map "$T/huge.map" "$D/ref.bcf" "$D/target.vcf.gz"
+awk '{$3=$3*1000} {print}' OFS='\t' "$D/map.txt" >"$T/milli.map"
+expect "--map with an implausible cM/Mb rate warns" 0 "milli\.map.*implausible" -m "$M" --map "$T/milli.map" "$D/ref.bcf" "$D/target.vcf.gz"
+expect "--map logs the format it read" 0 "map\.txt.*PLINK format" -m "$M" --map "$D/map.txt" "$D/ref.bcf" "$D/target.vcf.gz"
+awk 'BEGIN{print "pos\tchr\tcM"} {print $4 "\t" $1 "\t" $3}' "$D/map.txt" >"$T/shapeit.map"
+expect "--map reads a SHAPEIT5 map and says so" 0 "shapeit\.map.*SHAPEIT5" -m "$M" --map "$T/shapeit.map" "$D/ref.bcf" "$D/target.vcf.gz"
 # the missing genotypes got imputed (no missing GT in the output)
 "$SPIN" -m "$M" --no-version -O v -o "$T/miss.vcf" "$D/ref.bcf" "$D/target_missing.vcf.gz" 2>/dev/null
 grep -v '^#' "$T/miss.vcf" | grep -q '\.|\.' && fail "missing target genotypes left missing" || pass "missing target genotypes filled"
@@ -92,6 +117,91 @@ rc=$?
 # --stats TSV
 "$SPIN" -m "$M" --stats "$T/stats.tsv" -o "$T/s.vcf.gz" "$D/ref.bcf" "$D/target_chr.vcf.gz" 2>/dev/null
 grep -q "matched" "$T/stats.tsv" 2>/dev/null && pass "--stats writes the TSV" || fail "--stats"
+
+# --stats is published with the output: an unwritable --stats leaves no output file
+rm -f "$T/s2.vcf.gz"
+"$SPIN" -m "$M" --stats /nonexistent-dir/s.tsv -o "$T/s2.vcf.gz" "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "/nonexistent-dir/s.tsv" "$T/err" && [ ! -e "$T/s2.vcf.gz" ] && ! ls -a "$T" | grep -q '^\.s2' \
+    && pass "unwritable --stats leaves no output file" || fail "unwritable --stats (exit $rc, output left: $(ls -a "$T" | grep s2))"
+
+# --- -o onto a FIFO, a symlink, a device; -o naming an input ----------------
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/from-fifo.vcf" &
+catpid=$!
+"$SPIN" -m "$M" --no-version -O v -o "$T/fifo" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
+rc=$?
+# the reader ends when the writer closes the FIFO; bounded, as a FIFO replaced by a file never would
+i=0
+while kill -0 $catpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill $catpid 2>/dev/null
+wait $catpid 2>/dev/null
+[ $rc -eq 0 ] && [ -p "$T/fifo" ] && cmp -s "$T/from-fifo.vcf" "$T/vcf.vcf" \
+    && pass "-o FIFO writes into the FIFO" || fail "-o FIFO (exit $rc, still a FIFO: $([ -p "$T/fifo" ] && echo yes || echo no))"
+: >"$T/real.vcf"
+ln -s real.vcf "$T/link.vcf"
+"$SPIN" -m "$M" --no-version -O v -o "$T/link.vcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && [ -L "$T/link.vcf" ] && cmp -s "$T/real.vcf" "$T/vcf.vcf" && ! ls -a "$T" | grep -q 'tmp' \
+    && pass "-o SYMLINK writes the link's target, the link stays" || fail "-o SYMLINK (exit $rc)"
+if [ -c /dev/full ]; then
+    "$SPIN" -m "$M" -o /dev/full "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 1 ] && [ -c /dev/full ] && pass "-o /dev/full fails and leaves the device" || fail "-o /dev/full (exit $rc)"
+fi
+cp "$D/target.vcf" "$T/tgt.vcf"
+ln "$T/tgt.vcf" "$T/tgt-hardlink.vcf"
+for out in "$T/tgt.vcf" "$T/tgt-hardlink.vcf" "$M"; do
+    sum=$(md5sum <"$out")
+    "$SPIN" -m "$M" -O v -o "$out" "$D/ref.bcf" "$T/tgt.vcf" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q "is the input file" "$T/err" && [ "$(md5sum <"$out")" = "$sum" ] \
+        && pass "-o naming an input is refused ($(basename "$out"))" || fail "-o naming an input ($out, exit $rc)"
+done
+
+# --- SIGTERM removes the temporary output and exits 143 ----------------------
+# 400 target samples (20 copies), so the run is still imputing when the signal comes
+mkdir -p "$T/sig"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo "$D/target.vcf.gz"; done >"$T/sig.list"
+bcftools merge --force-samples -l "$T/sig.list" -Oz -o "$T/big_target.vcf.gz" 2>/dev/null
+"$SPIN" -m "$M" -W -o "$T/sig/out.vcf.gz" "$D/ref.bcf" "$T/big_target.vcf.gz" 2>/dev/null &
+pid=$!
+i=0
+while [ $i -lt 200 ] && ! ls -a "$T/sig" | grep -q '\.out\.vcf\.gz\.tmp\.'; do sleep 0.01; i=$((i + 1)); done
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ -e "$T/sig/out.vcf.gz" ]; then echo "SKIP: SIGTERM test: the run finished before the signal"
+elif [ $rc -eq 143 ] && ! ls -a "$T/sig" | grep -q 'tmp'; then pass "SIGTERM removes the temporary output and exits 143"
+else fail "SIGTERM (exit $rc, left: $(ls -a "$T/sig" | grep tmp))"; fi
+
+# --- README's commands: the first works as root without sudo and as a user with sudo -------
+# Its install part (before "&& autoreconf") runs against stubs: PATH holds only
+# an `id` and an `apt-get` that log, plus `sudo` in the user case.
+readme="$top_srcdir/README.md"
+cmd1=$(sed -n '/^# 1\./{n;p;q}' "$readme")
+cmd2=$(sed -n '/^# 2\./{n;p;q}' "$readme")
+inst=${cmd1%% && autoreconf*}
+mkdir -p "$T/stub-root" "$T/stub-user"
+for d in stub-root stub-user; do
+    printf '#!/bin/sh\necho "apt-get $*" >>"%s/apt.log"\n' "$T/$d" >"$T/$d/apt-get"
+done
+printf '#!/bin/sh\necho 0\n' >"$T/stub-root/id"
+printf '#!/bin/sh\necho 1000\n' >"$T/stub-user/id"
+printf '#!/bin/sh\necho sudo >>"%s/apt.log"; exec "$@"\n' "$T/stub-user" >"$T/stub-user/sudo"
+chmod +x "$T"/stub-*/*
+sh_bin=$(command -v sh)
+for d in stub-root stub-user; do
+    PATH="$T/$d" "$sh_bin" -c "$inst" >/dev/null 2>"$T/$d/err"
+    rc=$?
+    want="apt-get update"
+    [ $d = stub-user ] && want="sudo"
+    if [ $rc -eq 0 ] && [ "$(head -1 "$T/$d/apt.log" 2>/dev/null)" = "$want" ] && grep -q "apt-get update" "$T/$d/apt.log" \
+        && grep -q "apt-get install -y .*libhts-dev" "$T/$d/apt.log"; then pass "README command 1 installs as ${d#stub-}"
+    else fail "README command 1 as ${d#stub-} (exit $rc): $(cat "$T/$d/err" "$T/$d/apt.log" 2>/dev/null)"; fi
+done
+[ -n "$cmd2" ] && grep -qxF "$cmd2" "$top_srcdir/.ci/run" && pass ".ci/run runs README's test command verbatim" \
+    || fail ".ci/run does not run README's test command ($cmd2)"
 
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -1,6 +1,8 @@
-/* copyfeat.c -- the copy path's features per (neighbour, gap): IBS distances to
- * the nearest typed mismatch on each side, and Li-Stephens posteriors of the K
- * neighbours (model.h, doc/architecture.md "The model").
+/* copypath.c -- the copy path (copypath.h, doc/architecture.md "The model"):
+ * the gaps of a window; features per (neighbour, gap): IBS distances to the
+ * nearest typed mismatch on each side, and Li-Stephens posteriors of the K
+ * neighbours; the score MLP over them; the softmax mix of the neighbours'
+ * alleles. The backward pass of score and mix is training's (model_train.c).
  *
  * Everything runs on a compact view of the row: the T typed tokens, the
  * neighbours' alleles there transposed to [T x K] (so inner loops run over
@@ -19,7 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "model.h"
+#include "copypath.h"
 #include "nn.h"
 
 /* Switch rates (per cM) of the posterior features, 4x apart; the network weighs
@@ -39,17 +41,17 @@ typedef struct {
     float *em;     /* [T x K] emission probabilities (HMM only) */
     float *alpha;  /* [T x K] */
     float *eb;     /* [K] */
-} cview_t;
+} copy_view_t;
 
-size_t spin_copy_scratch_size(const spin_config_t *c, int D, int nu, int K)
+size_t spin_copy_scratch_size(int hmm, int D, int nu, int K)
 {
     size_t d = (size_t)D, k = (size_t)(K > 0 ? K : 1);
     size_t n = d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, gl, mm[2K], nbt */
-    if (c->hmm) n += 2 * d * k + 2 * k + d + 16; /* em, alpha, eb, forward sums, one gap's posterior */
+    if (hmm) n += 2 * d * k + 2 * k + d + 16; /* em, alpha, eb, forward sums, one gap's posterior */
     return n + 64;
 }
 
-static void view_init(cview_t *v, const spin_wtok_t *w, int ng, const int *g0, const int8_t *row, int K,
+static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g0, const int8_t *row, int K,
                       const int8_t *nb, int hmm, float eps, float *scratch, int **mm)
 {
     const int D = w->D;
@@ -89,7 +91,7 @@ static void view_init(cview_t *v, const spin_wtok_t *w, int ng, const int *g0, c
 
 /* mm[j] = t for every neighbour j whose allele at typed index t is known and differs
  * from the target's (a missing target allele mismatches nothing). */
-static inline void mark_mismatches(const cview_t *v, const int8_t *row, int t, int *mm)
+static inline void mark_mismatches(const copy_view_t *v, const int8_t *row, int t, int *mm)
 {
     const int K = v->K, r = row[v->tk[t]];
     if (r < 0) return;
@@ -99,7 +101,7 @@ static inline void mark_mismatches(const cview_t *v, const int8_t *row, int t, i
 }
 
 /* IBS features f[(j * ng + g) * stride + 0..SPIN_NIBS) of every neighbour. */
-static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const int8_t *row, const float *ext,
+static void ibs(const copy_view_t *v, const spin_wtok_t *w, const float *mid, const int8_t *row, const float *beyond,
                 int *mm, int stride, float *F)
 {
     const int K = v->K, T = v->T, ng = v->ng;
@@ -111,7 +113,7 @@ static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const 
         for (int j = 0; j < K; ++j) {
             float *fg = F + ((size_t)j * ng + g) * stride;
             if (mm[j] >= 0) fg[0] = mid[g] - dcm[v->tk[mm[j]]], fg[2] = 0.0f;
-            else if (ext && ext[4 * j + 1] >= 0) fg[0] = mid[g] - ext[4 * j], fg[2] = ext[4 * j + 1];
+            else if (beyond && beyond[4 * j + 1] >= 0) fg[0] = mid[g] - beyond[4 * j], fg[2] = beyond[4 * j + 1];
             else fg[0] = v->gl[g] >= 0 ? mid[g] - dcm[v->tk[0]] : 0.0f, fg[2] = 1.0f;
         }
     }
@@ -122,7 +124,7 @@ static void ibs(const cview_t *v, const spin_wtok_t *w, const float *mid, const 
         for (int j = 0; j < K; ++j) {
             float *fg = F + ((size_t)j * ng + g) * stride;
             if (mm[j] >= 0) fg[1] = dcm[v->tk[mm[j]]] - mid[g], fg[3] = 0.0f;
-            else if (ext && ext[4 * j + 3] >= 0) fg[1] = ext[4 * j + 2] - mid[g], fg[3] = ext[4 * j + 3];
+            else if (beyond && beyond[4 * j + 3] >= 0) fg[1] = beyond[4 * j + 2] - mid[g], fg[3] = beyond[4 * j + 3];
             else fg[1] = v->gl[g] + 1 < T ? dcm[v->tk[T - 1]] - mid[g] : 0.0f, fg[3] = 1.0f;
         }
     }
@@ -152,7 +154,7 @@ static inline float rescale(float *x, int K, float s)
 
 /* Posterior per gap at switch rate lambda: out[g * os_g + j * os_j], as log(p + 1e-6)
  * if logp. sa: [T + K] scratch (forward sums, then one gap's posterior). */
-static void hmm(const cview_t *v, const float *dcm, const float *mid, float lambda, float *out, size_t os_g,
+static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *mid, float lambda, float *out, size_t os_g,
                 size_t os_j, int logp, float *sa)
 {
     const int K = v->K, T = v->T, ng = v->ng;
@@ -219,22 +221,97 @@ static void hmm(const cview_t *v, const float *dcm, const float *mid, float lamb
 void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid, const int8_t *row, int K,
                    const int8_t *nb, float lambda, float eps, float *post, float *scratch)
 {
-    cview_t v;
+    copy_view_t v;
     int *mm;
     view_init(&v, w, ng, g0, row, K, nb, 1, eps, scratch, &mm);
-    hmm(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0, v.eb + K);
+    hmm_posteriors(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0, v.eb + K);
 }
 
-void spin_copy_feats(const spin_model_t *m, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
-                     const int8_t *row, int K, const int8_t *nb, const float *ext, float *F, float *scratch)
+void spin_copy_feats(int hmm, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                     const int8_t *row, int K, const int8_t *nb, const float *beyond, float *F, float *scratch)
 {
-    const int nf = spin_ncopyf(&m->cfg);
+    const int nf = spin_copy_nfeat(hmm);
     if (K <= 0 || ng <= 0) return;
-    cview_t v;
+    copy_view_t v;
     int *mm;
-    view_init(&v, w, ng, g0, row, K, nb, m->cfg.hmm, HMM_EPS, scratch, &mm);
-    ibs(&v, w, mid, row, ext, mm, nf, F);
-    if (!m->cfg.hmm) return;
+    view_init(&v, w, ng, g0, row, K, nb, hmm, HMM_EPS, scratch, &mm);
+    ibs(&v, w, mid, row, beyond, mm, nf, F);
+    if (!hmm) return;
     for (int r = 0; r < SPIN_NHMM; ++r)
-        hmm(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1, v.eb + K);
+        hmm_posteriors(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1, v.eb + K);
+}
+
+/* ------------------------------------------------------------------ */
+/* Gaps, scores and mixing                                              */
+/* ------------------------------------------------------------------ */
+
+int spin_gaps(const spin_wtok_t *w, int *g0, float *mid)
+{
+    int ng = 0, iu = 0, typed_since = 1;
+    for (int d = 0; d < w->D && iu < w->nu; ++d) {
+        if (w->typed[d]) {
+            typed_since = 1;
+        } else if (w->uidx[iu] == d) {
+            if (typed_since) g0[ng++] = iu, typed_since = 0;
+            ++iu;
+        }
+    }
+    g0[ng] = w->nu;
+    for (int g = 0; g < ng; ++g) {
+        double s = 0;
+        for (int u = g0[g]; u < g0[g + 1]; ++u) s += w->dcm[w->uidx[u]];
+        mid[g] = (float)(s / (g0[g + 1] - g0[g]));
+    }
+    return ng;
+}
+
+void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, float *Gh, float *s)
+{
+    const int nf = mlp.nf;
+    const float *W1 = mlp.W1, *b1 = mlp.b1, *W2 = mlp.W2, *wl = mlp.wl;
+    /* W1 transposed, so each row's hidden layer is nf axpys of width CHID (vectorised) */
+    float W1t[(SPIN_NIBS + SPIN_NHMM) * SPIN_CHID];
+    for (int o = 0; o < SPIN_CHID; ++o)
+        for (int j = 0; j < nf; ++j) W1t[j * SPIN_CHID + o] = W1[o * nf + j];
+    for (int i = 0; i < n; ++i) {
+        const float *fi = f + (size_t)i * nf;
+        float *h = H1 + (size_t)i * SPIN_CHID;
+        memcpy(h, b1, SPIN_CHID * sizeof(float));
+        for (int j = 0; j < nf; ++j) {
+            const float x = fi[j], *wt = W1t + j * SPIN_CHID;
+            NN_SIMD
+            for (int o = 0; o < SPIN_CHID; ++o) h[o] += x * wt[o];
+        }
+    }
+    nn_gelu_fwd((size_t)n * SPIN_CHID, H1, Gh);
+    for (int i = 0; i < n; ++i) {
+        const float *fi = f + (size_t)i * nf, *gi = Gh + (size_t)i * SPIN_CHID;
+        float a = 0;
+        NN_SIMD_SUM(a)
+        for (int o = 0; o < SPIN_CHID; ++o) a += W2[o] * gi[o];
+        for (int j = 0; j < nf; ++j) a += wl[j] * fi[j];
+        s[i] = a;
+    }
+}
+
+void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                   const float *s, float *a, float *pc, float *lc)
+{
+    const int D = w->D;
+    for (int g = 0; g < ng; ++g) {
+        float mx = s[g];
+        for (int j = 1; j < K; ++j) mx = s[(size_t)j * ng + g] > mx ? s[(size_t)j * ng + g] : mx;
+        float z = 0;
+        for (int j = 0; j < K; ++j) z += a[(size_t)j * ng + g] = nn_exp(s[(size_t)j * ng + g] - mx);
+        float iz = 1.0f / z;
+        for (int j = 0; j < K; ++j) a[(size_t)j * ng + g] *= iz;
+        for (int u = g0[g]; u < g0[g + 1]; ++u) {
+            float p = 0;
+            for (int j = 0; j < K; ++j)
+                p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
+            pc[u] = p;
+            float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
+            lc[u] = logf(q / (1.0f - q));
+        }
+    }
 }

@@ -1,0 +1,40 @@
+/* chunk.h -- cut a contig into imputation chunks made of whole model windows
+ * (chunk.c; `spin-impute chunk`). */
+#ifndef SPIN_CHUNK_H
+#define SPIN_CHUNK_H
+
+#include <stdint.h>
+
+#include "spin.h"
+
+typedef struct {
+    int w0, w1;          /* windows [w0, w1) of the whole-contig partition */
+    int64_t from, to;    /* core region, 1-based inclusive */
+    int64_t buffer;      /* bp on each side: >= the requested buffer and >= what the typed context needs */
+    int n_untyped, n_typed;
+} spin_chunk_t;
+
+typedef struct {
+    const char *ref_fn, *target_fn;
+    const char *region;  /* contig to chunk when REF holds several (indexed REF); NULL: the only one */
+    int64_t size;        /* approximate chunk length in bp (> 0) */
+    int64_t buffer;      /* minimum bp of typed context on each side of a chunk */
+    double min_match;    /* as spin_targets_read */
+    int n_threads;       /* BGZF decompression threads */
+} spin_chunk_opt_t;
+
+typedef struct {
+    char *chrom;         /* the panel's contig name */
+    int64_t chrom_len;   /* ##contig length, 0 if absent */
+    int n_chunk, n_win;  /* chunks; windows of the whole-contig partition */
+    spin_chunk_t *chunk; /* [n_chunk], in position order; cores contiguous and disjoint */
+} spin_chunks_t;
+
+/* Reads the panel and targets and cuts the whole-contig window partition of
+ * model settings cfg (w, c) into chunks of about o->size bp. With no untyped
+ * site there is one chunk, the whole contig. NULL on error (message logged).
+ * Free with spin_chunks_destroy. */
+spin_chunks_t *spin_chunk_run(const spin_chunk_opt_t *o, const spin_config_t *cfg);
+void spin_chunks_destroy(spin_chunks_t *c);
+
+#endif

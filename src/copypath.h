@@ -1,0 +1,58 @@
+/* copypath.h -- the copy path of the SPIN predictor (copypath.c): per target
+ * haplotype, a softmax over its K panel neighbours, scored from IBS and
+ * Li-Stephens features per gap, mixes the neighbours' alleles at the untyped
+ * tokens. Takes tokens and neighbour alleles, not the model: the score MLP's
+ * weights come in as spin_copy_mlp_t. */
+#ifndef SPIN_COPYPATH_H
+#define SPIN_COPYPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokens.h"
+
+#define SPIN_NIBS 5         /* copy-path IBS features per (neighbour, gap) */
+#ifndef SPIN_NHMM
+#define SPIN_NHMM 5         /* copy-path Li-Stephens posterior features per (neighbour, gap) with cfg.hmm */
+#endif
+#define SPIN_CHID 16        /* copy-path MLP hidden width */
+
+/* The copy path works per gap: a maximal run of untyped tokens with no typed token
+ * between them. IBS features, scores and neighbour weights are computed once per
+ * gap (at the gap's mean cM), then mixed per untyped token. g0[ng+1]: first
+ * untyped index of each gap (g0[ng] = nu); mid[ng]. Returns ng (0 if nu == 0). */
+int spin_gaps(const spin_wtok_t *w, int *g0, float *mid);
+/* Copy-path features per (neighbour, gap): SPIN_NIBS IBS features, then with
+ * hmm (the model's cfg.hmm) SPIN_NHMM log posteriors of a Li-Stephens HMM over
+ * the K neighbours. */
+static inline int spin_copy_nfeat(int hmm) { return SPIN_NIBS + (hmm ? SPIN_NHMM : 0); }
+/* Floats of scratch spin_copy_feats (and spin_copy_hmm, with hmm = 1) needs. */
+size_t spin_copy_scratch_size(int hmm, int D, int nu, int K);
+/* F [K x ng x spin_copy_nfeat(hmm)] for one target row against its K neighbours
+ * nb [K x D]; beyond: 4 floats per neighbour (spin_wtok_t.nb_beyond) or NULL. */
+void spin_copy_feats(int hmm, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
+                     const int8_t *row, int K, const int8_t *nb, const float *beyond, float *F, float *scratch);
+/* Li-Stephens posterior of the K neighbours per gap, post [ng x K]: switch rate
+ * lambda per cM, emission eps on a mismatch (the posterior features' HMM). */
+void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid, const int8_t *row, int K,
+                   const int8_t *nb, float lambda, float eps, float *post, float *scratch);
+/* The score MLP: s = W2 GELU(W1 f + b1) + wl . f, weights inside the model
+ * (spin_model_copy_mlp, model.h). */
+typedef struct {
+    const float *W1, *b1, *W2, *wl; /* [CHID x nf], [CHID], [1 x CHID], [1 x nf] */
+    int nf;                         /* features per vector: spin_copy_nfeat */
+} spin_copy_mlp_t;
+/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
+void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, float *Gh, float *s);
+/* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token
+ * pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
+void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                   const float *s, float *a, float *pc, float *lc);
+/* Allele of neighbour j at untyped token u as a float: 0/1, or af_u when missing. */
+static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
+{
+    return a == 0 ? 0.0f : a == 1 ? 1.0f : w->af[w->uidx[u]];
+}
+#define SPIN_PC_EPS 1e-3f
+
+#endif

@@ -1,0 +1,221 @@
+/* impute.c -- the imputation run behind `spin-impute impute` (spin.h:
+ * spin_impute_run): read the model, panel, map and targets, make windows,
+ * impute missing typed alleles, impute the windows in blocks and write every
+ * panel site of the region in position order.
+ *
+ * Memory: the panel and targets are held whole (bit-packed / int8); imputed
+ * P(ALT) is buffered for one block of BLOCK_WINDOWS windows per thread only. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "impute.h"
+#include "stats.h"
+#include "util.h"
+#include "vcfin.h"
+
+#define BLOCK_WINDOWS 64 /* windows imputed per engine call and thread: bounds output buffering */
+
+void spin_impute_opt_default(spin_impute_opt_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->buffer = SPIN_DEFAULT_BUFFER;
+    o->min_match = SPIN_MIN_MATCH_FRAC;
+    o->n_threads = 1;
+}
+
+/* Region bounds with the buffer, as "CHR:FROM-TO" for the readers. */
+static char *buffered_region(const char *chrom, int64_t from, int64_t to, int64_t buffer)
+{
+    int64_t bf = from > buffer ? from - buffer : 1;
+    int64_t bt = to < INT64_MAX - buffer ? to + buffer : INT64_MAX;
+    size_t n = strlen(chrom) + 48;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    if (bt == INT64_MAX) snprintf(s, n, "%s:%lld", chrom, (long long)bf);
+    else snprintf(s, n, "%s:%lld-%lld", chrom, (long long)bf, (long long)bt);
+    return s;
+}
+
+/* The output cursor: panel sites are written in order; typed sites carry the
+ * observed alleles (a missing allele takes its imputed value from miss[]). */
+typedef struct {
+    spin_writer_t *wr;
+    const spin_panel_t *panel;
+    const spin_targets_t *tg;
+    const float *miss; /* [n_typed * n_hap] P(ALT) at missing typed alleles */
+    float *prob;       /* [n_hap] scratch for one typed site */
+    int next_site;     /* next panel site to write */
+    int next_typed;    /* next typed site (index into tg->site) */
+    int64_t n_imputed, n_typed;
+} out_cursor_t;
+
+static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
+{
+    const spin_panel_t *p = c->panel;
+    return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], p->ref[s], p->alt[s], imputed, prob,
+                            c->tg->n_hap);
+}
+
+/* Writes the typed sites among panel sites [c->next_site, end) and moves the
+ * cursor to end. Panel sites in between that are neither typed nor in a
+ * window (outside the core region) are not written. */
+static int write_typed_until(out_cursor_t *c, int end)
+{
+    const spin_targets_t *tg = c->tg;
+    int n_hap = tg->n_hap;
+    for (; c->next_site < end; c->next_site++) {
+        int t = c->next_typed;
+        if (t < tg->n_typed && tg->site[t] == c->next_site) {
+            const int8_t *a = tg->allele + (size_t)t * n_hap;
+            const float *miss = c->miss + (size_t)t * n_hap;
+            for (int h = 0; h < n_hap; h++) c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
+            if (write_site(c, c->next_site, 0, c->prob) < 0) return -1;
+            c->next_typed++, c->n_typed++;
+        }
+    }
+    return 0;
+}
+
+static const spin_writer_ops_t direct_ops = {spin_writer_open, spin_writer_close, spin_writer_abort};
+
+int spin_impute_run(const spin_impute_opt_t *o) { return spin_impute_run_ops(o, NULL); }
+
+int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops)
+{
+    int status = SPIN_ERR;
+    double wall0 = spin_realtime();
+    spin_model_t *own_model = NULL;
+    spin_panel_t *panel = NULL;
+    spin_gmap_t *map = NULL;
+    spin_targets_t *tg = NULL;
+    spin_match_stats_t *st = NULL;
+    spin_window_t *win = NULL;
+    int *win_store = NULL, n_win = 0;
+    spin_engine_t *eng = NULL;
+    out_cursor_t cur;
+    char *rchrom = NULL, *rbuf = NULL;
+    float **pblk = NULL, *pbuf = NULL, *miss = NULL, *prob = NULL;
+    int64_t from = 0, to = INT64_MAX;
+    int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
+    const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
+    memset(&cur, 0, sizeof(cur));
+    if (!ops) ops = &direct_ops;
+
+    /* the model first: a bad model file fails before any data work */
+    const spin_model_t *model = o->model;
+    if (!model && !o->model_fn) {
+        spin_error("no model: set spin_impute_opt_t.model or .model_fn");
+        return SPIN_ERR_USAGE;
+    }
+    if (!o->ref_fn || !o->target_fn) {
+        spin_error("spin_impute_opt_t needs ref_fn and target_fn");
+        return SPIN_ERR_USAGE;
+    }
+    if (!model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
+    const spin_config_t *cfg = spin_model_config(model);
+
+    if (o->region) {
+        if (spin_region_parse(o->region, &rchrom, &from, &to) < 0) {
+            status = SPIN_ERR_USAGE;
+            goto done;
+        }
+        if (!(rbuf = buffered_region(rchrom, from, to, o->buffer))) goto oom;
+    }
+    if (!(panel = spin_panel_read(o->ref_fn, rbuf, n_threads))) goto done;
+    if (panel->n_site == 0) {
+        spin_error("%s: no biallelic SNPs%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
+                   o->region ? o->region : "");
+        goto done;
+    }
+    if (o->map_fn) {
+        if (!(map = spin_gmap_load(o->map_fn, panel->chrom))) goto done;
+    } else {
+        spin_info("no genetic map given (--map): using 1 cM = 1 Mb");
+    }
+    if (spin_panel_set_map(panel, map) < 0) goto done;
+    if (!(st = spin_match_stats_init())) goto oom;
+    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
+    if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
+        goto done;
+    spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",
+              panel->n_hap, tg->n_sample, tg->n_typed, n_win, cfg->w);
+
+    spin_writer_opt_t wo;
+    memset(&wo, 0, sizeof(wo));
+    wo.panel = panel;
+    wo.n_sample = tg->n_sample;
+    wo.samples = (const char *const *)tg->samples;
+    wo.gp = o->gp, wo.ap = o->ap, wo.write_index = o->write_index, wo.no_version = o->no_version;
+    wo.command = o->command;
+    wo.model_checksum = spin_model_checksum(model);
+    const char *inputs[4] = {o->ref_fn, o->target_fn, o->model_fn, o->map_fn};
+    wo.inputs = inputs, wo.n_inputs = 4; /* an output naming one of them is refused */
+    if (!(cur.wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
+    if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur.wr, o->stats_fn))) goto done;
+
+    if (!(eng = spin_engine_init(model, n_threads))) goto oom;
+    int n_hap = tg->n_hap;
+    /* P(ALT) at missing typed alleles, for all typed sites of the region */
+    size_t nmiss = (size_t)tg->n_typed * n_hap;
+    if (!(miss = malloc((nmiss ? nmiss : 1) * sizeof(float))) || !(prob = malloc((size_t)n_hap * sizeof(float))))
+        goto oom;
+    if (spin_engine_impute_typed_missing(eng, panel, tg, miss) < 0) goto done;
+
+    /* impute windows in blocks and write every panel site of [from, to] in order:
+     * untyped sites from the block's results, typed sites with observed alleles */
+    size_t max_u = 0;
+    for (int i = 0; i < n_win; i++) max_u = (size_t)win[i].n_untyped > max_u ? (size_t)win[i].n_untyped : max_u;
+    int blk = BLOCK_WINDOWS * n_threads;
+    if (!(pblk = calloc((size_t)blk, sizeof(float *))) || !(pbuf = malloc((size_t)blk * max_u * n_hap * sizeof(float) + 1)))
+        goto oom;
+    for (int i = 0; i < blk; i++) pblk[i] = pbuf + (size_t)i * max_u * n_hap;
+
+    cur.panel = panel, cur.tg = tg, cur.miss = miss, cur.prob = prob;
+    cur.next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
+    while (cur.next_typed < tg->n_typed && tg->site[cur.next_typed] < cur.next_site) cur.next_typed++;
+    for (int w0 = 0; w0 < n_win; w0 += blk) {
+        int n_blk = n_win - w0 < blk ? n_win - w0 : blk;
+        if (spin_engine_impute(eng, panel, tg, win + w0, n_blk, pblk) < 0) goto done;
+        for (int i = 0; i < n_blk; i++) {
+            const spin_window_t *wi = &win[w0 + i];
+            for (int j = 0; j < wi->n_untyped; j++) {
+                int u = wi->untyped[j];
+                if (write_typed_until(&cur, u) < 0) goto done;
+                if (write_site(&cur, u, 1, pblk[i] + (size_t)j * n_hap) < 0) goto done;
+                cur.next_site = u + 1, cur.n_imputed++;
+            }
+        }
+    }
+    /* typed sites after the last window, up to the end of the core region */
+    if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0)
+        goto done;
+    if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o->stats_fn) < 0) goto done;
+    int rc = ops->close(cur.wr);
+    cur.wr = NULL;
+    if (rc < 0) goto done;
+    spin_stats_log_summary(st);
+    spin_engine_log_costs(eng);
+    double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
+    spin_info("done: %lld sites written (%lld imputed, %lld typed), %d windows, %d target samples; "
+              "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",
+              (long long)(cur.n_imputed + cur.n_typed), (long long)cur.n_imputed, (long long)cur.n_typed, n_win,
+              tg->n_sample, spin_realtime() - wall0, spin_cputime(), rss);
+    status = 0;
+    goto done;
+oom:
+    spin_error("out of memory");
+done:
+    if (cur.wr) ops->abort(cur.wr);
+    spin_engine_destroy(eng);
+    free(pblk), free(pbuf), free(miss), free(prob);
+    free(win), free(win_store);
+    spin_match_stats_destroy(st);
+    spin_targets_destroy(tg);
+    spin_gmap_destroy(map);
+    spin_panel_destroy(panel);
+    spin_model_destroy(own_model);
+    free(rchrom), free(rbuf);
+    return status;
+}
