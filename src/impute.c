@@ -49,7 +49,41 @@ typedef struct {
     int next_site;     /* next panel site to write */
     int next_typed;    /* next typed site (index into tg->site) */
     int64_t n_imputed, n_typed;
+    int64_t n_typed_missing; /* typed sites with every allele missing: written as imputed (IMP) */
 } out_cursor_t;
+
+/* Targets with nothing observed cannot be imputed: every sample would get the
+ * same population-frequency dosages, written as if they were data. Refuses
+ * (returns -1) when no typed allele of any sample is observed; warns, naming
+ * them, about samples with no observed typed allele (their dosages come from
+ * the panel alone). */
+static int check_observed(const spin_targets_t *tg)
+{
+    int n_hap = tg->n_hap, n_blind = 0;
+    int64_t n_obs = 0;
+    for (size_t k = 0; k < (size_t)tg->n_typed * n_hap; k++) n_obs += tg->allele[k] >= 0;
+    if (n_obs == 0) {
+        spin_error("target file '%s': every genotype of its %d samples at the %d sites shared with the reference "
+                   "panel is missing: nothing to impute from (check the GT field and the sample columns)",
+                   tg->fn, tg->n_sample, tg->n_typed);
+        return -1;
+    }
+    for (int i = 0; i < tg->n_sample; i++) {
+        int t = 0;
+        for (; t < tg->n_typed; t++) {
+            const int8_t *a = tg->allele + (size_t)t * n_hap + 2 * (size_t)i;
+            if (a[0] >= 0 || a[1] >= 0) break;
+        }
+        if (t == tg->n_typed && ++n_blind <= 20)
+            spin_warn("target sample %s in '%s' has no observed allele at any of the %d typed sites: its dosages "
+                      "come from the reference panel alone, not from its genotypes",
+                      tg->samples[i], tg->fn, tg->n_typed);
+    }
+    if (n_blind > 20)
+        spin_warn("... and %d more: %d of %d target samples in '%s' have no observed typed allele", n_blind - 20,
+                  n_blind, tg->n_sample, tg->fn);
+    return 0;
+}
 
 static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
 {
@@ -70,9 +104,19 @@ static int write_typed_until(out_cursor_t *c, int end)
         if (t < tg->n_typed && tg->site[t] == c->next_site) {
             const int8_t *a = tg->allele + (size_t)t * n_hap;
             const float *miss = c->miss + (size_t)t * n_hap;
-            for (int h = 0; h < n_hap; h++) c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
-            if (write_site(c, c->next_site, 0, c->prob) < 0) return -1;
-            c->next_typed++, c->n_typed++;
+            int n_obs = 0;
+            for (int h = 0; h < n_hap; h++) {
+                c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
+                n_obs += a[h] >= 0;
+            }
+            /* a typed site with every allele missing in the input carries no
+             * data: its values are all imputed, so it is flagged IMP (and
+             * `score` scores it); a site with some observed alleles is
+             * written without IMP, as Beagle writes its target markers */
+            if (write_site(c, c->next_site, n_obs == 0, c->prob) < 0) return -1;
+            c->next_typed++;
+            if (n_obs == 0) c->n_typed_missing++;
+            else c->n_typed++;
         }
     }
     return 0;
@@ -137,6 +181,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto oom;
     if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
+    if (check_observed(tg) < 0) goto done;
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
         goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",
@@ -196,11 +241,15 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     cur.wr = NULL;
     if (rc < 0) goto done;
     spin_stats_log_summary(st);
+    if (cur.n_typed_missing)
+        spin_warn("%lld typed site(s) had every target allele missing: written as imputed, flagged IMP",
+                  (long long)cur.n_typed_missing);
     spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
     spin_info("done: %lld sites written (%lld imputed, %lld typed), %d windows, %d target samples; "
               "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",
-              (long long)(cur.n_imputed + cur.n_typed), (long long)cur.n_imputed, (long long)cur.n_typed, n_win,
+              (long long)(cur.n_imputed + cur.n_typed + cur.n_typed_missing),
+              (long long)(cur.n_imputed + cur.n_typed_missing), (long long)cur.n_typed, n_win,
               tg->n_sample, spin_realtime() - wall0, spin_cputime(), rss);
     status = 0;
     goto done;

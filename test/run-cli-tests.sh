@@ -105,6 +105,22 @@ expect "--map reads a SHAPEIT5 map and says so" 0 "shapeit\.map.*SHAPEIT5" -m "$
 # the missing genotypes got imputed (no missing GT in the output)
 "$SPIN" -m "$M" --no-version -O v -o "$T/miss.vcf" "$D/ref.bcf" "$D/target_missing.vcf.gz" 2>/dev/null
 grep -v '^#' "$T/miss.vcf" | grep -q '\.|\.' && fail "missing target genotypes left missing" || pass "missing target genotypes filled"
+# targets whose typed alleles are all missing: refused (once exit 0 with the same frequency
+# dosages for everyone); a sample with nothing observed is warned about by name; a typed
+# site with every allele missing is written as imputed (IMP), so `score` scores it
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {for(i=10;i<=NF;i++)$i=".|."; print}' "$D/target.vcf" >"$T/allmiss.vcf"
+expect "targets with every typed allele missing" 1 "allmiss\.vcf.*every genotype.*missing" -m "$M" "$D/ref.bcf" "$T/allmiss.vcf"
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {$11=".|."; print}' "$D/target.vcf" >"$T/onemiss.vcf"
+expect "a target sample with no observed allele is warned about" 0 "\[W::.*TGT02.*onemiss\.vcf.*no observed allele" \
+    -m "$M" "$D/ref.bcf" "$T/onemiss.vcf"
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==7{for(i=10;i<=NF;i++)$i=".|."} {print}' "$D/target.vcf" >"$T/sitemiss.vcf"
+"$SPIN" -m "$M" --no-version -O v -o "$T/sitemiss.out.vcf" "$D/ref.bcf" "$T/sitemiss.vcf" 2>/dev/null
+mpos=$(awk '!/^#/{c++} c==7{print $2; exit}' "$D/target.vcf")
+tpos=$(awk '!/^#/{c++} c==8{print $2; exit}' "$D/target.vcf")
+awk -F'\t' -v p="$mpos" '$2==p && $8 ~ /;IMP$/ && $10 !~ /\./{ok=1} END{exit !ok}' "$T/sitemiss.out.vcf" \
+    && awk -F'\t' -v p="$tpos" '$2==p && $8 !~ /IMP/{ok=1} END{exit !ok}' "$T/sitemiss.out.vcf" \
+    && pass "a typed site with every allele missing is written imputed (IMP); observed sites are not" \
+    || fail "typed site with every allele missing: $(awk -F'\t' -v p="$mpos" '$2==p' "$T/sitemiss.out.vcf" | cut -f1-8)"
 # unwritable output directory
 "$SPIN" -m "$M" -o /nonexistent-dir/out.vcf.gz "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
 rc=$?
