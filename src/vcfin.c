@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <htslib/hts.h>
+#include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
@@ -108,6 +109,8 @@ typedef struct {
     tbx_t *tbx;     /* VCF.gz */
     hts_itr_t *itr;
     kstring_t ks;
+    int is_text;     /* VCF text (plain, gzip or BGZF): lines are checked before vcf_parse1 */
+    int64_t n_line;  /* data lines read so far when streaming (not through the index) */
 } reader_t;
 
 static void reader_close(reader_t *r)
@@ -135,6 +138,7 @@ static int reader_open(reader_t *r, const char *fn, int n_threads)
         reader_close(r);
         return -1;
     }
+    r->is_text = f == vcf;
     if (n_threads > 1 && hts_set_threads(r->fp, n_threads) < 0)
         spin_warn("could not start %d decompression threads for '%s'; reading single-threaded", n_threads, fn);
     if (!(r->hdr = bcf_hdr_read(r->fp))) {
@@ -177,21 +181,91 @@ static int reader_query(reader_t *r, int tid, int64_t from, int64_t to)
     return 0;
 }
 
+/* Where a streamed data line is, for messages: "line N" of the file (the
+ * header's lines are counted by reading it again, only when there is an
+ * error), or "data line N" when the file cannot be reopened (stdin). */
+static const char *reader_where(const reader_t *r, char *buf, size_t n)
+{
+    int64_t n_hdr = -1;
+    htsFile *fp = strcmp(r->fn, "-") != 0 ? hts_open(r->fn, "r") : NULL;
+    if (fp) {
+        kstring_t ks = {0, 0, NULL};
+        n_hdr = 0;
+        while (hts_getline(fp, KS_SEP_LINE, &ks) >= 0 && ks.l > 0 && ks.s[0] == '#') ++n_hdr;
+        free(ks.s);
+        hts_close(fp);
+    }
+    if (n_hdr >= 0) snprintf(buf, n, "line %lld", (long long)(n_hdr + r->n_line));
+    else snprintf(buf, n, "data line %lld", (long long)r->n_line);
+    return buf;
+}
+
+/* A VCF data line as HTSlib would silently misread it, or NULL if it is sound.
+ * HTSlib 1.16's vcf_parse turns an empty line or a line without tabs into a
+ * record on an undeclared contig (the whole line is CHROM), reads POS with a
+ * prefix parse ("abc", "-5" -> POS 0, "12ab3" -> 12) and does not set
+ * rec->errcode for any of them: so the columns and POS are checked here, on the
+ * text. n_col: the columns the header asks for (9 + samples, 8 without). */
+static const char *vcf_line_problem(const kstring_t *ks, int n_col, char *buf, size_t n)
+{
+    if (ks->l == 0) return "empty line";
+    int cols = 1;
+    const char *pos = NULL, *pos_end = NULL;
+    for (size_t i = 0; i < ks->l; ++i)
+        if (ks->s[i] == '\t') {
+            if (++cols == 2) pos = ks->s + i + 1;
+            else if (cols == 3) pos_end = ks->s + i;
+        }
+    if (cols != n_col) {
+        snprintf(buf, n, "%d tab-separated column(s) where the header has %d%s", cols, n_col,
+                 cols == 1 ? " (columns separated by spaces?)" : "");
+        return buf;
+    }
+    int ok = pos < pos_end && *pos != '0';
+    for (const char *c = pos; ok && c < pos_end; ++c) ok = isdigit((unsigned char)*c);
+    if (!ok) {
+        int len = pos && pos_end > pos ? (int)(pos_end - pos) : 0;
+        snprintf(buf, n, "POS '%.*s' is not a positive integer", len > 40 ? 40 : len, pos ? pos : "");
+        return buf;
+    }
+    return NULL;
+}
+
 /* Next record: 0 ok, 1 end of data, <0 error (logged). `queried` = 1 if
- * reader_query() was called (then a NULL itr means "no records"). */
+ * reader_query() was called (then a NULL itr means "no records").
+ * Every record HTSlib cannot read soundly is an error naming the file and the
+ * line (streamed) or the record's text (through the index): none is skipped. */
 static int reader_next(reader_t *r, bcf1_t *rec, int queried)
 {
     int ret;
+    char why[128], where[64];
+    const char *bad = NULL;
+    int n_col = 8 + (bcf_hdr_nsamples(r->hdr) > 0) + bcf_hdr_nsamples(r->hdr);
     if (queried) {
         if (!r->itr) return 1;
         if (r->idx) ret = bcf_itr_next(r->fp, r->itr, rec);
         else {
             ret = tbx_itr_next(r->fp, r->tbx, r->itr, &r->ks);
-            if (ret >= 0) {
-                if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+            if (ret >= 0 && (bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
+                spin_error("malformed record in '%s': %s: '%.60s%s'", r->fn, bad, r->ks.s, r->ks.l > 60 ? "..." : "");
+                return -1;
             }
+            if (ret >= 0 && vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
         }
-    } else ret = bcf_read(r->fp, r->hdr, rec);
+    } else if (r->is_text) {
+        ret = hts_getline(r->fp, KS_SEP_LINE, &r->ks);
+        if (ret >= 0) {
+            ++r->n_line;
+            if ((bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
+                spin_error("malformed record in '%s' at %s: %s", r->fn, reader_where(r, where, sizeof(where)), bad);
+                return -1;
+            }
+            if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+        }
+    } else {
+        ret = bcf_read(r->fp, r->hdr, rec);
+        if (ret >= 0) ++r->n_line;
+    }
     if (ret == -1) return 1;
     /* an undeclared contig or tag is only a header omission (htslib adds a
      * dummy header line); anything else means the record cannot be trusted */
@@ -201,10 +275,24 @@ static int reader_next(reader_t *r, bcf1_t *rec, int queried)
             spin_error("malformed or truncated record in '%s' near %s:%lld (error code %d): check the file "
                        "with `bcftools view` and fix or re-create it",
                        r->fn, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1, rec->errcode);
+        else if (r->is_text && !queried)
+            spin_error("cannot parse '%s' at %s (malformed record, or a truncated or corrupt file)", r->fn,
+                       reader_where(r, where, sizeof(where)));
+        else if (r->tbx)
+            spin_error("cannot read a record of '%s' through its index (malformed line, see HTSlib's message, "
+                       "or a truncated or corrupt file)", r->fn);
         else
             spin_error("read error in '%s' (truncated or corrupt file?); the last good record was before "
                        "%s:%lld",
                        r->fn, rec->rid >= 0 ? bcf_seqname_safe(r->hdr, rec) : "?", (long long)rec->pos + 1);
+        return -1;
+    }
+    /* BCF has no text to check: a position below 1 is the one thing HTSlib lets through */
+    if (rec->pos < 0) {
+        if (queried) spin_error("malformed record in '%s': position %s:%lld is below 1", r->fn,
+                                bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1);
+        else spin_error("malformed record in '%s' (record %lld): position %s:%lld is below 1", r->fn,
+                        (long long)r->n_line, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1);
         return -1;
     }
     if (bcf_unpack(rec, BCF_UN_STR) < 0 || rec->errcode) {

@@ -121,6 +121,31 @@ awk -F'\t' -v p="$mpos" '$2==p && $8 ~ /;IMP$/ && $10 !~ /\./{ok=1} END{exit !ok
     && awk -F'\t' -v p="$tpos" '$2==p && $8 !~ /IMP/{ok=1} END{exit !ok}' "$T/sitemiss.out.vcf" \
     && pass "a typed site with every allele missing is written imputed (IMP); observed sites are not" \
     || fail "typed site with every allele missing: $(awk -F'\t' -v p="$mpos" '$2==p' "$T/sitemiss.out.vcf" | cut -f1-8)"
+# malformed records are errors naming the file and line, never skipped (POS abc, -5 and 0
+# vanished silently, 12ab3 gave "not sorted", empty and tab-less lines became other contigs)
+bad_line() { # N REPLACEMENT OUT: target.vcf with data line N's POS replaced (EMPTY, NOTAB: the line)
+    awk -v n="$1" -v r="$2" 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++}
+        c==n && r=="EMPTY"{print ""; next} c==n && r=="NOTAB"{gsub(/\t/," "); print; next} c==n{$2=r} {print}' \
+        "$D/target.vcf" >"$3"
+}
+hdr_lines=$(grep -c '^#' "$D/target.vcf")
+line=$((hdr_lines + 5))
+for case in abc:abc neg:-5 zero:0 mixed:12ab3; do
+    bad_line 5 "${case#*:}" "$T/pos_${case%%:*}.vcf"
+    expect "target POS '${case#*:}' is an error naming the line" 1 "pos_${case%%:*}\.vcf.* line $line: POS '${case#*:}' is not a positive integer" \
+        -m "$M" "$D/ref.bcf" "$T/pos_${case%%:*}.vcf"
+done
+bad_line 5 EMPTY "$T/empty_line.vcf"
+expect "an empty line is an error naming it" 1 "empty_line\.vcf.* line $line: empty line" -m "$M" "$D/ref.bcf" "$T/empty_line.vcf"
+bad_line 5 NOTAB "$T/no_tabs.vcf"
+expect "a line without tabs is an error naming it" 1 "no_tabs\.vcf.* line $line: 1 tab-separated column" -m "$M" "$D/ref.bcf" "$T/no_tabs.vcf"
+bgzip -c "$T/pos_abc.vcf" >"$T/pos_abc.vcf.gz"
+expect "bgzipped target with POS abc (streamed)" 1 "pos_abc\.vcf\.gz.* line $line: POS 'abc'" -m "$M" "$D/ref.bcf" "$T/pos_abc.vcf.gz"
+bcftools view -Ob -o "$T/pos_abc.bcf" "$T/pos_abc.vcf" 2>/dev/null
+expect "BCF target with a position below 1" 1 "pos_abc\.bcf.*record 5.*below 1" -m "$M" "$D/ref.bcf" "$T/pos_abc.bcf"
+gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==100{$2="1e6"} {print}' >"$T/ref_badpos.vcf"
+expect "panel POS 1e6 is an error naming the line" 1 "ref_badpos\.vcf.* line $(($(gzip -dc "$D/ref.vcf.gz" | grep -c '^#') + 100)): POS '1e6'" \
+    -m "$M" "$T/ref_badpos.vcf" "$D/target.vcf"
 # unwritable output directory
 "$SPIN" -m "$M" -o /nonexistent-dir/out.vcf.gz "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
 rc=$?
