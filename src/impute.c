@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/kstring.h>
+
 #include "impute.h"
 #include "stats.h"
 #include "util.h"
@@ -82,6 +84,42 @@ static int check_observed(const spin_targets_t *tg)
     if (n_blind > 20)
         spin_warn("... and %d more: %d of %d target samples in '%s' have no observed typed allele", n_blind - 20,
                   n_blind, tg->n_sample, tg->fn);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Target samples that are also panel samples (by name) copy their own
+ * haplotypes: their accuracy is no test of imputation. Warns with their count
+ * and the first names. Returns -1 only when out of memory. */
+static int warn_shared_samples(const spin_panel_t *p, const spin_targets_t *tg)
+{
+    char **ps = malloc((size_t)p->n_sample * sizeof(char *)), **ts = malloc((size_t)tg->n_sample * sizeof(char *));
+    if (!ps || !ts) {
+        free(ps), free(ts);
+        return -1;
+    }
+    memcpy(ps, p->samples, (size_t)p->n_sample * sizeof(char *));
+    memcpy(ts, tg->samples, (size_t)tg->n_sample * sizeof(char *));
+    qsort(ps, (size_t)p->n_sample, sizeof(char *), cmp_str);
+    qsort(ts, (size_t)tg->n_sample, sizeof(char *), cmp_str);
+    kstring_t names = {0, 0, NULL};
+    int n = 0;
+    for (int i = 0, j = 0; i < p->n_sample && j < tg->n_sample;) {
+        int c = strcmp(ps[i], ts[j]);
+        if (c < 0) i++;
+        else if (c > 0) j++;
+        else {
+            if (++n <= 10) ksprintf(&names, "%s%s", n > 1 ? ", " : "", ts[j]);
+            i++, j++;
+        }
+    }
+    if (n)
+        spin_warn("%d of %d target samples in '%s' are also in the reference panel '%s' (%s%s): they copy their own "
+                  "haplotypes, so their imputation is no test of accuracy; remove them from the panel "
+                  "(bcftools view -s ^NAMES) to impute or evaluate them fairly",
+                  n, tg->n_sample, tg->fn, p->fn, names.s ? names.s : "", n > 10 ? ", ..." : "");
+    free(names.s), free(ps), free(ts);
     return 0;
 }
 
@@ -182,6 +220,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (!(st = spin_match_stats_init())) goto oom;
     if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
     if (check_observed(tg) < 0) goto done;
+    if (warn_shared_samples(panel, tg) < 0) goto oom;
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
         goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",

@@ -146,6 +146,12 @@ expect "BCF target with a position below 1" 1 "pos_abc\.bcf.*record 5.*below 1" 
 gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==100{$2="1e6"} {print}' >"$T/ref_badpos.vcf"
 expect "panel POS 1e6 is an error naming the line" 1 "ref_badpos\.vcf.* line $(($(gzip -dc "$D/ref.vcf.gz" | grep -c '^#') + 100)): POS '1e6'" \
     -m "$M" "$T/ref_badpos.vcf" "$D/target.vcf"
+# target samples that are also panel samples copy themselves: warned about, with names and count
+sed '/^#CHROM/s/TGT02/REF005/; /^#CHROM/s/TGT07/REF077/' "$D/target.vcf" >"$T/shared.vcf"
+expect "target samples also in the panel are warned about" 0 "\[W::.*2 of 20 target samples.*shared\.vcf.*also in the reference panel.*REF005, REF077" \
+    -m "$M" "$D/ref.bcf" "$T/shared.vcf"
+expect "the panel given as targets is warned about" 0 "\[W::.*100 of 100 target samples.*also in the reference panel" \
+    -m "$M" "$D/ref.bcf" "$D/ref.bcf"
 # unwritable output directory
 "$SPIN" -m "$M" -o /nonexistent-dir/out.vcf.gz "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
 rc=$?
