@@ -177,7 +177,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     int *win_store = NULL, n_win = 0;
     spin_engine_t *eng = NULL;
     out_cursor_t cur;
-    char *rchrom = NULL, *rbuf = NULL;
+    char *rchrom = NULL, *rbuf = NULL, *rshown = NULL;
     float **pblk = NULL, *pbuf = NULL, *miss = NULL, *prob = NULL;
     int64_t from = 0, to = INT64_MAX;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
@@ -204,8 +204,13 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
             goto done;
         }
         if (!(rbuf = buffered_region(rchrom, from, to, o->buffer))) goto oom;
+        /* messages name what the user typed, and the buffer only if there is one */
+        size_t n = strlen(o->region) + 64;
+        if (!(rshown = malloc(n))) goto oom;
+        if (o->buffer > 0) snprintf(rshown, n, "%s (or its %lld bp buffer)", o->region, (long long)o->buffer);
+        else snprintf(rshown, n, "%s", o->region);
     }
-    if (!(panel = spin_panel_read(o->ref_fn, rbuf, n_threads))) goto done;
+    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads))) goto done;
     if (panel->n_site == 0) {
         spin_error("%s: no biallelic SNPs%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
                    o->region ? o->region : "");
@@ -218,7 +223,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     }
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto oom;
-    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
+    if (!(tg = spin_targets_read_shown(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
     if (check_observed(tg) < 0) goto done;
     if (warn_shared_samples(panel, tg) < 0) goto oom;
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
@@ -304,6 +309,6 @@ done:
     spin_gmap_destroy(map);
     spin_panel_destroy(panel);
     spin_model_destroy(own_model);
-    free(rchrom), free(rbuf);
+    free(rchrom), free(rbuf), free(rshown);
     return status;
 }

@@ -374,9 +374,17 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
         return -1;
     }
     if (ngt != 2 * n_sample) {
-        spin_error("'%s' at %s:%lld: genotypes have ploidy %d, spin-impute needs diploid genotypes "
-                   "(impute haploid regions such as male chrX separately)",
-                   fn, chr, pos, n_sample ? ngt / n_sample : 0);
+        /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
+        int pl = n_sample ? ngt / n_sample : 0, who = 0;
+        for (int i = 0; pl > 2 && i < n_sample; ++i)
+            if ((*gt)[(size_t)i * pl + pl - 1] != bcf_int32_vector_end) {
+                who = i;
+                break;
+            }
+        spin_error("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
+                   "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
+                   "takes haploid calls, e.g. male chrX outside the PARs)",
+                   n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
         return -1;
     }
     int64_t n_miss = 0;
@@ -420,6 +428,11 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
 }
 
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
+{
+    return spin_panel_read_shown(fn, region, NULL, n_threads);
+}
+
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads)
 {
     reader_t r;
     spin_panel_t *p = NULL;
@@ -514,7 +527,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
     if (ret < 0) goto err;
     if (tid0 < 0 || p->n_site == 0) {
         if (region)
-            spin_error("reference panel '%s' has no biallelic SNPs in region %s", fn, region);
+            spin_error("reference panel '%s' has no biallelic SNPs in region %s", fn, shown ? shown : region);
         else spin_error("reference panel '%s' has no biallelic SNPs", fn);
         goto err;
     }
@@ -634,11 +647,17 @@ static int cmp_typed(const void *a, const void *b)
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                   double min_frac)
 {
-    return spin_targets_read_matched(fn, p, region, n_threads, min_frac, NULL);
+    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, NULL);
 }
 
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                           double min_frac, spin_match_stats_t *st_out)
+{
+    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, st_out);
+}
+
+spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+                                        int n_threads, double min_frac, spin_match_stats_t *st_out)
 {
     reader_t r;
     spin_targets_t *t = NULL;
@@ -672,7 +691,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (region) {
         if (spin_region_parse(region, &rchrom, &from, &to) < 0) goto err;
         if (!spin_chrom_equal(rchrom, p->chrom)) {
-            spin_error("region %s is not on the reference panel's contig %s", region, p->chrom);
+            spin_error("region %s is not on the reference panel's contig %s", shown ? shown : region, p->chrom);
             goto err;
         }
     }
@@ -763,10 +782,20 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (st->n_records == 0) {
         spin_error("target file '%s' has no records on contig %s%s%s (the reference panel's contig; %lld records "
                    "on other contigs): check the chromosome and --region",
-                   fn, p->chrom, region ? " in region " : "", region ? region : "", (long long)st->n_other_contig);
+                   fn, p->chrom, region ? " in region " : "", region ? (shown ? shown : region) : "",
+                   (long long)st->n_other_contig);
         goto err;
     }
     int64_t denom = st->n_records - st->n_outside - st->n_multiallelic - st->n_nonsnp - st->n_duplicate;
+    if (n_typ == 0 && denom <= 0 && st->n_outside > 0) {
+        /* not a naming or build problem: the panel is too small (e.g. one site) or elsewhere */
+        spin_error("none of the %s target records on %s lies within the reference panel's span %s:%lld-%lld, "
+                   "which holds only %d biallelic SNP%s: the panel '%s' covers too little of the chromosome "
+                   "(cut to another region, or filtered to a few sites?)",
+                   fmt_int(num1, st->n_outside), p->chrom, p->chrom, (long long)span0, (long long)span1, p->n_site,
+                   p->n_site == 1 ? "" : "s", p->fn);
+        goto err;
+    }
     if (n_typ == 0 || (denom > 0 && (double)st->n_matched < min_frac * (double)denom)) {
         if (denom <= 0) denom = st->n_records;
         spin_error("%s of %s target sites (%.2f%%) match the reference panel on %s (%lld not in the panel, %lld "

@@ -28,4 +28,11 @@ int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to)
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                           double min_frac, spin_match_stats_t *st);
 
+/* The readers with `shown` naming the region in messages instead of `region`
+ * (NULL: region): impute reads --region plus its buffer, but the user typed
+ * --region. */
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads);
+spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+                                        int n_threads, double min_frac, spin_match_stats_t *st);
+
 #endif
