@@ -7,19 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "impute.h"
 
 #define DEF_THREADS 1
 
-static void usage(FILE *fp)
+/* The options of impute, also shown by `spin-impute --help` (main.c): Beagle
+ * and Minimac4 users look there first. */
+void cli_impute_options(FILE *fp)
 {
     fprintf(fp,
-            "\nUsage: spin-impute [impute] [options] REF TARGET > OUT.vcf.gz\n\n"
-            "Imputes the reference sites missing from phased TARGET samples with a SPIN network.\n"
-            "REF: phased reference panel (VCF, VCF.gz or BCF; biallelic SNPs are used).\n"
-            "TARGET: phased diploid genotypes (VCF, VCF.gz or BCF); missing alleles are imputed.\n\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE, atomically [stdout]\n"
             "  -O, --output-type v|z|b|u  VCF, bgzipped VCF, BCF, uncompressed BCF [z, or from -o's extension]\n"
@@ -38,8 +37,18 @@ static void usage(FILE *fp)
             "  -t, --threads INT        threads for the model and for BGZF [%d]\n"
             "  -q, --quiet              only errors on stderr\n"
             "  -h, --help               this help\n"
-            "      --version            print the version\n\n",
+            "      --version            print the version\n",
             SPIN_DEFAULT_BUFFER, SPIN_MIN_MATCH_FRAC, DEF_THREADS);
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "\nUsage: spin-impute [impute] [options] REF TARGET > OUT.vcf.gz\n\n"
+                "Imputes the reference sites missing from phased TARGET samples with a SPIN network.\n"
+                "REF: phased reference panel (VCF, VCF.gz or BCF; biallelic SNPs are used).\n"
+                "TARGET: phased diploid genotypes (VCF, VCF.gz or BCF); missing alleles are imputed.\n\n");
+    cli_impute_options(fp);
+    fputc('\n', fp);
 }
 
 enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION };
@@ -108,6 +117,13 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, i
     }
     if (o->write_index && (o->out_fmt == 'v' || o->out_fmt == 'u')) {
         fprintf(stderr, "[E::impute] -W needs compressed output (-O z or b)\n");
+        goto usage_err;
+    }
+    /* binary output on a terminal is garbage on screen (bcftools refuses it too) */
+    char fmt = o->out_fmt ? o->out_fmt : 'z';
+    if ((!o->out_fn || strcmp(o->out_fn, "-") == 0) && fmt != 'v' && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "[E::impute] refusing to write %s output to a terminal: use -o FILE or -O v\n",
+                fmt == 'z' ? "BGZF-compressed" : "BCF (binary)");
         goto usage_err;
     }
     o->ref_fn = argv[optind], o->target_fn = argv[optind + 1];

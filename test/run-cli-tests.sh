@@ -172,6 +172,21 @@ rc=$?
 "$SPIN" -m "$M" "$D/ref.bcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "one input file is a usage error (2)" || fail "usage error exit"
 "$SPIN" impute --threads zero "$D/ref.bcf" "$D/target.vcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "bad --threads is a usage error" || fail "bad --threads"
 "$SPIN" impute --help | grep -q -- "--threads" && pass "--help on stdout" || fail "--help"
+# `spin-impute --help` shows impute's options after the command list
+"$SPIN" --help >"$T/help" && awk '/^Commands:/{c=1} c && /--min-match/{o=1} END{exit !o}' "$T/help" \
+    && grep -q -- "--output-type" "$T/help" && pass "spin-impute --help lists impute's options" || fail "spin-impute --help lacks impute's options"
+# binary output to a terminal is refused with a hint (exit 2); -O v to a terminal works
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    for fmt in z b u; do
+        script -qec "'$SPIN' -m '$M' -O $fmt '$D/ref.bcf' '$D/target.vcf'" /dev/null >"$T/tty.out" 2>&1
+        rc=$?
+        [ $rc -eq 2 ] && grep -q "refusing to write .* to a terminal: use -o FILE or -O v" "$T/tty.out" \
+            && pass "-O $fmt to a terminal is refused (exit 2)" || fail "-O $fmt to a terminal (exit $rc)"
+    done
+    script -qec "'$SPIN' -m '$M' -O v -q '$D/ref.bcf' '$D/target.vcf'" /dev/null >"$T/tty.out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && grep -q "^#CHROM" "$T/tty.out" && pass "-O v to a terminal writes VCF" || fail "-O v to a terminal (exit $rc)"
+else echo "SKIP: no script(1) pty: terminal output tests"; fi
 [ "$("$SPIN" --version | wc -l)" -eq 1 ] && pass "--version prints one line" || fail "--version"
 # --stats TSV
 "$SPIN" -m "$M" --stats "$T/stats.tsv" -o "$T/s.vcf.gz" "$D/ref.bcf" "$D/target_chr.vcf.gz" 2>/dev/null
