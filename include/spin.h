@@ -297,6 +297,13 @@ typedef struct {
     const char *command;   /* for the ##spin-imputeCommand header line (NULL: none) */
     const char *stats_fn;  /* site-matching statistics TSV; NULL: none */
     int n_threads;         /* engine (OpenMP) and BGZF threads [1] */
+    /* Progress, for a caller that shows it (libspin itself prints none beyond
+     * spin_log): called on the calling thread with the windows imputed and
+     * written so far, their total and the wall seconds since the run started,
+     * once before the first window (done = 0) and after every block of windows
+     * (64 per thread), the last call with done == total. NULL: not called. */
+    void (*progress)(void *ctx, int64_t done, int64_t total, double elapsed_s);
+    void *progress_ctx;
 } spin_impute_opt_t;
 
 void spin_impute_opt_default(spin_impute_opt_t *o);

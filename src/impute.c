@@ -264,6 +264,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     cur.panel = panel, cur.tg = tg, cur.miss = miss, cur.prob = prob;
     cur.next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
     while (cur.next_typed < tg->n_typed && tg->site[cur.next_typed] < cur.next_site) cur.next_typed++;
+    if (o->progress && n_win > 0) o->progress(o->progress_ctx, 0, n_win, spin_realtime() - wall0);
     for (int w0 = 0; w0 < n_win; w0 += blk) {
         int n_blk = n_win - w0 < blk ? n_win - w0 : blk;
         if (spin_engine_impute(eng, panel, tg, win + w0, n_blk, pblk) < 0) goto done;
@@ -276,6 +277,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
                 cur.next_site = u + 1, cur.n_imputed++;
             }
         }
+        if (o->progress) o->progress(o->progress_ctx, w0 + n_blk, n_win, spin_realtime() - wall0);
     }
     /* typed sites after the last window, up to the end of the core region */
     if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0)

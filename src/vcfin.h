@@ -1,7 +1,10 @@
 /* vcfin.h -- read the reference panel and the targets with HTSlib.
  *
  * Every record's bcf_read/itr return and rec->errcode is checked: a truncated
- * or corrupt file is an error, never a silent early end. */
+ * or corrupt file is an error, never a silent early end. Text VCF is read line
+ * by line and each line's column count and POS are checked before vcf_parse1
+ * (which accepts "abc" or "12ab3" as a position): a malformed line is an error
+ * naming the file and line, never a skipped record. */
 #ifndef SPIN_VCFIN_H
 #define SPIN_VCFIN_H
 
