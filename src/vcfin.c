@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
@@ -256,11 +257,18 @@ static int reader_next(reader_t *r, bcf1_t *rec, int queried)
         ret = hts_getline(r->fp, KS_SEP_LINE, &r->ks);
         if (ret >= 0) {
             ++r->n_line;
+            /* a BGZF read error can end the text mid-line: that is the problem, not the line */
+            BGZF *bg = hts_get_bgzfp(r->fp);
+            if (bg && bg->errcode) {
+                spin_error("read error in '%s' at %s (truncated or corrupt file?)", r->fn,
+                           reader_where(r, where, sizeof(where)));
+                return -1;
+            }
             if ((bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
                 spin_error("malformed record in '%s' at %s: %s", r->fn, reader_where(r, where, sizeof(where)), bad);
                 return -1;
             }
-            if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+            if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -3;
         }
     } else {
         ret = bcf_read(r->fp, r->hdr, rec);
@@ -275,8 +283,10 @@ static int reader_next(reader_t *r, bcf1_t *rec, int queried)
             spin_error("malformed or truncated record in '%s' near %s:%lld (error code %d): check the file "
                        "with `bcftools view` and fix or re-create it",
                        r->fn, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1, rec->errcode);
+        else if (r->is_text && !queried && ret == -3)
+            spin_error("cannot parse the record in '%s' at %s", r->fn, reader_where(r, where, sizeof(where)));
         else if (r->is_text && !queried)
-            spin_error("cannot parse '%s' at %s (malformed record, or a truncated or corrupt file)", r->fn,
+            spin_error("read error in '%s' after %s (truncated or corrupt file?)", r->fn,
                        reader_where(r, where, sizeof(where)));
         else if (r->tbx)
             spin_error("cannot read a record of '%s' through its index (malformed line, see HTSlib's message, "
