@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
@@ -184,11 +185,13 @@ static int reader_query(reader_t *r, int tid, int64_t from, int64_t to)
 
 /* Where a streamed data line is, for messages: "line N" of the file (the
  * header's lines are counted by reading it again, only when there is an
- * error), or "data line N" when the file cannot be reopened (stdin). */
+ * error), or "data line N" when it is not a regular file that can be read
+ * again (stdin, a pipe or FIFO: reopening one would block or eat its data). */
 static const char *reader_where(const reader_t *r, char *buf, size_t n)
 {
     int64_t n_hdr = -1;
-    htsFile *fp = strcmp(r->fn, "-") != 0 ? hts_open(r->fn, "r") : NULL;
+    struct stat st;
+    htsFile *fp = strcmp(r->fn, "-") != 0 && stat(r->fn, &st) == 0 && S_ISREG(st.st_mode) ? hts_open(r->fn, "r") : NULL;
     if (fp) {
         kstring_t ks = {0, 0, NULL};
         n_hdr = 0;
@@ -613,12 +616,14 @@ static const char *build_name(const char *chrom, int64_t len)
 }
 
 /* Contigs in both headers with different lengths -> error. The panel's
- * header is re-read from p->fn (cheap); if that fails only p->chrom_len is
- * compared. */
+ * header is re-read from p->fn (cheap) if it is a regular file (a FIFO or pipe
+ * cannot be read twice: reopening one blocked forever); otherwise, or if that
+ * fails, only p->chrom_len is compared. */
 static int check_contig_lengths(const spin_panel_t *p, const char *fn, const bcf_hdr_t *th)
 {
     bcf_hdr_t *ph = NULL;
-    htsFile *fp = hts_open(p->fn, "r");
+    struct stat sb;
+    htsFile *fp = strcmp(p->fn, "-") != 0 && stat(p->fn, &sb) == 0 && S_ISREG(sb.st_mode) ? hts_open(p->fn, "r") : NULL;
     if (fp) ph = bcf_hdr_read(fp);
     int bad = 0;
     for (int i = 0; i < th->n[BCF_DT_CTG] && !bad; ++i) {

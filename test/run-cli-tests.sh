@@ -143,6 +143,19 @@ bgzip -c "$T/pos_abc.vcf" >"$T/pos_abc.vcf.gz"
 expect "bgzipped target with POS abc (streamed)" 1 "pos_abc\.vcf\.gz.* line $line: POS 'abc'" -m "$M" "$D/ref.bcf" "$T/pos_abc.vcf.gz"
 bcftools view -Ob -o "$T/pos_abc.bcf" "$T/pos_abc.vcf" 2>/dev/null
 expect "BCF target with a position below 1" 1 "pos_abc\.bcf.*record 5.*below 1" -m "$M" "$D/ref.bcf" "$T/pos_abc.bcf"
+# from a FIFO (not readable twice): a malformed line is "data line N", and a panel read
+# from a FIFO works (the contig-length check once reopened it and blocked forever)
+mkfifo "$T/tgt.fifo" "$T/ref.fifo"
+cat "$T/pos_abc.vcf" >"$T/tgt.fifo" &
+cpid=$!
+expect "a malformed line in a FIFO names its data line" 1 "tgt\.fifo.* data line 5: POS 'abc'" -m "$M" "$D/ref.bcf" "$T/tgt.fifo"
+kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
+bcftools view -Ov "$D/ref.bcf" >"$T/ref.fifo" 2>/dev/null &
+cpid=$!
+timeout 60 "$SPIN" -m "$M" --no-version -O v -o "$T/fifo_ref.vcf" "$T/ref.fifo" "$D/target.vcf" 2>/dev/null
+rc=$?
+kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
+[ $rc -eq 0 ] && cmp -s "$T/fifo_ref.vcf" "$T/vcf.vcf" && pass "a panel read from a FIFO" || fail "panel from a FIFO (exit $rc; 124: hung)"
 gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==100{$2="1e6"} {print}' >"$T/ref_badpos.vcf"
 expect "panel POS 1e6 is an error naming the line" 1 "ref_badpos\.vcf.* line $(($(gzip -dc "$D/ref.vcf.gz" | grep -c '^#') + 100)): POS '1e6'" \
     -m "$M" "$T/ref_badpos.vcf" "$D/target.vcf"
