@@ -66,12 +66,12 @@ typedef struct {
     int drawn;    /* a terminal line is on screen without its newline */
 } progress_t;
 
+/* h:mm:ss: a clock, not "N s", so that log parsers reading "[M::f] ... N s"
+ * figures as stage timings (bench/stages.awk) do not take progress for one */
 static const char *fmt_secs(char *buf, size_t n, double s)
 {
     long t = (long)(s + 0.5);
-    if (t < 60) snprintf(buf, n, "%lds", t);
-    else if (t < 3600) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
-    else snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
     return buf;
 }
 
@@ -84,8 +84,8 @@ static void show_progress(void *ctx, int64_t done, int64_t total, double elapsed
     if (p->tty ? !end && p->drawn && elapsed - p->last < 0.25 : !end && (done == 0 || elapsed - p->last < p->every))
         return;
     if (done > 0 && !end) fmt_secs(eta, sizeof(eta), elapsed / (double)done * (double)(total - done));
-    else snprintf(eta, sizeof(eta), end ? "0s" : "?");
-    fprintf(stderr, "%s[M::impute] %lld/%lld windows imputed (%.0f%%), %s elapsed, ETA %s%s", p->tty ? "\r" : "",
+    else snprintf(eta, sizeof(eta), end ? "0:00:00" : "?");
+    fprintf(stderr, "%s[M::impute] %lld/%lld windows imputed (%.0f%%), elapsed %s, ETA %s%s", p->tty ? "\r" : "",
             (long long)done, (long long)total, 100.0 * (double)done / (double)total, fmt_secs(el, sizeof(el), elapsed),
             eta, p->tty ? "\033[K" : "");
     if (!p->tty || end) fputc('\n', stderr);
