@@ -133,7 +133,9 @@ int spin_panel_is_snp(const spin_panel_t *p, int s);
  * n_skip_mono; an exact repeat of an earlier record (position and
  * alleles) is skipped with a warning. Unphased
  * or missing genotypes, non-diploid samples and unsorted positions are errors
- * naming the sample and chrom:pos. af is the ALT frequency in the panel; cm is
+ * naming the sample and chrom:pos; a malformed record (POS not a positive
+ * integer, a column count other than the header's, an empty line) is an error
+ * naming the file and line (both readers), never skipped. af is the ALT frequency in the panel; cm is
  * filled with 1 cM/Mb (pos * 1e-6); call spin_panel_set_map for a real map.
  * n_threads > 1 adds HTSlib decompression threads. Free with spin_panel_destroy. */
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads);
@@ -327,13 +329,22 @@ typedef struct {
     const char *command;   /* for the ##spin-imputeCommand header line (NULL: none) */
     const char *stats_fn;  /* site-matching statistics TSV; NULL: none */
     int n_threads;         /* engine (OpenMP) and BGZF threads [1] */
+    /* Progress, for a caller that shows it (libspin itself prints none beyond
+     * spin_log): called on the calling thread with the windows imputed and
+     * written so far, their total and the wall seconds since the run started,
+     * once before the first window (done = 0) and after every block of windows
+     * (64 per thread), the last call with done == total. NULL: not called. */
+    void (*progress)(void *ctx, int64_t done, int64_t total, double elapsed_s);
+    void *progress_ctx;
 } spin_impute_opt_t;
 
 void spin_impute_opt_default(spin_impute_opt_t *o);
 /* Reads the panel and targets, imputes every untyped panel site of the region
  * and writes every panel site of it (typed sites with their observed alleles)
- * in position order. Returns 0 only when every record was written and the
- * output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;
+ * in position order. Targets with no observed typed allele are refused; a
+ * typed site missing in every sample is written as imputed (INFO/IMP); target
+ * samples with no observed allele, or also in the panel, are warned about.
+ * Returns 0 only when every record was written and the output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;
  * SPIN_ERR for any other
  * error (message on stderr). A file output is never left partial. Output bytes
  * do not depend on n_threads. */

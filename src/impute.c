@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/kstring.h>
+
 #include "impute.h"
 #include "stats.h"
 #include "util.h"
@@ -49,6 +51,7 @@ typedef struct {
     int next_site;     /* next panel site to write */
     int next_typed;    /* next typed site (index into tg->site) */
     int64_t n_imputed, n_typed; /* records written */
+    int64_t n_typed_missing; /* typed sites with every allele missing: written as imputed (IMP) */
     /* a multi-allelic record's sites (consecutive in panel order) are
      * collected here and written as one record after its last ALT */
     float *rec_p;      /* [max_nalt * n_hap] P(ALT k) rows */
@@ -70,6 +73,75 @@ static int write_mono_until(out_cursor_t *c, int before)
         if (spin_writer_ref_only(c->wr, p->chrom, p->mono_pos[i], p->mono_id[i], p->mono_ref[i]) < 0) return -1;
         c->n_imputed++;
     }
+    return 0;
+}
+
+/* Targets with nothing observed cannot be imputed: every sample would get the
+ * same population-frequency dosages, written as if they were data. Refuses
+ * (returns -1) when no typed allele of any sample is observed; warns, naming
+ * them, about samples with no observed typed allele (their dosages come from
+ * the panel alone). */
+static int check_observed(const spin_targets_t *tg)
+{
+    int n_hap = tg->n_hap, n_blind = 0;
+    int64_t n_obs = 0;
+    for (size_t k = 0; k < (size_t)tg->n_typed * n_hap; k++) n_obs += tg->allele[k] >= 0;
+    if (n_obs == 0) {
+        spin_error("target file '%s': every genotype of its %d samples at the %d sites shared with the reference "
+                   "panel is missing: nothing to impute from (check the GT field and the sample columns)",
+                   tg->fn, tg->n_sample, tg->n_typed);
+        return -1;
+    }
+    for (int i = 0; i < tg->n_sample; i++) {
+        int t = 0;
+        for (; t < tg->n_typed; t++) {
+            const int8_t *a = tg->allele + (size_t)t * n_hap + 2 * (size_t)i;
+            if (a[0] >= 0 || a[1] >= 0) break;
+        }
+        if (t == tg->n_typed && ++n_blind <= 20)
+            spin_warn("target sample %s in '%s' has no observed allele at any of the %d typed sites: its dosages "
+                      "come from the reference panel alone, not from its genotypes",
+                      tg->samples[i], tg->fn, tg->n_typed);
+    }
+    if (n_blind > 20)
+        spin_warn("... and %d more: %d of %d target samples in '%s' have no observed typed allele", n_blind - 20,
+                  n_blind, tg->n_sample, tg->fn);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Target samples that are also panel samples (by name) copy their own
+ * haplotypes: their accuracy is no test of imputation. Warns with their count
+ * and the first names. Returns -1 only when out of memory. */
+static int warn_shared_samples(const spin_panel_t *p, const spin_targets_t *tg)
+{
+    char **ps = malloc((size_t)p->n_sample * sizeof(char *)), **ts = malloc((size_t)tg->n_sample * sizeof(char *));
+    if (!ps || !ts) {
+        free(ps), free(ts);
+        return -1;
+    }
+    memcpy(ps, p->samples, (size_t)p->n_sample * sizeof(char *));
+    memcpy(ts, tg->samples, (size_t)tg->n_sample * sizeof(char *));
+    qsort(ps, (size_t)p->n_sample, sizeof(char *), cmp_str);
+    qsort(ts, (size_t)tg->n_sample, sizeof(char *), cmp_str);
+    kstring_t names = {0, 0, NULL};
+    int n = 0;
+    for (int i = 0, j = 0; i < p->n_sample && j < tg->n_sample;) {
+        int c = strcmp(ps[i], ts[j]);
+        if (c < 0) i++;
+        else if (c > 0) j++;
+        else {
+            if (++n <= 10) ksprintf(&names, "%s%s", n > 1 ? ", " : "", ts[j]);
+            i++, j++;
+        }
+    }
+    if (n)
+        spin_warn("%d of %d target samples in '%s' are also in the reference panel '%s' (%s%s): they copy their own "
+                  "haplotypes, so their imputation is no test of accuracy; remove them from the panel "
+                  "(bcftools view -s ^NAMES) to impute or evaluate them fairly",
+                  n, tg->n_sample, tg->fn, p->fn, names.s ? names.s : "", n > 10 ? ", ..." : "");
+    free(names.s), free(ps), free(ts);
     return 0;
 }
 
@@ -106,9 +178,18 @@ static int write_typed_until(out_cursor_t *c, int end)
         if (t < tg->n_typed && tg->site[t] == c->next_site) {
             const int8_t *a = tg->allele + (size_t)t * n_hap;
             const float *miss = c->miss + (size_t)t * n_hap;
-            for (int h = 0; h < n_hap; h++) c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
-            if (write_site(c, c->next_site, 0, c->prob) < 0) return -1;
+            int n_obs = 0;
+            for (int h = 0; h < n_hap; h++) {
+                c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
+                n_obs += a[h] >= 0;
+            }
+            /* a typed site with every allele missing in the input carries no
+             * data: its values are all imputed, so it is flagged IMP (and
+             * `score` scores it); a site with some observed alleles is
+             * written without IMP, as Beagle writes its target markers */
+            if (write_site(c, c->next_site, n_obs == 0, c->prob) < 0) return -1;
             c->next_typed++;
+            if (n_obs == 0) c->n_typed_missing++; /* write_site counted the record, as imputed */
         }
     }
     return 0;
@@ -131,7 +212,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     int *win_store = NULL, n_win = 0;
     spin_engine_t *eng = NULL;
     out_cursor_t cur;
-    char *rchrom = NULL, *rbuf = NULL;
+    char *rchrom = NULL, *rbuf = NULL, *rshown = NULL;
     float **pblk = NULL, *pbuf = NULL, *miss = NULL, *prob = NULL;
     int64_t from = 0, to = INT64_MAX;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
@@ -158,8 +239,13 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
             goto done;
         }
         if (!(rbuf = buffered_region(rchrom, from, to, o->buffer))) goto oom;
+        /* messages name what the user typed, and the buffer only if there is one */
+        size_t n = strlen(o->region) + 64;
+        if (!(rshown = malloc(n))) goto oom;
+        if (o->buffer > 0) snprintf(rshown, n, "%s (or its %lld bp buffer)", o->region, (long long)o->buffer);
+        else snprintf(rshown, n, "%s", o->region);
     }
-    if (!(panel = spin_panel_read(o->ref_fn, rbuf, n_threads))) goto done;
+    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads))) goto done;
     if (panel->n_site == 0) {
         spin_error("%s: no records%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
                    o->region ? o->region : "");
@@ -174,7 +260,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (!(st = spin_match_stats_init())) goto oom;
     st->n_panel_snp = panel->n_rec_snp, st->n_panel_indel = panel->n_rec_indel;
     st->n_panel_other = panel->n_rec_other, st->n_panel_multi = panel->n_rec_multi;
-    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
+    if (!(tg = spin_targets_read_shown(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
+    if (check_observed(tg) < 0) goto done;
+    if (warn_shared_samples(panel, tg) < 0) goto oom;
     if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
         goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",
@@ -220,6 +308,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         goto oom;
     cur.next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
     while (cur.next_typed < tg->n_typed && tg->site[cur.next_typed] < cur.next_site) cur.next_typed++;
+    if (o->progress && n_win > 0) o->progress(o->progress_ctx, 0, n_win, spin_realtime() - wall0);
     for (int w0 = 0; w0 < n_win; w0 += blk) {
         int n_blk = n_win - w0 < blk ? n_win - w0 : blk;
         if (spin_engine_impute(eng, panel, tg, win + w0, n_blk, pblk) < 0) goto done;
@@ -232,6 +321,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
                 cur.next_site = u + 1;
             }
         }
+        if (o->progress) o->progress(o->progress_ctx, w0 + n_blk, n_win, spin_realtime() - wall0);
     }
     /* typed sites after the last window, up to the end of the core region */
     if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0 ||
@@ -242,6 +332,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     cur.wr = NULL;
     if (rc < 0) goto done;
     spin_stats_log_summary(st);
+    if (cur.n_typed_missing)
+        spin_warn("%lld typed site(s) had every target allele missing: written as imputed, flagged IMP",
+                  (long long)cur.n_typed_missing);
     spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
     spin_info("done: %lld records written (%lld imputed, %lld typed), %d windows, %d target samples; "
@@ -263,6 +356,6 @@ done:
     spin_gmap_destroy(map);
     spin_panel_destroy(panel);
     spin_model_destroy(own_model);
-    free(rchrom), free(rbuf);
+    free(rchrom), free(rbuf), free(rshown);
     return status;
 }

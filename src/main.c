@@ -27,6 +27,8 @@ static void usage(FILE *fp)
                 "         spin-impute <command> [options]\n\n"
                 "Commands:\n", spin_version());
     for (int i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-11s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nOptions of impute (the default command):\n");
+    cli_impute_options(fp);
     fprintf(fp, "\nRun `spin-impute <command> -h` for a command's options; see man spin-impute(1).\n\n");
 }
 

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
+#include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
@@ -123,6 +126,8 @@ typedef struct {
     tbx_t *tbx;     /* VCF.gz */
     hts_itr_t *itr;
     kstring_t ks;
+    int is_text;     /* VCF text (plain, gzip or BGZF): lines are checked before vcf_parse1 */
+    int64_t n_line;  /* data lines read so far when streaming (not through the index) */
 } reader_t;
 
 static void reader_close(reader_t *r)
@@ -150,6 +155,7 @@ static int reader_open(reader_t *r, const char *fn, int n_threads)
         reader_close(r);
         return -1;
     }
+    r->is_text = f == vcf;
     if (n_threads > 1 && hts_set_threads(r->fp, n_threads) < 0)
         spin_warn("could not start %d decompression threads for '%s'; reading single-threaded", n_threads, fn);
     if (!(r->hdr = bcf_hdr_read(r->fp))) {
@@ -192,21 +198,100 @@ static int reader_query(reader_t *r, int tid, int64_t from, int64_t to)
     return 0;
 }
 
+/* Where a streamed data line is, for messages: "line N" of the file (the
+ * header's lines are counted by reading it again, only when there is an
+ * error), or "data line N" when it is not a regular file that can be read
+ * again (stdin, a pipe or FIFO: reopening one would block or eat its data). */
+static const char *reader_where(const reader_t *r, char *buf, size_t n)
+{
+    int64_t n_hdr = -1;
+    struct stat st;
+    htsFile *fp = strcmp(r->fn, "-") != 0 && stat(r->fn, &st) == 0 && S_ISREG(st.st_mode) ? hts_open(r->fn, "r") : NULL;
+    if (fp) {
+        kstring_t ks = {0, 0, NULL};
+        n_hdr = 0;
+        while (hts_getline(fp, KS_SEP_LINE, &ks) >= 0 && ks.l > 0 && ks.s[0] == '#') ++n_hdr;
+        free(ks.s);
+        hts_close(fp);
+    }
+    if (n_hdr >= 0) snprintf(buf, n, "line %lld", (long long)(n_hdr + r->n_line));
+    else snprintf(buf, n, "data line %lld", (long long)r->n_line);
+    return buf;
+}
+
+/* A VCF data line as HTSlib would silently misread it, or NULL if it is sound.
+ * HTSlib 1.16's vcf_parse turns an empty line or a line without tabs into a
+ * record on an undeclared contig (the whole line is CHROM), reads POS with a
+ * prefix parse ("abc", "-5" -> POS 0, "12ab3" -> 12) and does not set
+ * rec->errcode for any of them: so the columns and POS are checked here, on the
+ * text. n_col: the columns the header asks for (9 + samples, 8 without). */
+static const char *vcf_line_problem(const kstring_t *ks, int n_col, char *buf, size_t n)
+{
+    if (ks->l == 0) return "empty line";
+    int cols = 1;
+    const char *pos = NULL, *pos_end = NULL;
+    for (size_t i = 0; i < ks->l; ++i)
+        if (ks->s[i] == '\t') {
+            if (++cols == 2) pos = ks->s + i + 1;
+            else if (cols == 3) pos_end = ks->s + i;
+        }
+    if (cols != n_col) {
+        snprintf(buf, n, "%d tab-separated column(s) where the header has %d%s", cols, n_col,
+                 cols == 1 ? " (columns separated by spaces?)" : "");
+        return buf;
+    }
+    int ok = pos < pos_end && *pos != '0';
+    for (const char *c = pos; ok && c < pos_end; ++c) ok = isdigit((unsigned char)*c);
+    if (!ok) {
+        int len = pos && pos_end > pos ? (int)(pos_end - pos) : 0;
+        snprintf(buf, n, "POS '%.*s' is not a positive integer", len > 40 ? 40 : len, pos ? pos : "");
+        return buf;
+    }
+    return NULL;
+}
+
 /* Next record: 0 ok, 1 end of data, <0 error (logged). `queried` = 1 if
- * reader_query() was called (then a NULL itr means "no records"). */
+ * reader_query() was called (then a NULL itr means "no records").
+ * Every record HTSlib cannot read soundly is an error naming the file and the
+ * line (streamed) or the record's text (through the index): none is skipped. */
 static int reader_next(reader_t *r, bcf1_t *rec, int queried)
 {
     int ret;
+    char why[128], where[64];
+    const char *bad = NULL;
+    int n_col = 8 + (bcf_hdr_nsamples(r->hdr) > 0) + bcf_hdr_nsamples(r->hdr);
     if (queried) {
         if (!r->itr) return 1;
         if (r->idx) ret = bcf_itr_next(r->fp, r->itr, rec);
         else {
             ret = tbx_itr_next(r->fp, r->tbx, r->itr, &r->ks);
-            if (ret >= 0) {
-                if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+            if (ret >= 0 && (bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
+                spin_error("malformed record in '%s': %s: '%.60s%s'", r->fn, bad, r->ks.s, r->ks.l > 60 ? "..." : "");
+                return -1;
             }
+            if (ret >= 0 && vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
         }
-    } else ret = bcf_read(r->fp, r->hdr, rec);
+    } else if (r->is_text) {
+        ret = hts_getline(r->fp, KS_SEP_LINE, &r->ks);
+        if (ret >= 0) {
+            ++r->n_line;
+            /* a BGZF read error can end the text mid-line: that is the problem, not the line */
+            BGZF *bg = hts_get_bgzfp(r->fp);
+            if (bg && bg->errcode) {
+                spin_error("read error in '%s' at %s (truncated or corrupt file?)", r->fn,
+                           reader_where(r, where, sizeof(where)));
+                return -1;
+            }
+            if ((bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
+                spin_error("malformed record in '%s' at %s: %s", r->fn, reader_where(r, where, sizeof(where)), bad);
+                return -1;
+            }
+            if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -3;
+        }
+    } else {
+        ret = bcf_read(r->fp, r->hdr, rec);
+        if (ret >= 0) ++r->n_line;
+    }
     if (ret == -1) return 1;
     /* an undeclared contig or tag is only a header omission (htslib adds a
      * dummy header line); anything else means the record cannot be trusted */
@@ -216,10 +301,26 @@ static int reader_next(reader_t *r, bcf1_t *rec, int queried)
             spin_error("malformed or truncated record in '%s' near %s:%lld (error code %d): check the file "
                        "with `bcftools view` and fix or re-create it",
                        r->fn, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1, rec->errcode);
+        else if (r->is_text && !queried && ret == -3)
+            spin_error("cannot parse the record in '%s' at %s", r->fn, reader_where(r, where, sizeof(where)));
+        else if (r->is_text && !queried)
+            spin_error("read error in '%s' after %s (truncated or corrupt file?)", r->fn,
+                       reader_where(r, where, sizeof(where)));
+        else if (r->tbx)
+            spin_error("cannot read a record of '%s' through its index (malformed line, see HTSlib's message, "
+                       "or a truncated or corrupt file)", r->fn);
         else
             spin_error("read error in '%s' (truncated or corrupt file?); the last good record was before "
                        "%s:%lld",
                        r->fn, rec->rid >= 0 ? bcf_seqname_safe(r->hdr, rec) : "?", (long long)rec->pos + 1);
+        return -1;
+    }
+    /* BCF has no text to check: a position below 1 is the one thing HTSlib lets through */
+    if (rec->pos < 0) {
+        if (queried) spin_error("malformed record in '%s': position %s:%lld is below 1", r->fn,
+                                bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1);
+        else spin_error("malformed record in '%s' (record %lld): position %s:%lld is below 1", r->fn,
+                        (long long)r->n_line, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1);
         return -1;
     }
     if (bcf_unpack(rec, BCF_UN_STR) < 0 || rec->errcode) {
@@ -337,9 +438,17 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
         return -1;
     }
     if (ngt != 2 * n_sample) {
-        spin_error("'%s' at %s:%lld: genotypes have ploidy %d, spin-impute needs diploid genotypes "
-                   "(impute haploid regions such as male chrX separately)",
-                   fn, chr, pos, n_sample ? ngt / n_sample : 0);
+        /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
+        int pl = n_sample ? ngt / n_sample : 0, who = 0;
+        for (int i = 0; pl > 2 && i < n_sample; ++i)
+            if ((*gt)[(size_t)i * pl + pl - 1] != bcf_int32_vector_end) {
+                who = i;
+                break;
+            }
+        spin_error("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
+                   "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
+                   "takes haploid calls, e.g. male chrX outside the PARs)",
+                   n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
         return -1;
     }
     int64_t n_miss = 0;
@@ -383,6 +492,11 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
 }
 
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
+{
+    return spin_panel_read_shown(fn, region, NULL, n_threads);
+}
+
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads)
 {
     reader_t r;
     spin_panel_t *p = NULL;
@@ -510,7 +624,7 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
     if (ret < 0) goto err;
     if (tid0 < 0 || p->n_site == 0) {
         if (region)
-            spin_error("reference panel '%s' has no records with an ALT allele in region %s", fn, region);
+            spin_error("reference panel '%s' has no records with an ALT allele in region %s", fn, shown ? shown : region);
         else spin_error("reference panel '%s' has no records with an ALT allele", fn);
         goto err;
     }
@@ -591,12 +705,14 @@ static const char *build_name(const char *chrom, int64_t len)
 }
 
 /* Contigs in both headers with different lengths -> error. The panel's
- * header is re-read from p->fn (cheap); if that fails only p->chrom_len is
- * compared. */
+ * header is re-read from p->fn (cheap) if it is a regular file (a FIFO or pipe
+ * cannot be read twice: reopening one blocked forever); otherwise, or if that
+ * fails, only p->chrom_len is compared. */
 static int check_contig_lengths(const spin_panel_t *p, const char *fn, const bcf_hdr_t *th)
 {
     bcf_hdr_t *ph = NULL;
-    htsFile *fp = hts_open(p->fn, "r");
+    struct stat sb;
+    htsFile *fp = strcmp(p->fn, "-") != 0 && stat(p->fn, &sb) == 0 && S_ISREG(sb.st_mode) ? hts_open(p->fn, "r") : NULL;
     if (fp) ph = bcf_hdr_read(fp);
     int bad = 0;
     for (int i = 0; i < th->n[BCF_DT_CTG] && !bad; ++i) {
@@ -635,11 +751,17 @@ static int cmp_typed(const void *a, const void *b)
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                   double min_frac)
 {
-    return spin_targets_read_matched(fn, p, region, n_threads, min_frac, NULL);
+    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, NULL);
 }
 
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                           double min_frac, spin_match_stats_t *st_out)
+{
+    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, st_out);
+}
+
+spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+                                        int n_threads, double min_frac, spin_match_stats_t *st_out)
 {
     reader_t r;
     spin_targets_t *t = NULL;
@@ -673,7 +795,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (region) {
         if (spin_region_parse(region, &rchrom, &from, &to) < 0) goto err;
         if (!spin_chrom_equal(rchrom, p->chrom)) {
-            spin_error("region %s is not on the reference panel's contig %s", region, p->chrom);
+            spin_error("region %s is not on the reference panel's contig %s", shown ? shown : region, p->chrom);
             goto err;
         }
     }
@@ -770,10 +892,20 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (st->n_records == 0) {
         spin_error("target file '%s' has no records on contig %s%s%s (the reference panel's contig; %lld records "
                    "on other contigs): check the chromosome and --region",
-                   fn, p->chrom, region ? " in region " : "", region ? region : "", (long long)st->n_other_contig);
+                   fn, p->chrom, region ? " in region " : "", region ? (shown ? shown : region) : "",
+                   (long long)st->n_other_contig);
         goto err;
     }
     int64_t denom = st->n_records - st->n_outside - st->n_duplicate;
+    if (n_typ == 0 && denom <= 0 && st->n_outside > 0) {
+        /* not a naming or build problem: the panel is too small (e.g. one site) or elsewhere */
+        spin_error("none of the %s target records on %s lies within the reference panel's span %s:%lld-%lld, "
+                   "which holds only %d site%s: the panel '%s' covers too little of the chromosome "
+                   "(cut to another region, or filtered to a few sites?)",
+                   fmt_int(num1, st->n_outside), p->chrom, p->chrom, (long long)span0, (long long)span1, p->n_site,
+                   p->n_site == 1 ? "" : "s", p->fn);
+        goto err;
+    }
     if (n_typ == 0 || (denom > 0 && (double)st->n_matched < min_frac * (double)denom)) {
         if (denom <= 0) denom = st->n_records;
         spin_error("%s of %s target sites (%.2f%%) match the reference panel on %s (%lld not in the panel, %lld "
