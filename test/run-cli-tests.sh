@@ -219,10 +219,10 @@ expect "the panel given as targets is warned about" 0 "\[W::.*100 of 100 target 
 # messages that say what is wrong: a tiny panel is not a build problem; --region errors
 # name the region typed; a ploidy-3 genotype names the sample, the site and what is supported
 gzip -dc "$D/ref.vcf.gz" | awk '/^#/{print;next} {c++} c==500' >"$T/one_site.vcf"
-expect "a one-site panel says the panel covers too little" 1 "span 20:[0-9]+-[0-9]+, which holds only 1 biallelic SNP.*one_site\.vcf.*covers too little" \
+expect "a one-site panel says the panel covers too little" 1 "span 20:[0-9]+-[0-9]+, which holds only 1 site.*one_site\.vcf.*covers too little" \
     -m "$M" "$T/one_site.vcf" "$D/target.vcf"
 grep -q "genome build" "$T/err" && fail "a one-site panel is still blamed on the genome build" || pass "a one-site panel is not blamed on the build"
-expect "--region error names the region typed, not its buffered bounds" 1 "no biallelic SNPs in region 20:60000000-61000000 \(or its 1000000 bp buffer\)" \
+expect "--region error names the region typed, not its buffered bounds" 1 "no records with an ALT allele in region 20:60000000-61000000 \(or its 1000000 bp buffer\)" \
     -m "$M" -r 20:60000000-61000000 "$D/ref.bcf" "$D/target.vcf.gz"
 awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==5{$12="0|1|0"} {print}' "$D/target.vcf" >"$T/triploid.vcf"
 tri_pos=$(awk '!/^#/{c++} c==5{print $2; exit}' "$D/target.vcf")
