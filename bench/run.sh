@@ -4,39 +4,54 @@
 #   bench/run.sh [options]
 #
 #   -t N       threads given to every tool                              [2]
-#   -r N       timing repeats on the real-data tasks (medians reported)  [3]
-#   -R N       timing repeats on the scaling task                        [1]
-#   -k LIST    tasks, comma-separated: eur_lct,sim_ooa3,all_chr1,scaling [all four]
-#   -T LIST    tools: spin,spin_trained,beagle,minimac4                  [spin,beagle,minimac4]
+#   -r N       timing repeats on the real-data and density tasks (medians reported)  [3]
+#   -R N       timing repeats on the scaling and cohort tasks            [1]
+#   -k LIST    tasks or groups, comma-separated                          [all]
+#              groups: main (eur_lct,sim_ooa3,all_chr1), densities (<panel>_d1k, _d10k,
+#              _d20k of the three main panels), scaling (constant-N panels p1000..p16000),
+#              cohort (the 5 Mb cohort task `cohort` and the panel series `ooa_panels`, run
+#              as a whole), all (those four);
+#              opt-in: cohort_targets (cohort_t500, _t2000, _t5000), ooa_p64k
+#   -X         add the opt-in cohort runs (= -k ...,cohort_targets,ooa_p64k); the panel
+#              series is then drawn from a 64k-haplotype simulation
+#   -T LIST    tools: spin,spin_bcf,spin_trained,beagle,minimac4         [spin,spin_bcf,beagle,minimac4]
+#              (spin_bcf = spin-impute reading the panel as BCF: the cohort task only)
 #   -d DIR     shared data directory                                     [../shared/data]
-#   -w DIR     work directory (tasks, outputs, logs)                     [bench/work]
-#   -o FILE    results page                                              [bench/RESULTS.md]
+#   -w DIR     work directory (tasks, outputs, logs, cached simulations) [bench/work]
+#   -o FILE    results page (plots go to plots/ beside it)               [bench/RESULTS.md]
 #
 # Environment: SPIN (spin-impute binary used to impute and to score; default: the
 # first of $top/spin-impute, spin-impute on PATH), SPIN_SCORE (binary for `score` if
 # different), SPIN_IMPUTE_ARGS (extra impute options), SPIN_TRAIN_ARGS (extra train
 # options), BEAGLE_JAVA_OPTS (JVM options for Beagle, default -Xmx8g).
+# Cohort sizes (for smoke runs; the defaults are the measured ones): COHORT_TARGETS [500],
+# COHORT_PANEL [9000 haplotypes], COHORT_LEN [5000000], COHORT_SIM [haplotypes simulated for the
+# cohort task: panel + 2 x targets], COHORT_SERIES_TARGETS ["500 2000 5000"],
+# PANEL_SERIES ["2000 8000 32000", "... 64000" with -X], PANEL_TARGETS [100], PANEL_LEN [1000000].
 # Needs bcftools, beagle, minimac4, scrm, gnuplot, /usr/bin/time. Not part of make check.
 set -euo pipefail
 
 bench=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$bench")
-threads=2 repeats=3 srepeats=1
-tasks=eur_lct,sim_ooa3,all_chr1,scaling
-tools=spin,beagle,minimac4
+threads=2 repeats=3 srepeats=1 optin=0
+tasks=all
+tools=spin,spin_bcf,beagle,minimac4
 data=$top/../shared/data
 work=$bench/work
 results=$bench/RESULTS.md
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
-while getopts t:r:R:k:T:d:w:o:h o; do
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+while getopts t:r:R:k:XT:d:w:o:h o; do
     case $o in
-    t) threads=$OPTARG ;; r) repeats=$OPTARG ;; R) srepeats=$OPTARG ;; k) tasks=$OPTARG ;;
+    t) threads=$OPTARG ;; r) repeats=$OPTARG ;; R) srepeats=$OPTARG ;; k) tasks=$OPTARG ;; X) optin=1 ;;
     T) tools=$OPTARG ;; d) data=$OPTARG ;; w) work=$OPTARG ;; o) results=$OPTARG ;;
     h) usage 0 ;; *) usage 2 ;;
     esac
 done
 data=$(cd "$data" && pwd)
-mkdir -p "$work" "$bench/plots"
+mkdir -p "$work" "$(dirname "$results")"
+results=$(cd "$(dirname "$results")" && pwd)/$(basename "$results")
+plots=$(dirname "$results")/plots # beside the results page
+mkdir -p "$plots"
 work=$(cd "$work" && pwd)
 
 if [ -z "${SPIN:-}" ]; then
@@ -57,21 +72,82 @@ notes=$work/notes.txt
 : >"$notes"
 
 # ---- tasks -------------------------------------------------------------------------
-# name|panel|map|targets|description
+# name|panel|map|targets|make_task.sh options|description
+# The density tasks: one typed SNP per 1 kb (panel MAF >= 1%), 10 kb and 20 kb (MAF >= 5%),
+# each with its own seed; the main tasks are the 5 kb density (seed 11).
 task_table() {
+    local eur=$data/1kgp3_eur_chr2_lct/example.vcf.gz eurmap=$data/genetic_maps_b37/chr2.b37.gmap.gz
+    local sim=$data/sim_ooa3_chr20_1mb/sim.vcf.gz simmap=$data/sim_ooa3_chr20_1mb/sim.map
+    local all=$data/1kgp3_all_chr1_140kb/example.vcf.gz allmap=$data/genetic_maps_b37/chr1.b37.gmap.gz
     cat <<EOF
-eur_lct|$data/1kgp3_eur_chr2_lct/example.vcf.gz|$data/genetic_maps_b37/chr2.b37.gmap.gz|100|1000G EUR chr2:134.5-137.0 Mb (LCT), main
-sim_ooa3|$data/sim_ooa3_chr20_1mb/sim.vcf.gz|$data/sim_ooa3_chr20_1mb/sim.map|100|scrm Out-of-Africa, 3 populations, 1 Mb
-all_chr1|$data/1kgp3_all_chr1_140kb/example.vcf.gz|$data/genetic_maps_b37/chr1.b37.gmap.gz|200|1000G all populations chr1 140 kb (small, secondary)
+eur_lct|$eur|$eurmap|100||1000G EUR chr2:134.5-137.0 Mb (LCT), main
+sim_ooa3|$sim|$simmap|100||scrm Out-of-Africa, 3 populations, 1 Mb
+all_chr1|$all|$allmap|200||1000G all populations chr1 140 kb (small, secondary)
+eur_lct_d1k|$eur|$eurmap|100|-s 1401 -d 1000 -f 0.01|eur_lct panel, 1 SNP per 1 kb (MAF >= 1%)
+eur_lct_d10k|$eur|$eurmap|100|-s 1402 -d 10000|eur_lct panel, 1 SNP per 10 kb
+eur_lct_d20k|$eur|$eurmap|100|-s 1403 -d 20000|eur_lct panel, 1 SNP per 20 kb
+sim_ooa3_d1k|$sim|$simmap|100|-s 1411 -d 1000 -f 0.01|sim_ooa3 panel, 1 SNP per 1 kb (MAF >= 1%)
+sim_ooa3_d10k|$sim|$simmap|100|-s 1412 -d 10000|sim_ooa3 panel, 1 SNP per 10 kb
+sim_ooa3_d20k|$sim|$simmap|100|-s 1413 -d 20000|sim_ooa3 panel, 1 SNP per 20 kb
+all_chr1_d1k|$all|$allmap|200|-s 1421 -d 1000 -f 0.01|all_chr1 panel, 1 SNP per 1 kb (MAF >= 1%)
+all_chr1_d10k|$all|$allmap|200|-s 1422 -d 10000|all_chr1 panel, 1 SNP per 10 kb
+all_chr1_d20k|$all|$allmap|200|-s 1423 -d 20000|all_chr1 panel, 1 SNP per 20 kb
 EOF
 }
-
-build_task() { # name panel map ntgt
-    local d=$work/$1
-    if [ -s "$d/task.txt" ] && [ "$d/task.txt" -nt "$bench/make_task.sh" ]; then return 0; fi
-    log "building task $1"
-    "$bench/make_task.sh" -n "$4" -m "$3" "$2" "$d"
+DENSITY_TASKS=eur_lct_d1k,eur_lct_d10k,eur_lct_d20k,sim_ooa3_d1k,sim_ooa3_d10k,sim_ooa3_d20k,all_chr1_d1k,all_chr1_d10k,all_chr1_d20k
+expand_tasks() { # task list with groups -> task list
+    local t out= tl
+    IFS=, read -r -a tl <<<"$1"
+    for t in "${tl[@]}"; do
+        case $t in
+        all) out="$out,eur_lct,sim_ooa3,all_chr1,$DENSITY_TASKS,scaling,cohort,ooa_panels" ;;
+        main) out="$out,eur_lct,sim_ooa3,all_chr1" ;;
+        densities) out="$out,$DENSITY_TASKS" ;;
+        cohort) out="$out,cohort,ooa_panels" ;;
+        ooa_p64k) out="$out,ooa_panels,ooa_p64k" ;;
+        *) out="$out,$t" ;;
+        esac
+    done
+    echo "${out#,}"
 }
+tasks=$(expand_tasks "$tasks")
+if [ $optin = 1 ]; then tasks="$tasks,cohort_targets,ooa_panels,ooa_p64k"; fi
+
+build_task() { # name panel map ntgt make_task-options
+    local d=$work/$1
+    if [ -s "$d/task.txt" ] && [ "$d/task.txt" -nt "$bench/make_task.sh" ] && [ "$(cat "$d/args" 2>/dev/null)" = "$5" ]; then
+        return 0
+    fi
+    log "building task $1"
+    rm -rf "$d"
+    # shellcheck disable=SC2086
+    "$bench/make_task.sh" $5 -n "$4" -m "$3" "$2" "$d"
+    printf '%s\n' "$5" >"$d/args"
+}
+
+# Cohort-scale tasks (bench/make_scale_task.sh): scrm Out-of-Africa simulations cached in
+# $work/sims; a task is rebuilt when its options or the task scripts change.
+COHORT_TARGETS=${COHORT_TARGETS:-500} COHORT_PANEL=${COHORT_PANEL:-9000} COHORT_LEN=${COHORT_LEN:-5000000}
+COHORT_SERIES_TARGETS=${COHORT_SERIES_TARGETS:-500 2000 5000}
+PANEL_TARGETS=${PANEL_TARGETS:-100} PANEL_LEN=${PANEL_LEN:-1000000}
+if [ -z "${PANEL_SERIES:-}" ]; then
+    PANEL_SERIES="2000 8000 32000"
+    if has "$tasks" ooa_p64k; then PANEL_SERIES="$PANEL_SERIES 64000"; fi
+fi
+build_cohort() { # name dir make_scale_task-options...
+    local name=$1 d=$2
+    shift 2
+    if [ -s "$d/task.txt" ] && [ "$(cat "$d/args" 2>/dev/null)" = "$*" ] && [ "$d/task.txt" -nt "$bench/make_scale_task.sh" ] \
+        && [ "$d/task.txt" -nt "$bench/make_task.sh" ]; then
+        return 0
+    fi
+    log "building cohort task $name: make_scale_task.sh $*"
+    rm -rf "$d"
+    "$bench/make_scale_task.sh" -c "$work/sims" -j "$threads" "$@" "$d"
+    printf '%s\n' "$*" >"$d/args"
+}
+hname() { if [ $(($1 % 1000)) -eq 0 ]; then echo "$(($1 / 1000))k"; else echo "$1"; fi; }
+maxof() { printf '%s\n' "$@" | sort -n | tail -n1; }
 
 # Scaling: one scrm sample of 32,000 panel + 200 target haplotypes over 2 Mb (constant
 # N=10,000, mu 1.25e-8, r 1e-8 per bp); nested panels of the first 1,000/4,000/16,000
@@ -147,6 +223,14 @@ run_tool() { # tool taskname dir nrep
                 --map "$d/map.plink" --threads "$threads" ${SPIN_IMPUTE_ARGS:-} \
                 || { skip spin "$task" "$d/log.spin"; return; }
         done ;;
+    spin_bcf)
+        [ -s "$d/panel.bcf" ] || return 0 # only the cohort tasks have the panel as BCF
+        for r in $(seq "$nrep"); do
+            # shellcheck disable=SC2086
+            timed spin_bcf "$task" impute "$r" "$d/log.spin_bcf" "$SPIN" "$d/panel.bcf" "$d/targets.vcf.gz" -o "$out" \
+                --map "$d/map.plink" --threads "$threads" ${SPIN_IMPUTE_ARGS:-} \
+                || { skip spin_bcf "$task" "$d/log.spin_bcf"; return; }
+        done ;;
     spin_trained)
         # shellcheck disable=SC2086
         timed spin_trained "$task" prep 1 "$d/log.spin_trained.prep" "$SPIN" train --map "$d/map.plink" \
@@ -163,6 +247,7 @@ run_tool() { # tool taskname dir nrep
         2>"$d/log.score.$tool" || { skip "$tool" "$task" "$d/log.score.$tool"; return; }
     echo "$tool $task" >>"$work/scored.txt"
 }
+taskdir_of() { awk -F'\t' -v t="$1" '$1 == t { d = $2 } END { print d }' "$work/taskdirs.tsv"; }
 
 skip() { # tool task logfile
     local msg
@@ -170,35 +255,82 @@ skip() { # tool task logfile
     [ -n "$msg" ] || msg="exit status non-zero, no message"
     log "SKIPPED $1 on $2: failed (see $3): $msg"
     printf -- '- %s on %s: skipped, the run failed (`%s`: %s)\n' "$1" "$2" "${3#"$work"/}" "$msg" >>"$notes"
-    rm -f "$work/$2/out.$1.vcf.gz" "$work/scaling/$2/out.$1.vcf.gz"
+    rm -f "$(taskdir_of "$2")/out.$1.vcf.gz"
 }
 
 # ---- run ---------------------------------------------------------------------------------
 : >"$work/scored.txt"
+: >"$work/tasks.run"
+: >"$work/taskdirs.tsv" # task name -> directory, for report.sh
 start=$(date +%s)
 IFS=, read -r -a tool_list <<<"$tools"
-while IFS='|' read -r name panel map ntgt desc; do
-    has "$tasks" "$name" || continue
-    build_task "$name" "$panel" "$map" "$ntgt"
-    echo "$name|$desc" >>"$work/tasks.run"
+run_all_tools() { # task dir repeats [cost: a cost-only task, no spin_trained]
+    local tool
     for tool in "${tool_list[@]}"; do
-        log "$tool on $name ($repeats repeats)"
-        run_tool "$tool" "$name" "$work/$name" "$repeats"
+        if [ "${4:-}" = cost ] && [ "$tool" = spin_trained ]; then continue; fi
+        if [ "$tool" = spin_bcf ] && [ ! -s "$2/panel.bcf" ]; then continue; fi
+        log "$tool on $1 ($3 repeats)"
+        run_tool "$tool" "$1" "$2" "$3"
     done
+}
+while IFS='|' read -r name panel map ntgt args desc; do
+    has "$tasks" "$name" || continue
+    build_task "$name" "$panel" "$map" "$ntgt" "$args"
+    echo "$name|$desc" >>"$work/tasks.run"
+    printf '%s\t%s\n' "$name" "$work/$name" >>"$work/taskdirs.tsv"
+    run_all_tools "$name" "$work/$name" "$repeats"
 done < <(task_table)
 if has "$tasks" scaling; then
     build_scaling
     for n in $SCAL_SIZES; do
-        for tool in "${tool_list[@]}"; do
-            [ "$tool" = spin_trained ] && continue # the scaling task measures cost, not training
-            log "$tool on scaling panel p$n"
-            run_tool "$tool" "p$n" "$work/scaling/p$n" "$srepeats"
-        done
+        printf '%s\t%s\n' "p$n" "$work/scaling/p$n" >>"$work/taskdirs.tsv"
+        run_all_tools "p$n" "$work/scaling/p$n" "$srepeats" cost
+    done
+fi
+if has "$tasks" cohort; then
+    build_cohort cohort "$work/cohort" -n "$COHORT_TARGETS" -p "$COHORT_PANEL" -H "${COHORT_SIM:-$((COHORT_PANEL + 2 * COHORT_TARGETS))}" \
+        -L "$COHORT_LEN" -b
+    echo "cohort|cohort scale: scrm OOA $COHORT_LEN bp, $COHORT_PANEL panel haplotypes, $COHORT_TARGETS targets" >>"$work/tasks.run"
+    printf '%s\t%s\n' cohort "$work/cohort" >>"$work/taskdirs.tsv"
+    run_all_tools cohort "$work/cohort" "$srepeats" cost
+fi
+if has "$tasks" cohort_targets; then
+    # one simulation of panel + 2 x the largest target count: the same panel, nested targets
+    # shellcheck disable=SC2086
+    h=$((COHORT_PANEL + 2 * $(maxof $COHORT_SERIES_TARGETS)))
+    for n in $COHORT_SERIES_TARGETS; do
+        build_cohort "cohort_t$n" "$work/cohort_h$h/t$n" -n "$n" -p "$COHORT_PANEL" -H "$h" -L "$COHORT_LEN"
+        echo "cohort_t$n|targets series: scrm OOA $COHORT_LEN bp ($h haplotypes simulated), $COHORT_PANEL panel haplotypes, $n targets" >>"$work/tasks.run"
+        printf '%s\t%s\n' "cohort_t$n" "$work/cohort_h$h/t$n" >>"$work/taskdirs.tsv"
+        run_all_tools "cohort_t$n" "$work/cohort_h$h/t$n" "$srepeats" cost
+    done
+fi
+if has "$tasks" ooa_panels; then
+    # one simulation of the largest panel + 2 x targets: nested panels, the same targets and
+    # the largest panel's typed set throughout
+    # shellcheck disable=SC2086
+    pmax=$(maxof $PANEL_SERIES)
+    h=$((pmax + 2 * PANEL_TARGETS))
+    big=$work/ooa_h$h/p$pmax
+    # shellcheck disable=SC2086
+    for p in $(printf '%s\n' $PANEL_SERIES | sort -rn); do
+        nm=ooa_p$(hname "$p")
+        if [ "$p" = "$pmax" ]; then
+            build_cohort "$nm" "$big" -n "$PANEL_TARGETS" -p "$p" -H "$h" -L "$PANEL_LEN"
+        else
+            build_cohort "$nm" "$work/ooa_h$h/p$p" -n "$PANEL_TARGETS" -p "$p" -H "$h" -L "$PANEL_LEN" -y "$big/typed.tsv"
+        fi
+    done
+    for p in $PANEL_SERIES; do
+        nm=ooa_p$(hname "$p")
+        echo "$nm|panel series: scrm OOA $PANEL_LEN bp ($h haplotypes simulated), $p panel haplotypes, $PANEL_TARGETS targets" >>"$work/tasks.run"
+        printf '%s\t%s\n' "$nm" "$work/ooa_h$h/p$p" >>"$work/taskdirs.tsv"
+        run_all_tools "$nm" "$work/ooa_h$h/p$p" "$srepeats" cost
     done
 fi
 elapsed=$(($(date +%s) - start))
 
 # ---- report ------------------------------------------------------------------------------
-SPIN=$SPIN SPIN_SCORE=$SPIN_SCORE "$bench/report.sh" "$work" "$results" "$bench/plots" "$threads" "$repeats" "$srepeats" \
+SPIN=$SPIN SPIN_SCORE=$SPIN_SCORE "$bench/report.sh" "$work" "$results" "$plots" "$threads" "$repeats" "$srepeats" \
     "$elapsed" "$SCRM_ARGS" "$SCAL_SIZES"
 log "done in ${elapsed}s: $results"

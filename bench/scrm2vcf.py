@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """scrm2vcf.py -- convert scrm output made with -transpose-segsites to a phased VCF.
 
-    scrm ... -transpose-segsites | bench/scrm2vcf.py CHROM LENGTH_BP SEED PREFIX | bgzip > sim.vcf.gz
+    scrm ... -transpose-segsites | bench/scrm2vcf.py [--abs] CHROM LENGTH_BP SEED PREFIX | bgzip > sim.vcf.gz
 
-Input: one site per line (relative position in [0,1), time, then one 0/1 allele per
-haplotype, space-separated). Haplotypes 2k and 2k+1 form diploid sample PREFIX<k+1>
-(zero-padded to 5 digits), phased. Position = 1 + floor(x * LENGTH_BP), bumped by one
+Input: one site per line (relative position in [0,1), or with --abs, for scrm -SC abs,
+the position in bases in [0,LENGTH_BP), time, then one 0/1 allele per haplotype,
+space-separated). Haplotypes 2k and 2k+1 form diploid sample PREFIX<k+1>
+(zero-padded to 5 digits), phased. Position = 1 + floor(x * LENGTH_BP) (1 + floor(x) with --abs), bumped by one
 where needed to stay strictly increasing. REF/ALT bases are drawn with
 random.Random(SEED); allele 1 is ALT. Standard library only.
 """
@@ -14,10 +15,15 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 5:
+    args = sys.argv[1:]
+    absolute = bool(args) and args[0] == "--abs"
+    if absolute:
+        args = args[1:]
+    if len(args) != 4:
         sys.stderr.write(__doc__)
         return 2
-    chrom, length, seed, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    chrom, length, seed, prefix = args[0], int(args[1]), int(args[2]), args[3]
+    scale = 1.0 if absolute else float(length)
     rng = random.Random(seed)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     n = None
@@ -47,7 +53,7 @@ def main():
         # "a b c d" -> "a|b\tc|d": separators alternate between '|' and TAB
         alleles[1::4] = b"|" * len(range(1, len(alleles), 4))
         alleles[3::4] = b"\t" * len(range(3, len(alleles), 4))
-        pos = 1 + int(float(line[:sp1]) * length)
+        pos = 1 + int(float(line[:sp1]) * scale)
         if pos <= prev:
             pos = prev + 1
         prev = pos

@@ -1,6 +1,8 @@
 /* spin.h -- public API of libspin, the library behind spin-impute.
  *
- * spin-impute imputes untyped biallelic SNPs of phased target haplotypes from
+ * spin-impute imputes every untyped record of a phased reference panel (SNPs,
+ * indels, symbolic and multi-allelic records, each ALT allele as a 0/1 site)
+ * in phased target haplotypes from
  * a phased reference panel with a SPIN network (Semi-Parametric Inducing Point
  * Network): per genomic window the whole panel is encoded into a few inducing
  * points, and a predictor queries them (plus the K panel haplotypes that match
@@ -71,9 +73,15 @@ void spin_gmap_destroy(spin_gmap_t *m);
 double spin_gmap_cm(const spin_gmap_t *m, int64_t pos);
 
 /* ------------------------------------------------------------------ */
-/* Reference panel: one contig, biallelic SNPs, bit-packed              */
+/* Reference panel: one contig, every record as biallelic sites, bit-packed */
 /* ------------------------------------------------------------------ */
 
+/* A panel *site* is one ALT allele of one panel record: a biallelic record
+ * (SNP, indel, symbolic such as <DEL>, spanning deletion *) is one site; a
+ * multi-allelic record with n ALT alleles is n consecutive sites at the same
+ * position, site k carrying haplotypes with ALT k as 1 and everything else
+ * (REF or another ALT) as 0. The model sees only these 0/1 alleles; the
+ * writer joins a record's sites back into one VCF record. */
 typedef struct {
     char *fn;         /* file name, for messages */
     char *chrom;      /* contig name as written in the panel */
@@ -84,29 +92,50 @@ typedef struct {
     int n_site, m_site;
     int64_t *pos;     /* [n_site] 1-based, non-decreasing */
     char **id;        /* [n_site] VCF ID ("." if none) */
-    char *ref, *alt;  /* [n_site] single bases A/C/G/T */
+    char *astr;       /* allele arena: site s's REF at astr + aoff[s], its ALT after REF's NUL */
+    size_t *aoff;     /* [n_site] offsets into astr */
+    size_t n_astr, m_astr; /* bytes used / allocated in astr */
+    uint16_t *ialt;   /* [n_site] 1-based index of the site's ALT in its record */
+    uint16_t *nalt;   /* [n_site] number of ALT alleles of the site's record (1: biallelic) */
     double *cm;       /* [n_site] genetic position (cM) */
     float *af;        /* [n_site] ALT frequency in the panel */
     int nw;           /* 64-bit words per site = (n_hap + 63) / 64 */
     uint64_t *hap;    /* [n_site * nw]; bit j of word (s*nw + j/64) = ALT on haplotype j */
-    /* what the reader skipped */
-    int64_t n_skip_multiallelic, n_skip_nonsnp;
+    /* records read, by type (a record is counted once, however many sites it gives) */
+    int64_t n_rec_snp, n_rec_indel, n_rec_other, n_rec_multi;
+    int64_t n_skip_mono; /* records with an ALT equal to REF: skipped */
+    /* REF-only records (ALT "."): nothing to impute; written as Beagle does
+     * ("REF . . PASS IMP GT:DS 0|0"), in panel order: record i comes after the
+     * first mono_site[i] sites */
+    int n_mono, m_mono;
+    int64_t *mono_pos;
+    char **mono_id, **mono_ref;
+    int *mono_site;
 } spin_panel_t;
 
 static inline int spin_panel_allele(const spin_panel_t *p, int site, int hap)
 {
     return (int)((p->hap[(size_t)site * p->nw + (hap >> 6)] >> (hap & 63)) & 1);
 }
-
+/* REF and ALT strings of site s (VCF spelling, e.g. "A", "ATT", "<DEL>", "*"). */
+static inline const char *spin_panel_ref(const spin_panel_t *p, int s) { return p->astr + p->aoff[s]; }
+const char *spin_panel_alt(const spin_panel_t *p, int s);
+/* 1 if site s is a biallelic SNP record (single bases A/C/G/T). */
+int spin_panel_is_snp(const spin_panel_t *p, int s);
 
 /* Reads a phased reference panel (VCF, VCF.gz or BCF) into a bit-packed panel.
  * region NULL: the whole file, which must hold exactly one contig (error
  * otherwise, suggesting --region). region "CHR:FROM-TO": read through the
- * index (.tbi/.csi; error if there is none). Keeps biallelic SNPs (A/C/G/T,
- * REF != ALT); multi-allelic and other records are skipped and counted in
- * n_skip_multiallelic / n_skip_nonsnp with one warning at the end. Unphased
+ * index (.tbi/.csi; error if there is none). Keeps every record with an ALT
+ * allele (SNPs, indels, symbolic, multi-allelic split into one site per ALT),
+ * counted by type; REF-only records are kept aside (mono_*) to be written as
+ * they are; a record with an ALT equal to REF is skipped and counted in
+ * n_skip_mono; an exact repeat of an earlier record (position and
+ * alleles) is skipped with a warning. Unphased
  * or missing genotypes, non-diploid samples and unsorted positions are errors
- * naming the sample and chrom:pos. af is the ALT frequency in the panel; cm is
+ * naming the sample and chrom:pos; a malformed record (POS not a positive
+ * integer, a column count other than the header's, an empty line) is an error
+ * naming the file and line (both readers), never skipped. af is the ALT frequency in the panel; cm is
  * filled with 1 cM/Mb (pos * 1e-6); call spin_panel_set_map for a real map.
  * n_threads > 1 adds HTSlib decompression threads. Free with spin_panel_destroy. */
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads);
@@ -138,9 +167,9 @@ typedef struct {
 } spin_targets_t;
 
 
-/* Default minimum fraction of target SNP records (on the contig, inside the
- * panel's position span, excluding multi-allelic/non-SNP/duplicate records)
- * that must match a panel site; below it the data are refused (wrong build or
+/* Default minimum fraction of target records (on the contig, inside the
+ * panel's position span, excluding duplicate records) that must match a
+ * panel record; below it the data are refused (wrong build or
  * naming). 0.5 follows Eagle's "more than 50% of target variants not found". */
 #define SPIN_MIN_MATCH_FRAC 0.5
 
@@ -148,8 +177,11 @@ typedef struct {
 /* Reads the targets' diploid GT (phased, unphased or partly phased) at the records on the panel's contig
  * (a "chr" prefix difference is accepted), restricted to `region` if not NULL
  * (through the index if there is one, else by streaming), and matches them to
- * the panel by position and alleles (REF/ALT swaps and strand flips are
- * recoded; palindromic A/T, C/G sites match only exactly): returns the typed
+ * the panel by position and alleles (SNPs: REF/ALT swaps and strand flips are
+ * recoded, palindromic A/T, C/G sites match only exactly; indels, symbolic and
+ * multi-allelic records: the same REF and ALT list exactly, so panel and
+ * targets must be normalised alike, `bcftools norm -f ref.fa`; a matched
+ * multi-allelic record types each of its ALT sites): returns the typed
  * sites in panel coding, ascending panel site order; missing alleles are -1;
  * unphased heterozygotes are kept in the file's order and flagged (phased[],
  * n_unphased): phase them before imputing (the run does).
@@ -336,6 +368,13 @@ typedef struct {
     int n_threads;         /* engine (OpenMP) and BGZF threads [1] */
     int phase_only;        /* 1: phase the targets and write them at their typed sites only (missing
                             * alleles filled; no model needed, no imputation) [0] */
+    /* Progress, for a caller that shows it (libspin itself prints none beyond
+     * spin_log): called on the calling thread with the windows imputed and
+     * written so far, their total and the wall seconds since the run started,
+     * once before the first window (done = 0) and after every block of windows
+     * (64 per thread), the last call with done == total. NULL: not called. */
+    void (*progress)(void *ctx, int64_t done, int64_t total, double elapsed_s);
+    void *progress_ctx;
 } spin_impute_opt_t;
 
 void spin_impute_opt_default(spin_impute_opt_t *o);
@@ -343,8 +382,10 @@ void spin_impute_opt_default(spin_impute_opt_t *o);
  * (spin_phase_run with the default options; targets without one are not
  * touched), imputes every untyped panel site of the region
  * and writes every panel site of it (typed sites with their observed alleles)
- * in position order. Returns 0 only when every record was written and the
- * output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;
+ * in position order. Targets with no observed typed allele are refused; a
+ * typed site missing in every sample is written as imputed (INFO/IMP); target
+ * samples with no observed allele, or also in the panel, are warned about.
+ * Returns 0 only when every record was written and the output closed; SPIN_ERR_USAGE for a malformed region or missing inputs/model;
  * SPIN_ERR for any other
  * error (message on stderr). A file output is never left partial. Output bytes
  * do not depend on n_threads. */

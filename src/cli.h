@@ -4,6 +4,8 @@
 #ifndef SPIN_CLI_H
 #define SPIN_CLI_H
 
+#include <stdio.h>
+
 #include "spin.h"
 
 #define SPIN_EXIT_OK 0
@@ -15,6 +17,8 @@ int main_train(int argc, char **argv);
 int main_score(int argc, char **argv);
 int main_modelinfo(int argc, char **argv);
 int main_chunk(int argc, char **argv);
+/* impute's option list (cmd_impute.c), for `spin-impute --help` too */
+void cli_impute_options(FILE *fp);
 
 /* Validated numbers for options: the whole string must parse and lie in [lo, hi];
  * otherwise "[E::cmd] OPT expects ..." on stderr and -1 (a usage error). */

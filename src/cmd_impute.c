@@ -7,21 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "impute.h"
 
 #define DEF_THREADS 1
+#define DEF_PROGRESS_EVERY 30 /* s between progress lines in a log */
 
-static void usage(FILE *fp)
+/* The options of impute, also shown by `spin-impute --help` (main.c): Beagle
+ * and Minimac4 users look there first. */
+void cli_impute_options(FILE *fp)
 {
     fprintf(fp,
-            "\nUsage: spin-impute [impute] [options] REF TARGET > OUT.vcf.gz\n\n"
-            "Imputes the reference sites missing from TARGET samples with a SPIN network.\n"
-            "REF: phased reference panel (VCF, VCF.gz or BCF; biallelic SNPs are used).\n"
-            "TARGET: diploid genotypes (VCF, VCF.gz or BCF), phased, unphased or partly phased:\n"
-            "unphased heterozygotes are phased against REF first (phased ones are kept);\n"
-            "missing alleles are imputed.\n\n"
             "Output:\n"
             "  -o, --output FILE        write to FILE, atomically [stdout]\n"
             "  -O, --output-type v|z|b|u  VCF, bgzipped VCF, BCF, uncompressed BCF [z, or from -o's extension]\n"
@@ -39,17 +37,72 @@ static void usage(FILE *fp)
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"
             "Other:\n"
             "  -t, --threads INT        threads for the model and for BGZF [%d]\n"
-            "  -q, --quiet              only errors on stderr\n"
+            "  -q, --quiet              only errors on stderr (no progress)\n"
+            "      --progress-every SEC seconds between progress lines when stderr is not a terminal\n"
+            "                           (a terminal gets one line updated in place) [%d]\n"
             "  -h, --help               this help\n"
-            "      --version            print the version\n\n",
-            SPIN_DEFAULT_BUFFER, SPIN_MIN_MATCH_FRAC, DEF_THREADS);
+            "      --version            print the version\n",
+            SPIN_DEFAULT_BUFFER, SPIN_MIN_MATCH_FRAC, DEF_THREADS, DEF_PROGRESS_EVERY);
 }
 
-enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION, OPT_PHASE_ONLY };
+static void usage(FILE *fp)
+{
+    fprintf(fp, "\nUsage: spin-impute [impute] [options] REF TARGET > OUT.vcf.gz\n\n"
+                "Imputes the reference sites missing from TARGET samples with a SPIN network.\n"
+                "REF: phased reference panel (VCF, VCF.gz or BCF); every record is imputed and written: SNPs,\n"
+                "  indels, symbolic (<DEL>), '*' and multi-allelic records (Number=A/G fields per ALT).\n"
+                "TARGET: diploid genotypes (VCF, VCF.gz or BCF), phased, unphased or partly phased:\n"
+                "  unphased heterozygotes are phased against REF first (phased ones are kept);\n"
+                "  missing alleles are imputed.\n"
+                "  Indel, symbolic and multi-allelic records match the panel by identical REF and ALT only:\n"
+                "  normalise both files the same way (bcftools norm -f ref.fa).\n\n");
+    cli_impute_options(fp);
+    fputc('\n', fp);
+}
+
+enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION, OPT_PROGRESS, OPT_PHASE_ONLY };
+
+/* Progress of a run (spin_impute_opt_t.progress): on a terminal one line
+ * redrawn in place (at most every 0.25 s); otherwise, for logs, a line every
+ * `every` seconds and at the end. Nothing with -q. */
+typedef struct {
+    int tty;      /* stderr is a terminal */
+    double every; /* s between log lines (not a terminal) */
+    double last;  /* elapsed s at the last line drawn or printed */
+    int drawn;    /* a terminal line is on screen without its newline */
+} progress_t;
+
+/* h:mm:ss: a clock, not "N s", so that log parsers reading "[M::f] ... N s"
+ * figures as stage timings (bench/stages.awk) do not take progress for one */
+static const char *fmt_secs(char *buf, size_t n, double s)
+{
+    long t = (long)(s + 0.5);
+    snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    return buf;
+}
+
+static void show_progress(void *ctx, int64_t done, int64_t total, double elapsed)
+{
+    progress_t *p = ctx;
+    char el[32], eta[32];
+    if (spin_verbose < SPIN_LOG_INFO || total <= 0) return;
+    int end = done >= total;
+    if (p->tty ? !end && p->drawn && elapsed - p->last < 0.25 : !end && (done == 0 || elapsed - p->last < p->every))
+        return;
+    if (done > 0 && !end) fmt_secs(eta, sizeof(eta), elapsed / (double)done * (double)(total - done));
+    else snprintf(eta, sizeof(eta), end ? "0:00:00" : "?");
+    fprintf(stderr, "%s[M::impute] %lld/%lld windows imputed (%.0f%%), elapsed %s, ETA %s%s", p->tty ? "\r" : "",
+            (long long)done, (long long)total, 100.0 * (double)done / (double)total, fmt_secs(el, sizeof(el), elapsed),
+            eta, p->tty ? "\033[K" : "");
+    if (!p->tty || end) fputc('\n', stderr);
+    fflush(stderr);
+    p->drawn = p->tty && !end;
+    p->last = elapsed;
+}
 
 /* Returns 0 and fills o (REF and TARGET included), or 1 with a usage/help exit
  * status in *status. */
-static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, int *status)
+static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, double *every, int *status)
 {
     static const struct option lopts[] = {
         {"output", required_argument, 0, 'o'},   {"output-type", required_argument, 0, 'O'},
@@ -61,6 +114,7 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, i
         {"threads", required_argument, 0, 't'},  {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, OPT_VERSION},
         {"phase-only", no_argument, 0, OPT_PHASE_ONLY},
+        {"progress-every", required_argument, 0, OPT_PROGRESS},
         {0, 0, 0, 0}};
     long v;
     int c;
@@ -98,6 +152,9 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, i
             o->n_threads = (int)v;
             break;
         case 'q': *quiet = 1; break;
+        case OPT_PROGRESS:
+            if (cli_parse_double(optarg, "impute", "--progress-every", 0.0, 1e6, every) < 0) goto usage_err;
+            break;
         case 'h': usage(stdout); *status = SPIN_EXIT_OK; return 1;
         case OPT_VERSION: printf("spin-impute %s\n", spin_version()); *status = SPIN_EXIT_OK; return 1;
         default: goto usage_err;
@@ -115,6 +172,13 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, i
         fprintf(stderr, "[E::impute] -W needs compressed output (-O z or b)\n");
         goto usage_err;
     }
+    /* binary output on a terminal is garbage on screen (bcftools refuses it too) */
+    char fmt = o->out_fmt ? o->out_fmt : 'z';
+    if ((!o->out_fn || strcmp(o->out_fn, "-") == 0) && fmt != 'v' && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "[E::impute] refusing to write %s output to a terminal: use -o FILE or -O v\n",
+                fmt == 'z' ? "BGZF-compressed" : "BCF (binary)");
+        goto usage_err;
+    }
     o->ref_fn = argv[optind], o->target_fn = argv[optind + 1];
     return 0;
 usage_err:
@@ -127,7 +191,8 @@ int main_impute(int argc, char **argv)
 {
     spin_impute_opt_t o;
     int status = SPIN_EXIT_ERROR, quiet = 0;
-    if (parse_args(argc, argv, &o, &quiet, &status)) return status;
+    progress_t prog = {isatty(STDERR_FILENO), DEF_PROGRESS_EVERY, 0.0, 0};
+    if (parse_args(argc, argv, &o, &quiet, &prog.every, &status)) return status;
     if (quiet) spin_verbose = SPIN_LOG_ERROR;
     const char *model_fn = o.model_fn ? o.model_fn : o.phase_only ? NULL : cli_default_model();
     spin_model_t *model = model_fn ? spin_model_load(model_fn) : NULL;
@@ -146,7 +211,9 @@ int main_impute(int argc, char **argv)
         spin_error("cannot install the signal handlers");
     } else {
         o.model = model, o.model_fn = model_fn, o.command = cmd; /* model_fn: -o must not name it */
+        if (!quiet) o.progress = show_progress, o.progress_ctx = &prog;
         int ret = spin_impute_run_ops(&o, &signal_safe);
+        if (prog.drawn) fputc('\n', stderr); /* an error ended the run under the progress line */
         status = ret == 0 ? SPIN_EXIT_OK : ret == SPIN_ERR_USAGE ? SPIN_EXIT_USAGE : SPIN_EXIT_ERROR;
     }
     free(cmd);

@@ -11,6 +11,23 @@ void spin_gp(double p1, double p2, double gp[3])
     gp[2] = p1 * p2;
 }
 
+double spin_allele_prob(const float *const *q, int n_alt, int h, int a)
+{
+    if (a > 0) return q[a - 1][h];
+    double sum = 0;
+    for (int k = 0; k < n_alt; k++) sum += q[k][h];
+    return sum < 1 ? 1 - sum : 0;
+}
+
+int spin_gt_allele_multi(const float *const *q, int n_alt, int h)
+{
+    int best = 0;
+    double bp = spin_allele_prob(q, n_alt, h, 0);
+    for (int a = 1; a <= n_alt; a++)
+        if (q[a - 1][h] > bp) best = a, bp = q[a - 1][h];
+    return best;
+}
+
 void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2)
 {
     double S = 0, Q = 0, N = n_hap;

@@ -17,6 +17,11 @@
 
 void spin_gp(double p1, double p2, double gp[3]);
 static inline int spin_gt_allele(double p) { return p > 0.5; }
+/* Multi-allelic, per haplotype h: q[k][h] = P(ALT k+1) with sum_k <= 1.
+ * Probability of allele a (0 = REF = 1 - sum) on haplotype h, and the most
+ * probable allele (ties to the lower index; for n_alt 1 this is spin_gt_allele). */
+double spin_allele_prob(const float *const *q, int n_alt, int h, int a);
+int spin_gt_allele_multi(const float *const *q, int n_alt, int h);
 /* AF and DR2 of one site from p[0..n_hap). */
 void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2);
 

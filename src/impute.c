@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <htslib/kstring.h>
+
 #include "impute.h"
 #include "phase.h"
 #include "stats.h"
@@ -50,14 +52,120 @@ typedef struct {
     float *prob;       /* [n_hap] scratch for one typed site */
     int next_site;     /* next panel site to write */
     int next_typed;    /* next typed site (index into tg->site) */
-    int64_t n_imputed, n_typed;
+    int64_t n_imputed, n_typed; /* records written */
+    int64_t n_typed_missing; /* typed sites with every allele missing: written as imputed (IMP) */
+    /* a multi-allelic record's sites (consecutive in panel order) are
+     * collected here and written as one record after its last ALT */
+    float *rec_p;      /* [max_nalt * n_hap] P(ALT k) rows */
+    const float **rec_k;
+    const char **rec_alt;
+    int rec_imputed;
+    int next_mono;     /* next REF-only panel record (spin_panel_t.mono_*) */
+    int64_t from, to;  /* core region: REF-only records outside it are not written */
 } out_cursor_t;
+
+/* Writes the REF-only records that come before panel site `before` (all
+ * remaining ones for before = n_site) and lie inside the core region. */
+static int write_mono_until(out_cursor_t *c, int before)
+{
+    const spin_panel_t *p = c->panel;
+    for (; c->next_mono < p->n_mono && p->mono_site[c->next_mono] <= before; c->next_mono++) {
+        int i = c->next_mono;
+        if (p->mono_pos[i] < c->from || p->mono_pos[i] > c->to) continue;
+        if (spin_writer_ref_only(c->wr, p->chrom, p->mono_pos[i], p->mono_id[i], p->mono_ref[i]) < 0) return -1;
+        c->n_imputed++;
+    }
+    return 0;
+}
+
+/* Targets with nothing observed cannot be imputed: every sample would get the
+ * same population-frequency dosages, written as if they were data. Refuses
+ * (returns -1) when no typed allele of any sample is observed; warns, naming
+ * them, about samples with no observed typed allele (their dosages come from
+ * the panel alone). */
+static int check_observed(const spin_targets_t *tg)
+{
+    int n_hap = tg->n_hap, n_blind = 0;
+    int64_t n_obs = 0;
+    for (size_t k = 0; k < (size_t)tg->n_typed * n_hap; k++) n_obs += tg->allele[k] >= 0;
+    if (n_obs == 0) {
+        spin_error("target file '%s': every genotype of its %d samples at the %d sites shared with the reference "
+                   "panel is missing: nothing to impute from (check the GT field and the sample columns)",
+                   tg->fn, tg->n_sample, tg->n_typed);
+        return -1;
+    }
+    for (int i = 0; i < tg->n_sample; i++) {
+        int t = 0;
+        for (; t < tg->n_typed; t++) {
+            const int8_t *a = tg->allele + (size_t)t * n_hap + 2 * (size_t)i;
+            if (a[0] >= 0 || a[1] >= 0) break;
+        }
+        if (t == tg->n_typed && ++n_blind <= 20)
+            spin_warn("target sample %s in '%s' has no observed allele at any of the %d typed sites: its dosages "
+                      "come from the reference panel alone, not from its genotypes",
+                      tg->samples[i], tg->fn, tg->n_typed);
+    }
+    if (n_blind > 20)
+        spin_warn("... and %d more: %d of %d target samples in '%s' have no observed typed allele", n_blind - 20,
+                  n_blind, tg->n_sample, tg->fn);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Target samples that are also panel samples (by name) copy their own
+ * haplotypes: their accuracy is no test of imputation. Warns with their count
+ * and the first names. Returns -1 only when out of memory. */
+static int warn_shared_samples(const spin_panel_t *p, const spin_targets_t *tg)
+{
+    char **ps = malloc((size_t)p->n_sample * sizeof(char *)), **ts = malloc((size_t)tg->n_sample * sizeof(char *));
+    if (!ps || !ts) {
+        free(ps), free(ts);
+        return -1;
+    }
+    memcpy(ps, p->samples, (size_t)p->n_sample * sizeof(char *));
+    memcpy(ts, tg->samples, (size_t)tg->n_sample * sizeof(char *));
+    qsort(ps, (size_t)p->n_sample, sizeof(char *), cmp_str);
+    qsort(ts, (size_t)tg->n_sample, sizeof(char *), cmp_str);
+    kstring_t names = {0, 0, NULL};
+    int n = 0;
+    for (int i = 0, j = 0; i < p->n_sample && j < tg->n_sample;) {
+        int c = strcmp(ps[i], ts[j]);
+        if (c < 0) i++;
+        else if (c > 0) j++;
+        else {
+            if (++n <= 10) ksprintf(&names, "%s%s", n > 1 ? ", " : "", ts[j]);
+            i++, j++;
+        }
+    }
+    if (n)
+        spin_warn("%d of %d target samples in '%s' are also in the reference panel '%s' (%s%s): they copy their own "
+                  "haplotypes, so their imputation is no test of accuracy; remove them from the panel "
+                  "(bcftools view -s ^NAMES) to impute or evaluate them fairly",
+                  n, tg->n_sample, tg->fn, p->fn, names.s ? names.s : "", n > 10 ? ", ..." : "");
+    free(names.s), free(ps), free(ts);
+    return 0;
+}
 
 static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
 {
     const spin_panel_t *p = c->panel;
-    return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], p->ref[s], p->alt[s], imputed, prob,
-                            c->tg->n_hap);
+    int n_hap = c->tg->n_hap, k = p->ialt[s] - 1, n = p->nalt[s];
+    if (k == 0 && write_mono_until(c, s) < 0) return -1;
+    if (n == 1) {
+        *(imputed ? &c->n_imputed : &c->n_typed) += 1;
+        return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), spin_panel_alt(p, s),
+                                imputed, prob, n_hap);
+    }
+    if (k == 0) c->rec_imputed = 0;
+    memcpy(c->rec_p + (size_t)k * n_hap, prob, (size_t)n_hap * sizeof(float));
+    c->rec_k[k] = c->rec_p + (size_t)k * n_hap;
+    c->rec_alt[k] = spin_panel_alt(p, s);
+    c->rec_imputed |= imputed; /* typed records are typed whole (match.h), so all or none */
+    if (k + 1 < n) return 0;
+    *(c->rec_imputed ? &c->n_imputed : &c->n_typed) += 1;
+    return spin_writer_record(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), c->rec_alt, n,
+                              c->rec_imputed, c->rec_k, n_hap);
 }
 
 /* Writes the typed sites among panel sites [c->next_site, end) and moves the
@@ -72,9 +180,18 @@ static int write_typed_until(out_cursor_t *c, int end)
         if (t < tg->n_typed && tg->site[t] == c->next_site) {
             const int8_t *a = tg->allele + (size_t)t * n_hap;
             const float *miss = c->miss + (size_t)t * n_hap;
-            for (int h = 0; h < n_hap; h++) c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
-            if (write_site(c, c->next_site, 0, c->prob) < 0) return -1;
-            c->next_typed++, c->n_typed++;
+            int n_obs = 0;
+            for (int h = 0; h < n_hap; h++) {
+                c->prob[h] = a[h] < 0 ? miss[h] : (float)a[h];
+                n_obs += a[h] >= 0;
+            }
+            /* a typed site with every allele missing in the input carries no
+             * data: its values are all imputed, so it is flagged IMP (and
+             * `score` scores it); a site with some observed alleles is
+             * written without IMP, as Beagle writes its target markers */
+            if (write_site(c, c->next_site, n_obs == 0, c->prob) < 0) return -1;
+            c->next_typed++;
+            if (n_obs == 0) c->n_typed_missing++; /* write_site counted the record, as imputed */
         }
     }
     return 0;
@@ -96,18 +213,28 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     const char *inputs[4] = {o->ref_fn, o->target_fn, o->model_fn, o->map_fn};
     wo.inputs = inputs, wo.n_inputs = 4;
     const char *stats_tmp = NULL;
-    float *prob = malloc((size_t)tg->n_hap * sizeof(float));
-    spin_writer_t *wr = prob ? ops->open(o->out_fn, o->out_fmt, n_threads, &wo) : NULL;
+    /* a typed multi-allelic record is typed whole (match.h): its ALT sites are
+     * consecutive typed sites, collected and written as one record */
+    int max_nalt = 1;
+    for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;
+    size_t n_hap = (size_t)tg->n_hap;
+    float *prob = malloc((size_t)max_nalt * n_hap * sizeof(float));
+    const float **rows = malloc((size_t)max_nalt * sizeof(float *));
+    const char **alts = malloc((size_t)max_nalt * sizeof(char *));
+    spin_writer_t *wr = prob && rows && alts ? ops->open(o->out_fn, o->out_fmt, n_threads, &wo) : NULL;
     if (!wr) goto err;
     if (o->stats_fn && !(stats_tmp = spin_writer_companion(wr, o->stats_fn))) goto err;
     int64_t n = 0;
     for (int t = 0; t < tg->n_typed; t++) {
-        int s = tg->site[t];
+        int s = tg->site[t], k = panel->ialt[s] - 1, na = panel->nalt[s];
         if (panel->pos[s] < from || panel->pos[s] > to) continue;
-        const int8_t *a = tg->allele + (size_t)t * tg->n_hap;
-        for (int h = 0; h < tg->n_hap; h++) prob[h] = a[h] < 0 ? panel->af[s] : (float)a[h];
-        if (spin_writer_site(wr, panel->chrom, panel->pos[s], panel->id[s], panel->ref[s], panel->alt[s], 0, prob,
-                             tg->n_hap) < 0)
+        const int8_t *a = tg->allele + (size_t)t * n_hap;
+        float *row = prob + (size_t)k * n_hap;
+        for (size_t h = 0; h < n_hap; h++) row[h] = a[h] < 0 ? panel->af[s] : (float)a[h];
+        rows[k] = row, alts[k] = spin_panel_alt(panel, s);
+        if (k + 1 < na) continue;
+        if (spin_writer_record(wr, panel->chrom, panel->pos[s], panel->id[s], spin_panel_ref(panel, s), alts, na, 0,
+                               rows, tg->n_hap) < 0)
             goto err;
         n++;
     }
@@ -116,13 +243,13 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     wr = NULL;
     if (rc < 0) goto err;
     spin_stats_log_summary(st);
-    spin_info("done: %lld phased typed sites written, %d target samples; %.2f s wall, %.2f s CPU", (long long)n,
+    spin_info("done: %lld phased typed records written, %d target samples; %.2f s wall, %.2f s CPU", (long long)n,
               tg->n_sample, spin_realtime() - wall0, spin_cputime());
-    free(prob);
+    free(prob), free(rows), free(alts);
     return 0;
 err:
     if (wr) ops->abort(wr);
-    free(prob);
+    free(prob), free(rows), free(alts);
     return SPIN_ERR;
 }
 
@@ -143,7 +270,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     int *win_store = NULL, n_win = 0;
     spin_engine_t *eng = NULL;
     out_cursor_t cur;
-    char *rchrom = NULL, *rbuf = NULL;
+    char *rchrom = NULL, *rbuf = NULL, *rshown = NULL;
     float **pblk = NULL, *pbuf = NULL, *miss = NULL, *prob = NULL;
     int64_t from = 0, to = INT64_MAX;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
@@ -169,10 +296,15 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
             goto done;
         }
         if (!(rbuf = buffered_region(rchrom, from, to, o->buffer))) goto oom;
+        /* messages name what the user typed, and the buffer only if there is one */
+        size_t n = strlen(o->region) + 64;
+        if (!(rshown = malloc(n))) goto oom;
+        if (o->buffer > 0) snprintf(rshown, n, "%s (or its %lld bp buffer)", o->region, (long long)o->buffer);
+        else snprintf(rshown, n, "%s", o->region);
     }
-    if (!(panel = spin_panel_read(o->ref_fn, rbuf, n_threads))) goto done;
+    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads))) goto done;
     if (panel->n_site == 0) {
-        spin_error("%s: no biallelic SNPs%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
+        spin_error("%s: no records%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
                    o->region ? o->region : "");
         goto done;
     }
@@ -183,7 +315,11 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     }
     if (spin_panel_set_map(panel, map) < 0) goto done;
     if (!(st = spin_match_stats_init())) goto oom;
-    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, n_threads, o->min_match, st))) goto done;
+    st->n_panel_snp = panel->n_rec_snp, st->n_panel_indel = panel->n_rec_indel;
+    st->n_panel_other = panel->n_rec_other, st->n_panel_multi = panel->n_rec_multi;
+    if (!(tg = spin_targets_read_shown(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
+    if (check_observed(tg) < 0) goto done;
+    if (warn_shared_samples(panel, tg) < 0) goto oom;
     if (tg->n_unphased > 0 || o->phase_only) { /* the engine needs haplotypes */
         spin_phase_opt_t po;
         spin_phase_opt_default(&po);
@@ -236,8 +372,16 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     for (int i = 0; i < blk; i++) pblk[i] = pbuf + (size_t)i * max_u * n_hap;
 
     cur.panel = panel, cur.tg = tg, cur.miss = miss, cur.prob = prob;
+    cur.from = from, cur.to = to;
+    int max_nalt = 1;
+    for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;
+    if (!(cur.rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) ||
+        !(cur.rec_k = malloc((size_t)max_nalt * sizeof(float *))) ||
+        !(cur.rec_alt = malloc((size_t)max_nalt * sizeof(char *))))
+        goto oom;
     cur.next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
     while (cur.next_typed < tg->n_typed && tg->site[cur.next_typed] < cur.next_site) cur.next_typed++;
+    if (o->progress && n_win > 0) o->progress(o->progress_ctx, 0, n_win, spin_realtime() - wall0);
     for (int w0 = 0; w0 < n_win; w0 += blk) {
         int n_blk = n_win - w0 < blk ? n_win - w0 : blk;
         if (spin_engine_impute(eng, panel, tg, win + w0, n_blk, pblk) < 0) goto done;
@@ -247,21 +391,26 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
                 int u = wi->untyped[j];
                 if (write_typed_until(&cur, u) < 0) goto done;
                 if (write_site(&cur, u, 1, pblk[i] + (size_t)j * n_hap) < 0) goto done;
-                cur.next_site = u + 1, cur.n_imputed++;
+                cur.next_site = u + 1;
             }
         }
+        if (o->progress) o->progress(o->progress_ctx, w0 + n_blk, n_win, spin_realtime() - wall0);
     }
     /* typed sites after the last window, up to the end of the core region */
-    if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0)
+    if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0 ||
+        write_mono_until(&cur, panel->n_site) < 0)
         goto done;
     if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o->stats_fn) < 0) goto done;
     int rc = ops->close(cur.wr);
     cur.wr = NULL;
     if (rc < 0) goto done;
     spin_stats_log_summary(st);
+    if (cur.n_typed_missing)
+        spin_warn("%lld typed site(s) had every target allele missing: written as imputed, flagged IMP",
+                  (long long)cur.n_typed_missing);
     spin_engine_log_costs(eng);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
-    spin_info("done: %lld sites written (%lld imputed, %lld typed), %d windows, %d target samples; "
+    spin_info("done: %lld records written (%lld imputed, %lld typed), %d windows, %d target samples; "
               "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",
               (long long)(cur.n_imputed + cur.n_typed), (long long)cur.n_imputed, (long long)cur.n_typed, n_win,
               tg->n_sample, spin_realtime() - wall0, spin_cputime(), rss);
@@ -273,12 +422,13 @@ done:
     if (cur.wr) ops->abort(cur.wr);
     spin_engine_destroy(eng);
     free(pblk), free(pbuf), free(miss), free(prob);
+    free(cur.rec_p), free((void *)cur.rec_k), free((void *)cur.rec_alt);
     free(win), free(win_store);
     spin_match_stats_destroy(st);
     spin_targets_destroy(tg);
     spin_gmap_destroy(map);
     spin_panel_destroy(panel);
     spin_model_destroy(own_model);
-    free(rchrom), free(rbuf);
+    free(rchrom), free(rbuf), free(rshown);
     return status;
 }

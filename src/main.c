@@ -11,7 +11,7 @@ static const struct {
     int (*func)(int, char **);
     const char *help;
 } commands[] = {
-    {"impute", main_impute, "impute untyped SNPs of targets (unphased ones phased first) from a phased panel (default)"},
+    {"impute", main_impute, "impute the untyped panel records of targets (unphased ones phased first) from a phased panel (default)"},
     {"train", main_train, "train a SPIN model on a phased panel"},
     {"score", main_score, "score imputed dosages (r2 by MAF bin) or phase (switch error) against the truth"},
     {"chunk", main_chunk, "cut a contig into imputation chunks made of whole model windows"},
@@ -27,6 +27,8 @@ static void usage(FILE *fp)
                 "         spin-impute <command> [options]\n\n"
                 "Commands:\n", spin_version());
     for (int i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-11s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nOptions of impute (the default command):\n");
+    cli_impute_options(fp);
     fprintf(fp, "\nRun `spin-impute <command> -h` for a command's options; see man spin-impute(1).\n\n");
 }
 

@@ -3,6 +3,7 @@
  * sites at its position, contig-name comparison. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "match.h"
 #include "util.h"
@@ -45,6 +46,25 @@ spin_match_t spin_match_alleles(char pref, char palt, char tref, char talt)
     return SPIN_MATCH_MISMATCH;
 }
 
+static int is_seq(const char *s)
+{
+    if (!s || !*s) return 0;
+    for (; *s; ++s)
+        if (!strchr("ACGTNacgtn", *s)) return 0;
+    return 1;
+}
+
+static int is_base1(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
+
+int spin_allele_class(const char *const *al, int n)
+{
+    if (n > 2) return SPIN_CLASS_MULTI;
+    if (n < 2) return SPIN_CLASS_OTHER;
+    if (is_base1(al[0]) && is_base1(al[1])) return SPIN_CLASS_SNP;
+    if (is_seq(al[0]) && is_seq(al[1]) && strlen(al[0]) != strlen(al[1])) return SPIN_CLASS_INDEL;
+    return SPIN_CLASS_OTHER;
+}
+
 const char *spin_chrom_strip(const char *s)
 {
     if (s && strlen(s) > 3 && (s[0] == 'c' || s[0] == 'C') && (s[1] == 'h' || s[1] == 'H') &&
@@ -59,17 +79,37 @@ int spin_chrom_equal(const char *a, const char *b)
     return strcmp(spin_chrom_strip(a), spin_chrom_strip(b)) == 0;
 }
 
-spin_note_t spin_match_record(const spin_panel_t *p, int64_t pos, char tref, char talt, const uint8_t *is_typed,
-                              int *site, spin_match_t *how)
+/* 1 if the panel record starting at site k (ialt 1) has exactly the alleles
+ * al[0..n) in that order (VCF spelling compared case-insensitively). */
+static int record_equal(const spin_panel_t *p, int k, const char *const *al, int n)
 {
-    /* best match among panel sites at this position (a split multi-allelic
-     * site gives several); ties go to the first panel record */
+    if (p->ialt[k] != 1 || p->nalt[k] != n - 1 || strcasecmp(spin_panel_ref(p, k), al[0]) != 0) return 0;
+    for (int a = 1; a < n; ++a)
+        if (strcasecmp(spin_panel_alt(p, k + a - 1), al[a]) != 0) return 0;
+    return 1;
+}
+
+spin_note_t spin_match_record(const spin_panel_t *p, int64_t pos, const char *const *allele, int n_allele,
+                              const uint8_t *is_typed, int *site, spin_match_t *how)
+{
     int best_k = -1;
     spin_match_t best = SPIN_MATCH_MISMATCH;
     int k = spin_pos_lower_bound(p->pos, p->n_site, pos);
     int any = k < p->n_site && p->pos[k] == pos;
+    int snp = n_allele <= 2 && is_base1(allele[0]) && (n_allele < 2 || is_base1(allele[1]));
     for (; k < p->n_site && p->pos[k] == pos; ++k) {
-        spin_match_t m = spin_match_alleles(p->ref[k], p->alt[k], tref, talt);
+        spin_match_t m = SPIN_MATCH_MISMATCH;
+        if (snp) {
+            /* SNPs: against biallelic SNP panel records, with swap and strand
+             * flip (a split multi-allelic record is never a SNP match) */
+            if (spin_panel_is_snp(p, k))
+                m = spin_match_alleles(spin_panel_ref(p, k)[0], spin_panel_alt(p, k)[0], allele[0][0],
+                                       n_allele > 1 ? allele[1][0] : 0);
+        } else if (n_allele >= 2 && record_equal(p, k, allele, n_allele)) {
+            /* indels, symbolic, multi-allelic: REF and ALT list exactly (a swap
+             * or flip of an indel cannot be told from a different variant) */
+            m = SPIN_MATCH_EXACT;
+        }
         if (m < best) best = m, best_k = k;
     }
     *site = best_k, *how = best;

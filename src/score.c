@@ -9,6 +9,7 @@
 #include <htslib/khash.h>
 #include <htslib/vcf.h>
 
+#include "match.h"
 #include "score.h"
 
 double spin_corr_r(const spin_corr_t *c)
@@ -90,6 +91,13 @@ static int find_bin(const spin_score_t *s, double maf)
 double spin_score_add(spin_score_t *s, int n, const int8_t *truth, const float *ds, const int8_t *call,
                       double maf, double est_r2)
 {
+    return spin_score_add_class(s, SPIN_CLASS_SNP, n, truth, ds, call, maf, est_r2);
+}
+
+double spin_score_add_class(spin_score_t *s, int cls, int n, const int8_t *truth, const float *ds,
+                            const int8_t *call, double maf, double est_r2)
+{
+    if (cls < 0 || cls >= SPIN_N_CLASS) cls = SPIN_CLASS_OTHER;
     if (maf < 0) { /* from the truth genotypes themselves */
         double ac = 0, an = 0;
         for (int i = 0; i < n; i++)
@@ -109,6 +117,7 @@ double spin_score_add(spin_score_t *s, int n, const int8_t *truth, const float *
         spin_corr_add(&c, x, y);
         spin_corr_add(&s->all, x, y);
         if (b >= 0) spin_corr_add(&s->bin_corr[b], x, y);
+        spin_corr_add(&s->cls_corr[cls], x, y);
         s->n_gt++;
         int cl = call && call[i] >= 0 ? call[i] : (int)floor(y + 0.5);
         cl = cl < 0 ? 0 : cl > 2 ? 2 : cl;
@@ -121,12 +130,14 @@ double spin_score_add(spin_score_t *s, int n, const int8_t *truth, const float *
     }
     double r2 = spin_corr_r2(&c);
     s->n_site++;
+    s->cls_sites[cls]++;
     if (b >= 0) s->bin_sites[b]++;
     if (isnan(r2)) {
         s->n_mono++;
     } else {
         s->n_poly++;
         s->sum_r2 += r2;
+        s->cls_poly[cls]++, s->cls_sum_r2[cls] += r2;
         if (b >= 0) s->bin_poly[b]++, s->bin_sum_r2[b] += r2;
         if (!isnan(est_r2)) spin_corr_add(&s->calib, est_r2, r2);
     }
@@ -143,6 +154,11 @@ double spin_score_bin_mean_r2(const spin_score_t *s, int b)
     return s->bin_poly[b] ? s->bin_sum_r2[b] / s->bin_poly[b] : NAN;
 }
 double spin_score_bin_agg_r2(const spin_score_t *s, int b) { return spin_corr_r2(&s->bin_corr[b]); }
+double spin_score_class_mean_r2(const spin_score_t *s, int c)
+{
+    return s->cls_poly[c] ? s->cls_sum_r2[c] / s->cls_poly[c] : NAN;
+}
+double spin_score_class_agg_r2(const spin_score_t *s, int c) { return spin_corr_r2(&s->cls_corr[c]); }
 
 /* ------------------------------------------------------------------ */
 /* VCF side                                                             */
@@ -232,14 +248,15 @@ static int hash_put(khash_t(skey) *h, const char *key, int val, char **stored)
     return 1;
 }
 
-/* Alt-allele count of one sample from a GT vector of ploidy `pl`; -1 if any allele missing. */
-static int gt_altcount(const int32_t *g, int pl)
+/* Copies of allele `alt` (>= 1) in one sample's GT vector of ploidy `pl`; alt 0:
+ * copies of any ALT. -1 if any allele is missing. */
+static int gt_count(const int32_t *g, int pl, int alt)
 {
     int c = 0, n = 0;
     for (int k = 0; k < pl; k++) {
         if (g[k] == bcf_int32_vector_end) break;
         if (bcf_gt_is_missing(g[k])) return -1;
-        c += bcf_gt_allele(g[k]) != 0;
+        c += alt ? bcf_gt_allele(g[k]) == alt : bcf_gt_allele(g[k]) != 0;
         n++;
     }
     return n ? c : -1;
@@ -280,32 +297,36 @@ static int load_truth(truth_t *t, const char *fn, char ***samples)
                        (long long)rec->pos + 1);
             goto end;
         }
-        if (rec->n_allele != 2) continue;
+        if (rec->n_allele < 2) continue;
         bcf_unpack(rec, BCF_UN_STR);
         const char *chrom = bcf_seqname_safe(hdr, rec);
-        make_key(&ks, chrom, rec->pos + 1, rec->d.allele[0], rec->d.allele[1]);
-        if (t->n == t->m) {
-            t->m = t->m ? 2 * t->m : 1024;
-            int8_t *g2 = realloc(t->gt, (size_t)t->m * t->ns);
-            char **k2 = realloc(t->key, (size_t)t->m * sizeof(char *));
-            if (g2) t->gt = g2;
-            if (k2) t->key = k2;
-            if (!g2 || !k2) goto end;
+        int ngt = 0;
+        /* one truth site per ALT allele k: the sample's dosage is its copies of k */
+        for (int k = 1; k < rec->n_allele; k++) {
+            make_key(&ks, chrom, rec->pos + 1, rec->d.allele[0], rec->d.allele[k]);
+            if (t->n == t->m) {
+                t->m = t->m ? 2 * t->m : 1024;
+                int8_t *g2 = realloc(t->gt, (size_t)t->m * t->ns);
+                char **k2 = realloc(t->key, (size_t)t->m * sizeof(char *));
+                if (g2) t->gt = g2;
+                if (k2) t->key = k2;
+                if (!g2 || !k2) goto end;
+            }
+            int put = hash_put(t->h, ks.s, t->n, &t->key[t->n]);
+            if (put < 0) goto end;
+            if (put == 0) continue; /* duplicate record: the first one is the truth */
+            make_key(&ks, chrom, rec->pos + 1, NULL, NULL);
+            if (hash_put(t->hpos, ks.s, t->n, NULL) < 0) goto end;
+            if (ngt <= 0 && (ngt = bcf_get_genotypes(hdr, rec, &gt, &mgt)) <= 0) {
+                spin_error("truth file '%s' has no GT at %s:%lld", fn, chrom, (long long)rec->pos + 1);
+                goto end;
+            }
+            int pl = ngt / t->ns;
+            int8_t *row = t->gt + (size_t)t->n * t->ns;
+            for (int i = 0; i < t->ns; i++)
+                row[i] = (int8_t)gt_count(gt + (size_t)i * pl, pl, rec->n_allele > 2 ? k : 0);
+            t->n++;
         }
-        int put = hash_put(t->h, ks.s, t->n, &t->key[t->n]);
-        if (put < 0) goto end;
-        if (put == 0) continue; /* duplicate record: the first one is the truth */
-        make_key(&ks, chrom, rec->pos + 1, NULL, NULL);
-        if (hash_put(t->hpos, ks.s, t->n, NULL) < 0) goto end;
-        int ngt = bcf_get_genotypes(hdr, rec, &gt, &mgt);
-        if (ngt <= 0) {
-            spin_error("truth file '%s' has no GT at %s:%lld", fn, chrom, (long long)rec->pos + 1);
-            goto end;
-        }
-        int pl = ngt / t->ns;
-        int8_t *row = t->gt + (size_t)t->n * t->ns;
-        for (int i = 0; i < t->ns; i++) row[i] = (int8_t)gt_altcount(gt + (size_t)i * pl, pl);
-        t->n++;
     }
     if (r < -1) {
         spin_error("read error in truth file '%s' (truncated or corrupt?)", fn);
@@ -341,6 +362,22 @@ static int mark_site(truth_t *t, spin_score_t *s, kstring_t *ks, const char *chr
                      const char *ref, const char *alt)
 {
     s->n_list_sites++;
+    if (ref && strchr(alt, ',')) { /* an ALT list: each ALT of the multi-allelic record, exactly */
+        int found = 0;
+        for (const char *a = alt; *a;) {
+            size_t l = strcspn(a, ",");
+            char one[256];
+            if (l > 0 && l < sizeof one) {
+                memcpy(one, a, l), one[l] = 0;
+                make_key(ks, chrom, pos, ref, one);
+                int i = lookup(t->h, ks->s);
+                if (i >= 0) t->to_score[i] = 1, found = 1;
+            }
+            a += l + (a[l] == ',');
+        }
+        s->n_list_not_in_truth += !found;
+        return 0;
+    }
     if (ref) {
         int sw, i = find_site(t, ks, chrom, pos, ref, alt, &sw);
         if (i < 0) {
@@ -376,10 +413,12 @@ static int load_sites(truth_t *t, spin_score_t *s, const char *fn)
         } else {
             while ((r = bcf_read(fp, hdr, rec)) == 0) {
                 bcf_unpack(rec, BCF_UN_STR);
-                if (rec->n_allele != 2) continue;
-                if (mark_site(t, s, &ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0],
-                              rec->d.allele[1]) < 0)
-                    break;
+                if (rec->n_allele < 2) continue;
+                kstring_t al = {0, 0, NULL}; /* "A" or "C,G": mark_site splits a list */
+                for (int k = 1; k < rec->n_allele; k++) ksprintf(&al, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
+                int rc = mark_site(t, s, &ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0], al.s);
+                free(al.s);
+                if (rc < 0) break;
             }
             if (r < -1) spin_error("read error in sites file '%s'", fn);
             else ret = r == -1 ? 0 : -1;
@@ -443,25 +482,32 @@ static int load_panel_af(truth_t *t, const char *fn)
     }
     int ns = bcf_hdr_nsamples(hdr);
     while ((r = bcf_read(fp, hdr, rec)) == 0) {
-        if (rec->n_allele != 2) continue;
+        if (rec->n_allele < 2) continue;
         bcf_unpack(rec, BCF_UN_STR);
-        int i = find_site(t, &ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0], rec->d.allele[1], &sw);
-        if (i < 0) continue;
-        double af = NAN;
-        if (bcf_get_info_int32(hdr, rec, "AC", &ac, &mac) == 1 && bcf_get_info_int32(hdr, rec, "AN", &an, &man) == 1 &&
-            an[0] > 0) {
-            af = (double)ac[0] / an[0];
-        } else if (ns > 0) {
-            int ngt = bcf_get_genotypes(hdr, rec, &gt, &mgt);
-            int64_t c = 0, n = 0;
-            for (int k = 0; k < ngt; k++) {
-                if (gt[k] == bcf_int32_vector_end || bcf_gt_is_missing(gt[k])) continue;
-                c += bcf_gt_allele(gt[k]) != 0;
-                n++;
+        int na = rec->n_allele;
+        for (int a = 1; a < na; a++) { /* per ALT: AC[a-1]/AN, else copies of allele a in GT */
+            int i = na == 2 ? find_site(t, &ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0],
+                                        rec->d.allele[1], &sw)
+                            : (make_key(&ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0],
+                                        rec->d.allele[a]),
+                               lookup(t->h, ks.s));
+            if (i < 0) continue;
+            double af = NAN;
+            if (bcf_get_info_int32(hdr, rec, "AC", &ac, &mac) == na - 1 &&
+                bcf_get_info_int32(hdr, rec, "AN", &an, &man) == 1 && an[0] > 0) {
+                af = (double)ac[a - 1] / an[0];
+            } else if (ns > 0) {
+                int ngt = bcf_get_genotypes(hdr, rec, &gt, &mgt);
+                int64_t c = 0, n = 0;
+                for (int k = 0; k < ngt; k++) {
+                    if (gt[k] == bcf_int32_vector_end || bcf_gt_is_missing(gt[k])) continue;
+                    c += na == 2 ? bcf_gt_allele(gt[k]) != 0 : bcf_gt_allele(gt[k]) == a;
+                    n++;
+                }
+                if (n) af = (double)c / n;
             }
-            if (n) af = (double)c / n;
+            if (!isnan(af)) t->maf[i] = (float)(af > 0.5 ? 1.0 - af : af);
         }
-        if (!isnan(af)) t->maf[i] = (float)(af > 0.5 ? 1.0 - af : af);
     }
     if (r < -1) {
         spin_error("read error in panel '%s' (truncated or corrupt?)", fn);
@@ -479,24 +525,27 @@ end:
 enum { SRC_DS, SRC_HDS, SRC_GP, SRC_GT, SRC_NONE };
 static const char *src_name[] = {"DS", "HDS", "GP", "GT", "none"};
 
-/* Fills ds[j] (imputed dosage of imputed sample j, NaN missing) and call[j]. */
-static int record_dosage(bcf_hdr_t *hdr, bcf1_t *rec, int n, float *ds, int8_t *call, float **fbuf, int *mf,
-                         int32_t **gbuf, int *mg)
+/* Fills ds[j] (imputed dosage of ALT allele `alt` (1-based) of imputed sample j,
+ * NaN missing) and call[j] (copies of alt in GT) for a record with na alleles:
+ * DS[alt-1] (Number=A), else HDS (biallelic only), else GP (Number=G: genotype
+ * (a,b), a <= b, at b(b+1)/2 + a, carrying (a==alt)+(b==alt) copies), else GT. */
+static int record_dosage(bcf_hdr_t *hdr, bcf1_t *rec, int n, int alt, float *ds, int8_t *call, float **fbuf,
+                         int *mf, int32_t **gbuf, int *mg)
 {
-    int src = SRC_NONE, nv, ngt = bcf_get_genotypes(hdr, rec, gbuf, mg);
+    int na = rec->n_allele, src = SRC_NONE, nv, ngt = bcf_get_genotypes(hdr, rec, gbuf, mg);
     for (int j = 0; j < n; j++) call[j] = -1, ds[j] = NAN;
     if (ngt > 0 && ngt % n == 0) {
         int pl = ngt / n;
-        for (int j = 0; j < n; j++) call[j] = (int8_t)gt_altcount(*gbuf + (size_t)j * pl, pl);
+        for (int j = 0; j < n; j++) call[j] = (int8_t)gt_count(*gbuf + (size_t)j * pl, pl, na > 2 ? alt : 0);
     }
-    if ((nv = bcf_get_format_float(hdr, rec, "DS", fbuf, mf)) > 0 && nv % n == 0) {
+    if ((nv = bcf_get_format_float(hdr, rec, "DS", fbuf, mf)) > 0 && nv % n == 0 && nv / n >= alt) {
         int per = nv / n;
         src = SRC_DS;
         for (int j = 0; j < n; j++) {
-            float v = (*fbuf)[(size_t)j * per];
+            float v = (*fbuf)[(size_t)j * per + alt - 1];
             if (!bcf_float_is_missing(v) && !bcf_float_is_vector_end(v)) ds[j] = v;
         }
-    } else if ((nv = bcf_get_format_float(hdr, rec, "HDS", fbuf, mf)) > 0 && nv % n == 0) {
+    } else if (na == 2 && (nv = bcf_get_format_float(hdr, rec, "HDS", fbuf, mf)) > 0 && nv % n == 0) {
         int per = nv / n;
         src = SRC_HDS;
         for (int j = 0; j < n; j++) {
@@ -508,12 +557,22 @@ static int record_dosage(bcf_hdr_t *hdr, bcf1_t *rec, int n, float *ds, int8_t *
             }
             if (ok && (k == per || bcf_float_is_vector_end(v[k]))) ds[j] = sum;
         }
-    } else if ((nv = bcf_get_format_float(hdr, rec, "GP", fbuf, mf)) > 0 && nv % n == 0 && nv / n >= 3) {
+    } else if ((nv = bcf_get_format_float(hdr, rec, "GP", fbuf, mf)) > 0 && nv % n == 0 &&
+               nv / n >= na * (na + 1) / 2) {
         int per = nv / n;
         src = SRC_GP;
         for (int j = 0; j < n; j++) {
             float *v = *fbuf + (size_t)j * per;
-            if (!bcf_float_is_missing(v[1]) && !bcf_float_is_missing(v[2])) ds[j] = v[1] + 2 * v[2];
+            double d = 0;
+            int ok = 1;
+            for (int b = 0, g = 0; b < na; b++)
+                for (int a = 0; a <= b; a++, g++) {
+                    int c = (a == alt) + (b == alt);
+                    if (!c) continue;
+                    if (bcf_float_is_missing(v[g]) || bcf_float_is_vector_end(v[g])) ok = 0;
+                    else d += c * v[g];
+                }
+            if (ok) ds[j] = (float)d;
         }
     } else if (ngt > 0) {
         src = SRC_GT;
@@ -595,60 +654,74 @@ int spin_score_files(spin_score_t *s, const spin_score_files_t *f)
             goto end;
         }
         s->n_imp_records++;
-        if (rec->n_allele != 2) {
-            s->n_imp_multiallelic++;
-            continue;
-        }
-        bcf_unpack(rec, BCF_UN_ALL);
-        int sw, i = find_site(&t, &ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0], rec->d.allele[1],
-                              &sw);
-        if (i < 0) {
+        if (rec->n_allele < 2) {
             s->n_imp_not_in_truth++;
             continue;
         }
-        if (t.seen[i]) {
-            s->n_imp_duplicate++;
-            continue;
-        }
-        t.seen[i] = 1;
-        if (!f->sites) {
-            int imp = (has_imp && bcf_get_info_flag(hdr, rec, "IMP", NULL, NULL) == 1) ||
-                      (has_imputed && bcf_get_info_flag(hdr, rec, "IMPUTED", NULL, NULL) == 1 &&
-                       bcf_get_info_flag(hdr, rec, "TYPED", NULL, NULL) != 1);
-            if (!imp) {
+        bcf_unpack(rec, BCF_UN_ALL);
+        const int na = rec->n_allele;
+        s->n_imp_multiallelic += na > 2;
+        const int cls = spin_allele_class((const char *const *)rec->d.allele, na);
+        /* whether the record counts as imputed is decided once, for all its ALTs */
+        int imp = (has_imp && bcf_get_info_flag(hdr, rec, "IMP", NULL, NULL) == 1) ||
+                  (has_imputed && bcf_get_info_flag(hdr, rec, "IMPUTED", NULL, NULL) == 1 &&
+                   bcf_get_info_flag(hdr, rec, "TYPED", NULL, NULL) != 1);
+        int nr = bcf_get_info_float(hdr, rec, "DR2", &rbuf, &mr);
+        if (nr <= 0) nr = bcf_get_info_float(hdr, rec, "R2", &rbuf, &mr);
+        /* each ALT allele is its own site: a biallelic record may match the truth
+         * with REF/ALT swapped, an ALT of a multi-allelic one only exactly */
+        for (int alt = 1; alt < na; alt++) {
+            int sw = 0, i;
+            if (na == 2)
+                i = find_site(&t, &ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0], rec->d.allele[1],
+                              &sw);
+            else {
+                make_key(&ks, bcf_seqname_safe(hdr, rec), rec->pos + 1, rec->d.allele[0], rec->d.allele[alt]);
+                i = lookup(t.h, ks.s);
+            }
+            if (i < 0) {
+                s->n_imp_not_in_truth++;
+                continue;
+            }
+            if (t.seen[i]) {
+                s->n_imp_duplicate++;
+                continue;
+            }
+            t.seen[i] = 1;
+            if (!f->sites) {
+                if (!imp) {
+                    s->n_imp_skipped_typed++;
+                    continue;
+                }
+                t.to_score[i] = 1;
+            } else if (!t.to_score[i]) {
                 s->n_imp_skipped_typed++;
                 continue;
             }
-            t.to_score[i] = 1;
-        } else if (!t.to_score[i]) {
-            s->n_imp_skipped_typed++;
-            continue;
+            int src = record_dosage(hdr, rec, n_imp, alt, ds, call, &fbuf, &mf, &gbuf, &mg);
+            if (first_src < 0) first_src = src;
+            else if (first_src != src) first_src = SRC_NONE + 1; /* mixed */
+            if (src == SRC_NONE) {
+                s->n_no_dosage++;
+                t.to_score[i] = 0;
+                continue;
+            }
+            double est = NAN;
+            if (nr >= alt && !bcf_float_is_missing(rbuf[alt - 1])) est = rbuf[alt - 1];
+            s->n_swapped += sw;
+            int m = 0;
+            const int8_t *trow = t.gt + (size_t)i * t.ns;
+            for (int j = 0; j < n_imp; j++) {
+                if (map[j] < 0) continue;
+                tru[m] = trow[map[j]];
+                dsc[m] = sw && !isnan(ds[j]) ? 2.0f - ds[j] : ds[j];
+                callc[m] = sw && call[j] >= 0 ? (int8_t)(2 - call[j]) : call[j];
+                m++;
+            }
+            double maf = t.maf[i];
+            if (maf < 0) s->n_maf_from_truth += f->af_from != NULL;
+            spin_score_add_class(s, cls, m, tru, dsc, callc, maf >= 0 ? maf : -1.0, est);
         }
-        int src = record_dosage(hdr, rec, n_imp, ds, call, &fbuf, &mf, &gbuf, &mg);
-        if (first_src < 0) first_src = src;
-        else if (first_src != src) first_src = SRC_NONE + 1; /* mixed */
-        if (src == SRC_NONE) {
-            s->n_no_dosage++;
-            t.to_score[i] = 0;
-            continue;
-        }
-        double est = NAN;
-        int nr = bcf_get_info_float(hdr, rec, "DR2", &rbuf, &mr);
-        if (nr <= 0) nr = bcf_get_info_float(hdr, rec, "R2", &rbuf, &mr);
-        if (nr > 0 && !bcf_float_is_missing(rbuf[0])) est = rbuf[0];
-        s->n_swapped += sw;
-        int m = 0;
-        const int8_t *trow = t.gt + (size_t)i * t.ns;
-        for (int j = 0; j < n_imp; j++) {
-            if (map[j] < 0) continue;
-            tru[m] = trow[map[j]];
-            dsc[m] = sw && !isnan(ds[j]) ? 2.0f - ds[j] : ds[j];
-            callc[m] = sw && call[j] >= 0 ? (int8_t)(2 - call[j]) : call[j];
-            m++;
-        }
-        double maf = t.maf[i];
-        if (maf < 0) s->n_maf_from_truth += f->af_from != NULL;
-        spin_score_add(s, m, tru, dsc, callc, maf >= 0 ? maf : -1.0, est);
     }
     if (r < -1) {
         spin_error("read error in imputed file '%s' (truncated or corrupt?)", f->imputed);
@@ -678,6 +751,9 @@ end:
 /* ------------------------------------------------------------------ */
 /* Reports                                                              */
 /* ------------------------------------------------------------------ */
+
+/* CLASS line names, by SPIN_CLASS_* */
+static const char *const class_name[SPIN_N_CLASS] = {"snp", "indel", "other", "multiallelic_alt"};
 
 static void fmt_val(char *buf, size_t n, double v)
 {
@@ -717,6 +793,14 @@ int spin_score_write_tsv(const spin_score_t *s, const spin_score_files_t *f, FIL
         fprintf(fp, "BIN\t%g\t%g\t%lld\t%lld\t%s\t%s\n", s->edge[k], s->edge[k + 1], (long long)s->bin_sites[k],
                 (long long)s->bin_poly[k], m, a);
     }
+    fprintf(fp, "# CLASS\tclass\tn_sites\tn_poly\tmean_r2\tagg_r2\n");
+    for (int c = 0; c < SPIN_N_CLASS; c++) {
+        char m[32], a[32];
+        fmt_val(m, sizeof m, spin_score_class_mean_r2(s, c));
+        fmt_val(a, sizeof a, spin_score_class_agg_r2(s, c));
+        fprintf(fp, "CLASS\t%s\t%lld\t%lld\t%s\t%s\n", class_name[c], (long long)s->cls_sites[c],
+                (long long)s->cls_poly[c], m, a);
+    }
     return ferror(fp) ? -1 : 0;
 }
 
@@ -740,7 +824,8 @@ int spin_score_write_table(const spin_score_t *s, const spin_score_files_t *f, F
             (long long)s->n_missing);
     fprintf(fp, "%-44s %lld\n", "imputed records not in truth", (long long)s->n_imp_not_in_truth);
     fprintf(fp, "%-44s %lld\n", "imputed records not scored (typed/unlisted)", (long long)s->n_imp_skipped_typed);
-    if (s->n_imp_multiallelic) fprintf(fp, "%-44s %lld\n", "multi-allelic records skipped", (long long)s->n_imp_multiallelic);
+    if (s->n_imp_multiallelic)
+        fprintf(fp, "%-44s %lld\n", "multi-allelic records (scored per ALT)", (long long)s->n_imp_multiallelic);
     if (s->n_imp_duplicate) fprintf(fp, "%-44s %lld\n", "duplicate records skipped", (long long)s->n_imp_duplicate);
     if (s->n_swapped) fprintf(fp, "%-44s %lld\n", "records with REF/ALT swapped", (long long)s->n_swapped);
     if (s->n_no_dosage) fprintf(fp, "%-44s %lld\n", "records without DS/HDS/GP/GT", (long long)s->n_no_dosage);
@@ -765,5 +850,13 @@ int spin_score_write_table(const spin_score_t *s, const spin_score_files_t *f, F
                 (long long)s->bin_poly[k], m, a);
     }
     if (s->n_out_of_bins) fprintf(fp, "(%lld sites outside the bins)\n", (long long)s->n_out_of_bins);
+    fprintf(fp, "\n%-17s %8s %8s %9s %9s\n", "class", "sites", "poly", "mean_r2", "agg_r2");
+    for (int c = 0; c < SPIN_N_CLASS; c++) {
+        char m[32], a[32];
+        fmt_val(m, sizeof m, spin_score_class_mean_r2(s, c));
+        fmt_val(a, sizeof a, spin_score_class_agg_r2(s, c));
+        fprintf(fp, "%-17s %8lld %8lld %9s %9s\n", class_name[c], (long long)s->cls_sites[c],
+                (long long)s->cls_poly[c], m, a);
+    }
     return ferror(fp) ? -1 : 0;
 }

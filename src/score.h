@@ -19,7 +19,13 @@
  *    equals the truth alt count; non-reference concordance: the same restricted to
  *    genotypes where the truth or the call is not hom-REF;
  *  - calibration: Pearson r between the file's per-site estimate (INFO DR2, else R2)
- *    and the per-variant r2, over sites where both are defined.
+ *    and the per-variant r2, over sites where both are defined;
+ *  - multi-allelic records: each ALT allele k is its own scored site (truth dosage =
+ *    copies of allele k, 0..2; imputed dosage = the k-th DS value, or the dosage of k
+ *    from GP or GT), matched by REF and that ALT exactly;
+ *  - classes: every site is also counted in one class (spin_allele_class of the
+ *    imputed record: SNP, indel, symbolic/other, or an ALT of a multi-allelic record)
+ *    with its mean per-variant r2 and aggregate r2.
  */
 #ifndef SPIN_SCORE_H
 #define SPIN_SCORE_H
@@ -57,10 +63,14 @@ typedef struct {
     int64_t n_conc, n_call;        /* concordant hard calls; genotypes with a hard call */
     int64_t n_nr_conc, n_nr;       /* same, non-reference genotypes */
     spin_corr_t calib;             /* (file estimate, true r2) per site */
+    int64_t cls_sites[4], cls_poly[4]; /* per class (SPIN_CLASS_SNP, _INDEL, _OTHER, _MULTI) */
+    double cls_sum_r2[4];
+    spin_corr_t cls_corr[4];
     /* filled by spin_score_files */
     int n_sample_truth, n_sample_imp, n_sample_common;
     int64_t n_truth_sites, n_list_sites, n_list_not_in_truth;
-    int64_t n_imp_records, n_imp_not_in_truth, n_imp_skipped_typed, n_imp_multiallelic;
+    int64_t n_imp_records, n_imp_not_in_truth, n_imp_skipped_typed;
+    int64_t n_imp_multiallelic;    /* multi-allelic imputed records (scored per ALT) */
     int64_t n_imp_duplicate, n_swapped, n_no_dosage;
     int64_t n_missing;             /* sites to score absent from the imputed file */
     int64_t n_maf_from_truth;      /* sites whose MAF came from the truth (panel lacked them) */
@@ -79,6 +89,11 @@ void spin_score_destroy(spin_score_t *s);
  * estimate, NaN if none. Returns the per-variant r2 (NaN if undefined). */
 double spin_score_add(spin_score_t *s, int n, const int8_t *truth, const float *ds,
                       const int8_t *call, double maf, double est_r2);
+/* The same for a site of class cls (SPIN_CLASS_*, match.h); spin_score_add is class SNP. */
+double spin_score_add_class(spin_score_t *s, int cls, int n, const int8_t *truth, const float *ds,
+                            const int8_t *call, double maf, double est_r2);
+double spin_score_class_mean_r2(const spin_score_t *s, int cls);
+double spin_score_class_agg_r2(const spin_score_t *s, int cls);
 
 /* Summary values computed from the accumulator (NaN when undefined). */
 double spin_score_pooled_r2(const spin_score_t *s);
@@ -99,8 +114,10 @@ typedef struct {
 /* Reads the files and accumulates into s. <0 on error (message names file and site). */
 int spin_score_files(spin_score_t *s, const spin_score_files_t *f);
 
-/* Human-readable report and machine TSV ("SN\tkey\tvalue" and
- * "BIN\tlo\thi\tn_sites\tn_poly\tmean_r2\tagg_r2" lines). <0 on write error. */
+/* Human-readable report and machine TSV ("SN\tkey\tvalue",
+ * "BIN\tlo\thi\tn_sites\tn_poly\tmean_r2\tagg_r2" lines, then
+ * "CLASS\tname\tn_sites\tn_poly\tmean_r2\tagg_r2" for snp, indel, other and
+ * multiallelic_alt). <0 on write error. */
 int spin_score_write_table(const spin_score_t *s, const spin_score_files_t *f, FILE *fp);
 int spin_score_write_tsv(const spin_score_t *s, const spin_score_files_t *f, FILE *fp);
 

@@ -7,8 +7,7 @@
 #include "stats.h"
 
 static const char *note_names[SPIN_NOTE_N] = {"swapped",  "flipped",   "flip_swapped", "palindromic_mismatch",
-                                              "allele_mismatch", "target_only", "duplicate", "multiallelic",
-                                              "non_snp"};
+                                              "allele_mismatch", "target_only", "duplicate"};
 
 const char *spin_note_name(spin_note_t r) { return (unsigned)r < SPIN_NOTE_N ? note_names[r] : "unknown"; }
 
@@ -16,6 +15,7 @@ spin_match_stats_t *spin_match_stats_init(void)
 {
     spin_match_stats_t *st = calloc(1, sizeof(*st));
     if (!st) spin_error("out of memory");
+    else st->n_panel_snp = st->n_panel_indel = st->n_panel_other = st->n_panel_multi = -1;
     return st;
 }
 
@@ -41,8 +41,6 @@ static int64_t *counter(spin_match_stats_t *st, spin_note_t r)
     case SPIN_NOTE_ALLELE_MISMATCH: return &st->n_allele_mismatch;
     case SPIN_NOTE_TARGET_ONLY: return &st->n_target_only;
     case SPIN_NOTE_DUPLICATE: return &st->n_duplicate;
-    case SPIN_NOTE_MULTIALLELIC: return &st->n_multiallelic;
-    case SPIN_NOTE_NONSNP: return &st->n_nonsnp;
     default: return NULL;
     }
 }
@@ -105,8 +103,20 @@ int spin_stats_write_tsv_as(const spin_match_stats_t *st, const char *path, cons
     C("allele_mismatch", st->n_allele_mismatch);
     C("target_only", st->n_target_only);
     C("duplicate", st->n_duplicate);
-    C("multiallelic", st->n_multiallelic);
-    C("non_snp", st->n_nonsnp);
+    C("target_snp", st->n_rec_snp);
+    C("target_indel", st->n_rec_indel);
+    C("target_other", st->n_rec_other);
+    C("target_multiallelic", st->n_rec_multi);
+    C("matched_snp", st->n_match_snp);
+    C("matched_indel", st->n_match_indel);
+    C("matched_other", st->n_match_other);
+    C("matched_multiallelic", st->n_match_multi);
+    if (st->n_panel_snp >= 0) {
+        C("panel_snp", st->n_panel_snp);
+        C("panel_indel", st->n_panel_indel);
+        C("panel_other", st->n_panel_other);
+        C("panel_multiallelic", st->n_panel_multi);
+    }
     C("missing_alleles", st->n_missing_gt);
     C("other_contig_records", st->n_other_contig);
 #undef C
@@ -127,11 +137,22 @@ int spin_stats_write_tsv_as(const spin_match_stats_t *st, const char *path, cons
 void spin_stats_log_summary(const spin_match_stats_t *st)
 {
     if (!st) return;
-    spin_info("target sites: %lld records, %lld typed (%lld exact, %lld REF/ALT swapped, %lld strand-flipped, "
-              "%lld flipped+swapped); dropped: %lld target-only, %lld allele mismatch, %lld ambiguous A/T,C/G, "
-              "%lld duplicate, %lld multi-allelic, %lld non-SNP; %lld missing alleles",
-              (long long)st->n_records, (long long)st->n_matched, (long long)st->n_exact, (long long)st->n_swapped,
-              (long long)st->n_flipped, (long long)st->n_flip_swapped, (long long)st->n_target_only,
+    spin_info("target sites: %lld records (%lld SNP, %lld indel, %lld symbolic/other, %lld multi-allelic), %lld "
+              "typed (%lld exact, %lld REF/ALT swapped, %lld strand-flipped, %lld flipped+swapped; by type %lld SNP, "
+              "%lld indel, %lld symbolic/other, %lld multi-allelic); dropped: %lld target-only, %lld allele "
+              "mismatch, %lld ambiguous A/T,C/G, %lld duplicate; %lld missing alleles",
+              (long long)st->n_records, (long long)st->n_rec_snp, (long long)st->n_rec_indel,
+              (long long)st->n_rec_other, (long long)st->n_rec_multi, (long long)st->n_matched,
+              (long long)st->n_exact, (long long)st->n_swapped, (long long)st->n_flipped,
+              (long long)st->n_flip_swapped, (long long)st->n_match_snp, (long long)st->n_match_indel,
+              (long long)st->n_match_other, (long long)st->n_match_multi, (long long)st->n_target_only,
               (long long)st->n_allele_mismatch, (long long)st->n_palindromic, (long long)st->n_duplicate,
-              (long long)st->n_multiallelic, (long long)st->n_nonsnp, (long long)st->n_missing_gt);
+              (long long)st->n_missing_gt);
+    /* non-SNP records match only by identical REF and ALT: differently
+     * normalised files (left-alignment, trimming, split vs joined ALTs) show
+     * up as allele mismatches there */
+    if (st->n_rec_snp < st->n_records && st->n_allele_mismatch > 0)
+        spin_info("indel, symbolic and multi-allelic target records match the panel only with identical REF and "
+                  "ALT alleles: normalise panel and targets the same way (`bcftools norm -f ref.fa`) if they "
+                  "mismatch");
 }

@@ -15,8 +15,6 @@ typedef enum {
     SPIN_NOTE_ALLELE_MISMATCH,/* panel has the position with other alleles, dropped */
     SPIN_NOTE_TARGET_ONLY,    /* position absent from the panel, dropped */
     SPIN_NOTE_DUPLICATE,      /* a previous target record already typed that panel site, dropped */
-    SPIN_NOTE_MULTIALLELIC,   /* more than one ALT, dropped (split with bcftools norm -m-) */
-    SPIN_NOTE_NONSNP,         /* indel, symbolic or non-ACGT allele, dropped */
     SPIN_NOTE_N
 } spin_note_t;
 
@@ -33,12 +31,18 @@ typedef struct {
 typedef struct {
     /* target records on the panel's contig (and inside the region, if any) */
     int64_t n_records;
-    int64_t n_outside;        /* SNP records outside the panel's first..last position (also in
+    int64_t n_outside;        /* records outside the panel's first..last position (also in
                                * n_target_only, but not in the match-fraction denominator) */
-    int64_t n_matched;        /* typed sites kept: exact + swapped + flipped + flip_swapped */
+    int64_t n_matched;        /* typed records kept: exact + swapped + flipped + flip_swapped (a
+                               * multi-allelic record counts once, typing one site per ALT) */
     int64_t n_exact, n_swapped, n_flipped, n_flip_swapped;
     int64_t n_palindromic, n_allele_mismatch, n_target_only, n_duplicate;
-    int64_t n_multiallelic, n_nonsnp;
+    /* target records by type, and matched (typed) records by type: SNP, indel,
+     * symbolic/other (symbolic, *, MNP, REF-only non-base), multi-allelic */
+    int64_t n_rec_snp, n_rec_indel, n_rec_other, n_rec_multi;
+    int64_t n_match_snp, n_match_indel, n_match_other, n_match_multi;
+    /* panel records by type (copied from spin_panel_t by the run; -1 unknown) */
+    int64_t n_panel_snp, n_panel_indel, n_panel_other, n_panel_multi;
     int64_t n_missing_gt;     /* missing alleles (haplotype x typed site) kept as -1 */
     int64_t n_missing_hapsite;/* denominator for n_missing_gt: n_matched * n_hap */
     int64_t n_other_contig;   /* records on other contigs, ignored */

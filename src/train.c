@@ -58,18 +58,22 @@ static spin_panel_t *panel_subset(const spin_panel_t *p, const int *haps, int n)
     q->samples = calloc((size_t)(q->n_sample ? q->n_sample : 1), sizeof(char *));
     q->n_site = q->m_site = p->n_site;
     q->pos = malloc((size_t)p->n_site * sizeof(int64_t));
-    q->ref = malloc((size_t)p->n_site), q->alt = malloc((size_t)p->n_site);
+    q->astr = malloc(p->n_astr + 1), q->n_astr = q->m_astr = p->n_astr;
+    q->aoff = malloc((size_t)p->n_site * sizeof(size_t));
+    q->ialt = malloc((size_t)p->n_site * sizeof(uint16_t)), q->nalt = malloc((size_t)p->n_site * sizeof(uint16_t));
     q->cm = malloc((size_t)p->n_site * sizeof(double));
     q->af = malloc((size_t)p->n_site * sizeof(float));
     q->nw = (n + 63) / 64;
     q->hap = calloc((size_t)p->n_site * q->nw, sizeof(uint64_t));
-    if (!q->fn || !q->chrom || !q->samples || !q->pos || !q->ref || !q->alt || !q->cm || !q->af || !q->hap) {
+    if (!q->fn || !q->chrom || !q->samples || !q->pos || !q->astr || !q->aoff || !q->ialt || !q->nalt || !q->cm || !q->af || !q->hap) {
         spin_panel_destroy(q);
         return NULL;
     }
     for (int i = 0; i < q->n_sample; i++) q->samples[i] = strdup(p->samples[haps[2 * i] / 2]);
     memcpy(q->pos, p->pos, (size_t)p->n_site * sizeof(int64_t));
-    memcpy(q->ref, p->ref, (size_t)p->n_site), memcpy(q->alt, p->alt, (size_t)p->n_site);
+    memcpy(q->astr, p->astr, p->n_astr), memcpy(q->aoff, p->aoff, (size_t)p->n_site * sizeof(size_t));
+    memcpy(q->ialt, p->ialt, (size_t)p->n_site * sizeof(uint16_t));
+    memcpy(q->nalt, p->nalt, (size_t)p->n_site * sizeof(uint16_t));
     memcpy(q->cm, p->cm, (size_t)p->n_site * sizeof(double));
     for (int s = 0; s < p->n_site; s++) {
         int ac = 0;

@@ -6,8 +6,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
+#include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
 #include <htslib/vcf.h>
@@ -34,6 +38,20 @@ static const char *fmt_int(char *buf, int64_t x)
 }
 
 static int is_base(const char *s) { return s && s[0] && !s[1] && spin_base_complement(s[0]); }
+
+const char *spin_panel_alt(const spin_panel_t *p, int s)
+{
+    const char *r = p->astr + p->aoff[s];
+    return r + strlen(r) + 1;
+}
+
+int spin_panel_is_snp(const spin_panel_t *p, int s)
+{
+    return p->nalt[s] == 1 && is_base(spin_panel_ref(p, s)) && is_base(spin_panel_alt(p, s));
+}
+
+/* Record type: SPIN_CLASS_SNP, _INDEL, _OTHER or _MULTI (match.h). */
+static int record_type(char *const *al, int n) { return spin_allele_class((const char *const *)al, n); }
 
 static int64_t parse_num(const char *s, const char **end)
 {
@@ -108,6 +126,8 @@ typedef struct {
     tbx_t *tbx;     /* VCF.gz */
     hts_itr_t *itr;
     kstring_t ks;
+    int is_text;     /* VCF text (plain, gzip or BGZF): lines are checked before vcf_parse1 */
+    int64_t n_line;  /* data lines read so far when streaming (not through the index) */
 } reader_t;
 
 static void reader_close(reader_t *r)
@@ -135,6 +155,7 @@ static int reader_open(reader_t *r, const char *fn, int n_threads)
         reader_close(r);
         return -1;
     }
+    r->is_text = f == vcf;
     if (n_threads > 1 && hts_set_threads(r->fp, n_threads) < 0)
         spin_warn("could not start %d decompression threads for '%s'; reading single-threaded", n_threads, fn);
     if (!(r->hdr = bcf_hdr_read(r->fp))) {
@@ -177,21 +198,100 @@ static int reader_query(reader_t *r, int tid, int64_t from, int64_t to)
     return 0;
 }
 
+/* Where a streamed data line is, for messages: "line N" of the file (the
+ * header's lines are counted by reading it again, only when there is an
+ * error), or "data line N" when it is not a regular file that can be read
+ * again (stdin, a pipe or FIFO: reopening one would block or eat its data). */
+static const char *reader_where(const reader_t *r, char *buf, size_t n)
+{
+    int64_t n_hdr = -1;
+    struct stat st;
+    htsFile *fp = strcmp(r->fn, "-") != 0 && stat(r->fn, &st) == 0 && S_ISREG(st.st_mode) ? hts_open(r->fn, "r") : NULL;
+    if (fp) {
+        kstring_t ks = {0, 0, NULL};
+        n_hdr = 0;
+        while (hts_getline(fp, KS_SEP_LINE, &ks) >= 0 && ks.l > 0 && ks.s[0] == '#') ++n_hdr;
+        free(ks.s);
+        hts_close(fp);
+    }
+    if (n_hdr >= 0) snprintf(buf, n, "line %lld", (long long)(n_hdr + r->n_line));
+    else snprintf(buf, n, "data line %lld", (long long)r->n_line);
+    return buf;
+}
+
+/* A VCF data line as HTSlib would silently misread it, or NULL if it is sound.
+ * HTSlib 1.16's vcf_parse turns an empty line or a line without tabs into a
+ * record on an undeclared contig (the whole line is CHROM), reads POS with a
+ * prefix parse ("abc", "-5" -> POS 0, "12ab3" -> 12) and does not set
+ * rec->errcode for any of them: so the columns and POS are checked here, on the
+ * text. n_col: the columns the header asks for (9 + samples, 8 without). */
+static const char *vcf_line_problem(const kstring_t *ks, int n_col, char *buf, size_t n)
+{
+    if (ks->l == 0) return "empty line";
+    int cols = 1;
+    const char *pos = NULL, *pos_end = NULL;
+    for (size_t i = 0; i < ks->l; ++i)
+        if (ks->s[i] == '\t') {
+            if (++cols == 2) pos = ks->s + i + 1;
+            else if (cols == 3) pos_end = ks->s + i;
+        }
+    if (cols != n_col) {
+        snprintf(buf, n, "%d tab-separated column(s) where the header has %d%s", cols, n_col,
+                 cols == 1 ? " (columns separated by spaces?)" : "");
+        return buf;
+    }
+    int ok = pos < pos_end && *pos != '0';
+    for (const char *c = pos; ok && c < pos_end; ++c) ok = isdigit((unsigned char)*c);
+    if (!ok) {
+        int len = pos && pos_end > pos ? (int)(pos_end - pos) : 0;
+        snprintf(buf, n, "POS '%.*s' is not a positive integer", len > 40 ? 40 : len, pos ? pos : "");
+        return buf;
+    }
+    return NULL;
+}
+
 /* Next record: 0 ok, 1 end of data, <0 error (logged). `queried` = 1 if
- * reader_query() was called (then a NULL itr means "no records"). */
+ * reader_query() was called (then a NULL itr means "no records").
+ * Every record HTSlib cannot read soundly is an error naming the file and the
+ * line (streamed) or the record's text (through the index): none is skipped. */
 static int reader_next(reader_t *r, bcf1_t *rec, int queried)
 {
     int ret;
+    char why[128], where[64];
+    const char *bad = NULL;
+    int n_col = 8 + (bcf_hdr_nsamples(r->hdr) > 0) + bcf_hdr_nsamples(r->hdr);
     if (queried) {
         if (!r->itr) return 1;
         if (r->idx) ret = bcf_itr_next(r->fp, r->itr, rec);
         else {
             ret = tbx_itr_next(r->fp, r->tbx, r->itr, &r->ks);
-            if (ret >= 0) {
-                if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+            if (ret >= 0 && (bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
+                spin_error("malformed record in '%s': %s: '%.60s%s'", r->fn, bad, r->ks.s, r->ks.l > 60 ? "..." : "");
+                return -1;
             }
+            if (ret >= 0 && vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
         }
-    } else ret = bcf_read(r->fp, r->hdr, rec);
+    } else if (r->is_text) {
+        ret = hts_getline(r->fp, KS_SEP_LINE, &r->ks);
+        if (ret >= 0) {
+            ++r->n_line;
+            /* a BGZF read error can end the text mid-line: that is the problem, not the line */
+            BGZF *bg = hts_get_bgzfp(r->fp);
+            if (bg && bg->errcode) {
+                spin_error("read error in '%s' at %s (truncated or corrupt file?)", r->fn,
+                           reader_where(r, where, sizeof(where)));
+                return -1;
+            }
+            if ((bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
+                spin_error("malformed record in '%s' at %s: %s", r->fn, reader_where(r, where, sizeof(where)), bad);
+                return -1;
+            }
+            if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -3;
+        }
+    } else {
+        ret = bcf_read(r->fp, r->hdr, rec);
+        if (ret >= 0) ++r->n_line;
+    }
     if (ret == -1) return 1;
     /* an undeclared contig or tag is only a header omission (htslib adds a
      * dummy header line); anything else means the record cannot be trusted */
@@ -201,10 +301,26 @@ static int reader_next(reader_t *r, bcf1_t *rec, int queried)
             spin_error("malformed or truncated record in '%s' near %s:%lld (error code %d): check the file "
                        "with `bcftools view` and fix or re-create it",
                        r->fn, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1, rec->errcode);
+        else if (r->is_text && !queried && ret == -3)
+            spin_error("cannot parse the record in '%s' at %s", r->fn, reader_where(r, where, sizeof(where)));
+        else if (r->is_text && !queried)
+            spin_error("read error in '%s' after %s (truncated or corrupt file?)", r->fn,
+                       reader_where(r, where, sizeof(where)));
+        else if (r->tbx)
+            spin_error("cannot read a record of '%s' through its index (malformed line, see HTSlib's message, "
+                       "or a truncated or corrupt file)", r->fn);
         else
             spin_error("read error in '%s' (truncated or corrupt file?); the last good record was before "
                        "%s:%lld",
                        r->fn, rec->rid >= 0 ? bcf_seqname_safe(r->hdr, rec) : "?", (long long)rec->pos + 1);
+        return -1;
+    }
+    /* BCF has no text to check: a position below 1 is the one thing HTSlib lets through */
+    if (rec->pos < 0) {
+        if (queried) spin_error("malformed record in '%s': position %s:%lld is below 1", r->fn,
+                                bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1);
+        else spin_error("malformed record in '%s' (record %lld): position %s:%lld is below 1", r->fn,
+                        (long long)r->n_line, bcf_seqname_safe(r->hdr, rec), (long long)rec->pos + 1);
         return -1;
     }
     if (bcf_unpack(rec, BCF_UN_STR) < 0 || rec->errcode) {
@@ -230,8 +346,12 @@ void spin_panel_destroy(spin_panel_t *p)
         for (int i = 0; i < p->n_site; ++i) free(p->id[i]);
     free(p->id);
     free(p->pos);
-    free(p->ref);
-    free(p->alt);
+    for (int i = 0; i < p->n_mono; ++i) free(p->mono_id[i]), free(p->mono_ref[i]);
+    free(p->mono_pos), free(p->mono_id), free(p->mono_ref), free(p->mono_site);
+    free(p->astr);
+    free(p->aoff);
+    free(p->ialt);
+    free(p->nalt);
     free(p->cm);
     free(p->af);
     free(p->hap);
@@ -247,13 +367,45 @@ static int panel_grow(spin_panel_t *p)
     p->f = v;
     GROW(pos, sizeof(int64_t));
     GROW(id, sizeof(char *));
-    GROW(ref, 1);
-    GROW(alt, 1);
+    GROW(aoff, sizeof(size_t));
+    GROW(ialt, sizeof(uint16_t));
+    GROW(nalt, sizeof(uint16_t));
     GROW(cm, sizeof(double));
     GROW(af, sizeof(float));
     GROW(hap, (size_t)p->nw * sizeof(uint64_t));
 #undef GROW
     p->m_site = m;
+    return 0;
+}
+
+/* Appends "ref\0alt\0" to the arena; returns its offset, or (size_t)-1 on OOM. */
+static size_t panel_put_alleles(spin_panel_t *p, const char *ref, const char *alt)
+{
+    size_t lr = strlen(ref) + 1, la = strlen(alt) + 1, off = p->n_astr;
+    if (p->n_astr + lr + la > p->m_astr) {
+        size_t m = p->m_astr ? p->m_astr : 4096;
+        while (m < p->n_astr + lr + la) m *= 2;
+        char *v = realloc(p->astr, m);
+        if (!v) return (size_t)-1;
+        p->astr = v, p->m_astr = m;
+    }
+    memcpy(p->astr + off, ref, lr);
+    memcpy(p->astr + off + lr, alt, la);
+    p->n_astr += lr + la;
+    return off;
+}
+
+/* 1 if an earlier record at pos (sites [.., n_site) at that position) has
+ * exactly the alleles al[0..n) (case-insensitive), in the same order. */
+static int panel_has_record(const spin_panel_t *p, int64_t pos, char *const *al, int n)
+{
+    for (int k = p->n_site - 1; k >= 0 && p->pos[k] == pos; --k) {
+        if (p->ialt[k] != 1 || p->nalt[k] != n - 1 || strcasecmp(spin_panel_ref(p, k), al[0]) != 0) continue;
+        int same = 1;
+        for (int a = 1; a < n && same; ++a)
+            if (k + a - 1 >= p->n_site || strcasecmp(spin_panel_alt(p, k + a - 1), al[a]) != 0) same = 0;
+        if (same) return 1;
+    }
     return 0;
 }
 
@@ -291,9 +443,17 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
         return -1;
     }
     if (ngt != 2 * n_sample) {
-        spin_error("'%s' at %s:%lld: genotypes have ploidy %d, spin-impute needs diploid genotypes "
-                   "(impute haploid regions such as male chrX separately)",
-                   fn, chr, pos, n_sample ? ngt / n_sample : 0);
+        /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
+        int pl = n_sample ? ngt / n_sample : 0, who = 0;
+        for (int i = 0; pl > 2 && i < n_sample; ++i)
+            if ((*gt)[(size_t)i * pl + pl - 1] != bcf_int32_vector_end) {
+                who = i;
+                break;
+            }
+        spin_error("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
+                   "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
+                   "takes haploid calls, e.g. male chrX outside the PARs)",
+                   n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
         return -1;
     }
     int64_t n_miss = 0;
@@ -340,6 +500,11 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
 }
 
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
+{
+    return spin_panel_read_shown(fn, region, NULL, n_threads);
+}
+
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads)
 {
     reader_t r;
     spin_panel_t *p = NULL;
@@ -396,55 +561,93 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
                        fn, chr, (long long)pos, chr, (long long)p->pos[p->n_site - 1]);
             goto err;
         }
-        if (rec->n_allele > 2) {
-            ++p->n_skip_multiallelic;
+        char *const *al = rec->d.allele;
+        int na = rec->n_allele, mono = na < 2;
+        for (int a = 1; a < na && !mono; ++a) mono = strcasecmp(al[a], al[0]) == 0;
+        if (na < 2) { /* REF only: kept to be written as read */
+            if (p->n_mono == p->m_mono) {
+                int m = p->m_mono ? 2 * p->m_mono : 64;
+                void *a = realloc(p->mono_pos, (size_t)m * sizeof(int64_t));
+                if (a) p->mono_pos = a;
+                void *b = realloc(p->mono_id, (size_t)m * sizeof(char *));
+                if (b) p->mono_id = b;
+                void *c = realloc(p->mono_ref, (size_t)m * sizeof(char *));
+                if (c) p->mono_ref = c;
+                void *d = realloc(p->mono_site, (size_t)m * sizeof(int));
+                if (d) p->mono_site = d;
+                if (!a || !b || !c || !d) goto oom;
+                p->m_mono = m;
+            }
+            int i = p->n_mono;
+            p->mono_id[i] = strdup(rec->d.id ? rec->d.id : ".");
+            p->mono_ref[i] = strdup(al[0]);
+            if (!p->mono_id[i] || !p->mono_ref[i]) {
+                free(p->mono_id[i]), free(p->mono_ref[i]);
+                goto oom;
+            }
+            p->mono_pos[i] = pos, p->mono_site[i] = p->n_site;
+            ++p->n_mono;
             continue;
         }
-        if (rec->n_allele != 2 || !is_base(rec->d.allele[0]) || !is_base(rec->d.allele[1]) ||
-            toupper((unsigned char)rec->d.allele[0][0]) == toupper((unsigned char)rec->d.allele[1][0])) {
-            ++p->n_skip_nonsnp;
+        if (mono) {
+            ++p->n_skip_mono;
             continue;
         }
-        char ref = (char)toupper((unsigned char)rec->d.allele[0][0]);
-        char alt = (char)toupper((unsigned char)rec->d.allele[1][0]);
+        if (na > INT8_MAX) { /* alleles are read as int8 */
+            spin_error("reference panel '%s' at %s:%lld: %d ALT alleles, at most %d are supported", fn, chr,
+                       (long long)pos, na - 1, INT8_MAX - 1);
+            goto err;
+        }
         /* same position and alleles twice: keep the first */
-        int dup = 0;
-        for (int k = p->n_site - 1; k >= 0 && p->pos[k] == pos; --k)
-            if (p->ref[k] == ref && p->alt[k] == alt) dup = 1;
-        if (dup) {
+        if (panel_has_record(p, pos, al, na)) {
             ++n_dup;
             continue;
         }
         if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL, NULL,
                            NULL) < 0)
             goto err;
-        if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
-        int s = p->n_site;
-        uint64_t *row = p->hap + (size_t)s * p->nw;
-        memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
-        int n_alt = 0;
-        for (int h = 0; h < p->n_hap; ++h)
-            if (alleles[h]) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
-        p->pos[s] = pos;
-        if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
-        p->ref[s] = ref, p->alt[s] = alt;
-        p->cm[s] = (double)pos * 1e-6;
-        p->af[s] = (float)n_alt / (float)p->n_hap;
-        ++p->n_site;
+        int type = record_type(al, na);
+        int64_t *cnt[SPIN_N_CLASS] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
+        ++*cnt[type];
+        /* one site per ALT allele k: haplotypes carrying ALT k are 1, all others 0 */
+        for (int k = 1; k < na; ++k) {
+            if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
+            int s = p->n_site;
+            uint64_t *row = p->hap + (size_t)s * p->nw;
+            memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
+            int n_alt = 0;
+            for (int h = 0; h < p->n_hap; ++h)
+                if (alleles[h] == k) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
+            p->pos[s] = pos;
+            /* the writer prints alleles as read; SNP bases upper-cased as before */
+            char rb[2] = {(char)toupper((unsigned char)al[0][0]), 0}, ab[2] = {(char)toupper((unsigned char)al[k][0]), 0};
+            int snp = type == SPIN_CLASS_SNP;
+            if ((p->aoff[s] = panel_put_alleles(p, snp ? rb : al[0], snp ? ab : al[k])) == (size_t)-1) goto oom;
+            if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
+            p->ialt[s] = (uint16_t)k, p->nalt[s] = (uint16_t)(na - 1);
+            p->cm[s] = (double)pos * 1e-6;
+            p->af[s] = (float)n_alt / (float)p->n_hap;
+            ++p->n_site;
+        }
     }
     if (ret < 0) goto err;
     if (tid0 < 0 || p->n_site == 0) {
         if (region)
-            spin_error("reference panel '%s' has no biallelic SNPs in region %s", fn, region);
-        else spin_error("reference panel '%s' has no biallelic SNPs", fn);
+            spin_error("reference panel '%s' has no records with an ALT allele in region %s", fn, shown ? shown : region);
+        else spin_error("reference panel '%s' has no records with an ALT allele", fn);
         goto err;
     }
     if (!(p->chrom = strdup(bcf_hdr_id2name(r.hdr, tid0)))) goto oom;
     p->chrom_len = hdr_contig_len(r.hdr, tid0);
-    if (p->n_skip_multiallelic || p->n_skip_nonsnp)
-        spin_warn("reference panel '%s': skipped %lld multi-allelic and %lld non-SNP records (indels, symbolic, "
-                  "monomorphic); split multi-allelic sites with `bcftools norm -m- ` to keep their SNPs",
-                  fn, (long long)p->n_skip_multiallelic, (long long)p->n_skip_nonsnp);
+    spin_info("reference panel '%s': %lld records (%lld SNPs, %lld indels, %lld symbolic/other, %lld "
+              "multi-allelic) as %d biallelic sites",
+              fn, (long long)(p->n_rec_snp + p->n_rec_indel + p->n_rec_other + p->n_rec_multi),
+              (long long)p->n_rec_snp, (long long)p->n_rec_indel, (long long)p->n_rec_other,
+              (long long)p->n_rec_multi, p->n_site);
+    if (p->n_mono)
+        spin_info("reference panel '%s': %d REF-only records, written as read (nothing to impute)", fn, p->n_mono);
+    if (p->n_skip_mono)
+        spin_warn("reference panel '%s': skipped %lld records whose ALT equals REF", fn, (long long)p->n_skip_mono);
     if (n_dup) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
                          (long long)n_dup);
     free(rchrom);
@@ -513,12 +716,14 @@ static const char *build_name(const char *chrom, int64_t len)
 }
 
 /* Contigs in both headers with different lengths -> error. The panel's
- * header is re-read from p->fn (cheap); if that fails only p->chrom_len is
- * compared. */
+ * header is re-read from p->fn (cheap) if it is a regular file (a FIFO or pipe
+ * cannot be read twice: reopening one blocked forever); otherwise, or if that
+ * fails, only p->chrom_len is compared. */
 static int check_contig_lengths(const spin_panel_t *p, const char *fn, const bcf_hdr_t *th)
 {
     bcf_hdr_t *ph = NULL;
-    htsFile *fp = hts_open(p->fn, "r");
+    struct stat sb;
+    htsFile *fp = strcmp(p->fn, "-") != 0 && stat(p->fn, &sb) == 0 && S_ISREG(sb.st_mode) ? hts_open(p->fn, "r") : NULL;
     if (fp) ph = bcf_hdr_read(fp);
     int bad = 0;
     for (int i = 0; i < th->n[BCF_DT_CTG] && !bad; ++i) {
@@ -557,11 +762,17 @@ static int cmp_typed(const void *a, const void *b)
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                   double min_frac)
 {
-    return spin_targets_read_matched(fn, p, region, n_threads, min_frac, NULL);
+    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, NULL);
 }
 
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                           double min_frac, spin_match_stats_t *st_out)
+{
+    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, st_out);
+}
+
+spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+                                        int n_threads, double min_frac, spin_match_stats_t *st_out)
 {
     reader_t r;
     spin_targets_t *t = NULL;
@@ -596,7 +807,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (region) {
         if (spin_region_parse(region, &rchrom, &from, &to) < 0) goto err;
         if (!spin_chrom_equal(rchrom, p->chrom)) {
-            spin_error("region %s is not on the reference panel's contig %s", region, p->chrom);
+            spin_error("region %s is not on the reference panel's contig %s", shown ? shown : region, p->chrom);
             goto err;
         }
     }
@@ -631,34 +842,34 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
         ++st->n_records;
         const char *tref = rec->d.allele[0];
         const char *talt = rec->n_allele > 1 ? rec->d.allele[1] : ".";
+        kstring_t altl = {0, 0, NULL}; /* the ALT list as written, for notes */
         if (rec->n_allele > 2) {
-            kstring_t a = {0, 0, NULL};
-            for (int k = 1; k < rec->n_allele; ++k) ksprintf(&a, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
-            int rc = spin_match_stats_note(st, SPIN_NOTE_MULTIALLELIC, chr, pos, tref, a.s);
-            free(a.s);
-            if (rc < 0) goto err;
-            continue;
+            for (int k = 1; k < rec->n_allele; ++k) ksprintf(&altl, "%s%s", k > 1 ? "," : "", rec->d.allele[k]);
+            talt = altl.s;
         }
-        if (!is_base(tref) || (rec->n_allele == 2 && !is_base(talt))) {
-            if (spin_match_stats_note(st, SPIN_NOTE_NONSNP, chr, pos, tref, talt) < 0) goto err;
-            continue;
-        }
+        int type = rec->n_allele < 2 ? (is_base(tref) ? SPIN_CLASS_SNP : SPIN_CLASS_OTHER)
+                                     : record_type(rec->d.allele, rec->n_allele);
+        int64_t *tcnt[SPIN_N_CLASS] = {&st->n_rec_snp, &st->n_rec_indel, &st->n_rec_other, &st->n_rec_multi};
+        ++*tcnt[type];
         /* outside the panel's span: target-only, and not held against the
          * match fraction (the panel may be a chunk of the chromosome) */
+        int site, rc = 0;
+        spin_match_t how = SPIN_MATCH_MISMATCH;
+        spin_note_t why;
         if (pos < span0 || pos > span1) {
             ++st->n_outside;
-            if (spin_match_stats_note(st, SPIN_NOTE_TARGET_ONLY, chr, pos, tref, talt) < 0) goto err;
-            continue;
-        }
-        int site;
-        spin_match_t how;
-        spin_note_t why = spin_match_record(p, pos, tref[0], rec->n_allele > 1 ? talt[0] : 0, is_typed, &site, &how);
-        if (why != SPIN_NOTE_N) {
-            if (spin_match_stats_note(st, why, chr, pos, tref, talt) < 0) goto err;
-            continue;
-        }
-        /* kept: read and check genotypes */
-        if (n_typ == m_typ) {
+            why = SPIN_NOTE_TARGET_ONLY;
+        } else
+            why = spin_match_record(p, pos, (const char *const *)rec->d.allele, rec->n_allele, is_typed, &site, &how);
+        if (why != SPIN_NOTE_N) rc = spin_match_stats_note(st, why, chr, pos, tref, talt);
+        else if (how != SPIN_MATCH_EXACT) rc = spin_match_stats_note(st, spin_match_recode_note(how), chr, pos, tref, talt);
+        free(altl.s);
+        if (rc < 0) goto err;
+        if (why != SPIN_NOTE_N) continue;
+        /* kept: read and check genotypes; a multi-allelic record gives one
+         * typed site per ALT k (allele k -> 1, any other allele -> 0) */
+        int nk = p->nalt[site];
+        while (n_typ + nk > m_typ) {
             m_typ = m_typ ? m_typ * 2 : 256;
             typed_t *nt = realloc(typ, (size_t)m_typ * sizeof(*nt));
             if (!nt) goto oom;
@@ -676,12 +887,18 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
             goto err;
         if (spin_match_swaps(how))
             for (int h = 0; h < t->n_hap; ++h) row[h] = row[h] < 0 ? row[h] : (int8_t)(1 - row[h]);
-        typ[n_typ].site = site, typ[n_typ].row = (size_t)n_typ * t->n_hap;
-        ++n_typ;
-        is_typed[site] = 1;
+        for (int k = nk; k >= 1; --k) { /* from the last ALT down: row itself becomes ALT 1 last */
+            int8_t *rk = buf + (size_t)(n_typ + k - 1) * t->n_hap;
+            if (nk > 1)
+                for (int h = 0; h < t->n_hap; ++h) rk[h] = row[h] < 0 ? -1 : (int8_t)(row[h] == k);
+            typ[n_typ + k - 1].site = site + k - 1, typ[n_typ + k - 1].row = (size_t)(n_typ + k - 1) * t->n_hap;
+            is_typed[site + k - 1] = 1;
+        }
+        n_typ += nk;
         ++st->n_matched;
+        int64_t *mcnt[SPIN_N_CLASS] = {&st->n_match_snp, &st->n_match_indel, &st->n_match_other, &st->n_match_multi};
+        ++*mcnt[type];
         if (how == SPIN_MATCH_EXACT) ++st->n_exact;
-        else if (spin_match_stats_note(st, spin_match_recode_note(how), chr, pos, tref, talt) < 0) goto err;
     }
     if (ret < 0) goto err;
     st->n_missing_hapsite = (int64_t)n_typ * t->n_hap;
@@ -690,10 +907,20 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (st->n_records == 0) {
         spin_error("target file '%s' has no records on contig %s%s%s (the reference panel's contig; %lld records "
                    "on other contigs): check the chromosome and --region",
-                   fn, p->chrom, region ? " in region " : "", region ? region : "", (long long)st->n_other_contig);
+                   fn, p->chrom, region ? " in region " : "", region ? (shown ? shown : region) : "",
+                   (long long)st->n_other_contig);
         goto err;
     }
-    int64_t denom = st->n_records - st->n_outside - st->n_multiallelic - st->n_nonsnp - st->n_duplicate;
+    int64_t denom = st->n_records - st->n_outside - st->n_duplicate;
+    if (n_typ == 0 && denom <= 0 && st->n_outside > 0) {
+        /* not a naming or build problem: the panel is too small (e.g. one site) or elsewhere */
+        spin_error("none of the %s target records on %s lies within the reference panel's span %s:%lld-%lld, "
+                   "which holds only %d site%s: the panel '%s' covers too little of the chromosome "
+                   "(cut to another region, or filtered to a few sites?)",
+                   fmt_int(num1, st->n_outside), p->chrom, p->chrom, (long long)span0, (long long)span1, p->n_site,
+                   p->n_site == 1 ? "" : "s", p->fn);
+        goto err;
+    }
     if (n_typ == 0 || (denom > 0 && (double)st->n_matched < min_frac * (double)denom)) {
         if (denom <= 0) denom = st->n_records;
         spin_error("%s of %s target sites (%.2f%%) match the reference panel on %s (%lld not in the panel, %lld "

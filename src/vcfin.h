@@ -1,7 +1,10 @@
 /* vcfin.h -- read the reference panel and the targets with HTSlib.
  *
  * Every record's bcf_read/itr return and rec->errcode is checked: a truncated
- * or corrupt file is an error, never a silent early end. */
+ * or corrupt file is an error, never a silent early end. Text VCF is read line
+ * by line and each line's column count and POS are checked before vcf_parse1
+ * (which accepts "abc" or "12ab3" as a position): a malformed line is an error
+ * naming the file and line, never a skipped record. */
 #ifndef SPIN_VCFIN_H
 #define SPIN_VCFIN_H
 
@@ -27,5 +30,12 @@ int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to)
  * alleles become -1. Free with spin_targets_destroy. */
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                           double min_frac, spin_match_stats_t *st);
+
+/* The readers with `shown` naming the region in messages instead of `region`
+ * (NULL: region): impute reads --region plus its buffer, but the user typed
+ * --region. */
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads);
+spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+                                        int n_threads, double min_frac, spin_match_stats_t *st);
 
 #endif

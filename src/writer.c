@@ -38,6 +38,9 @@ struct spin_writer_s {
     int n_in;
     char fmt;
     int gp, ap, write_index, n_threads, n_sample;
+    float *pm;         /* [m_pm] renormalised ALT probabilities of a multi-allelic record */
+    const float **pmk; /* per-ALT rows of pm */
+    size_t m_pm;
 };
 
 /* Beagle 5.4 header lines, verbatim (ecosystem.md 1.1). */
@@ -71,6 +74,7 @@ static void writer_free(spin_writer_t *w)
     if (w->rec) bcf_destroy(w->rec);
     if (w->hdr) bcf_hdr_destroy(w->hdr);
     free(w->line.s);
+    free(w->pm), free(w->pmk);
     free(w->fn), free(w->dest), free(w->tmp), free(w->tmp_idx), free(w->dest_idx);
     for (int i = 0; i < w->n_comp; i++) free(w->comp[i].shown), free(w->comp[i].dest), free(w->comp[i].tmp);
     for (int i = 0; i < w->n_in; i++) free(w->in_fn[i]);
@@ -267,8 +271,14 @@ fail:
     return NULL;
 }
 
-int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, char ref, char alt,
-                     int imputed, const float *p_alt, int n_hap)
+int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                     const char *alt, int imputed, const float *p_alt, int n_hap)
+{
+    return spin_writer_record(w, chrom, pos, id, ref, &alt, 1, imputed, &p_alt, n_hap);
+}
+
+int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
 {
     kstring_t *s = &w->line;
     char b[24];
@@ -277,41 +287,128 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
         spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
         return -1;
     }
+    if (n_alt < 1) {
+        spin_error("internal: no ALT allele at %s:%lld", chrom, (long long)pos);
+        return -1;
+    }
     /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
      * map or model) is an error naming the site, never "nan" in the output */
-    for (int h = 0; h < n_hap; h++) {
-        float p = p_alt[h];
-        if (!(p >= -1e-3f && p <= 1.001f)) {
-            spin_error("%s:%lld: the imputed ALT probability of sample %s haplotype %d is %g, not in [0, 1]; "
-                       "refusing to write %s (check the --map genetic map and the model)",
-                       chrom, (long long)pos, w->hdr->samples[h / 2], h % 2 + 1, (double)p,
-                       w->fn ? w->fn : "standard output");
-            return -1;
+    for (int k = 0; k < n_alt; k++)
+        for (int h = 0; h < n_hap; h++) {
+            float p = p_alt[k][h];
+            if (!(p >= -1e-3f && p <= 1.001f)) {
+                spin_error("%s:%lld: the imputed probability of ALT %s of sample %s haplotype %d is %g, not in "
+                           "[0, 1]; refusing to write %s (check the --map genetic map and the model)",
+                           chrom, (long long)pos, alt[k], w->hdr->samples[h / 2], h % 2 + 1, (double)p,
+                           w->fn ? w->fn : "standard output");
+                return -1;
+            }
         }
+    /* multi-allelic: each ALT was imputed as its own biallelic site, so a
+     * haplotype's ALT probabilities may sum above 1; they are then divided by
+     * their sum (P(REF) = 0), and every field below uses the renormalised
+     * values. P(REF) = 1 - sum of the ALT probabilities. */
+    const float *const *q = p_alt;
+    if (n_alt > 1) {
+        size_t need = (size_t)n_alt * n_hap;
+        if (need > w->m_pm) {
+            float *v = realloc(w->pm, need * sizeof(float));
+            const float **r = realloc(w->pmk, (size_t)n_alt * sizeof(*r));
+            if (v) w->pm = v;
+            if (r) w->pmk = r;
+            if (!v || !r) {
+                spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
+                return -1;
+            }
+            w->m_pm = need;
+        }
+        for (int h = 0; h < n_hap; h++) {
+            double sum = 0;
+            for (int k = 0; k < n_alt; k++) sum += p_alt[k][h] > 0 ? p_alt[k][h] : 0;
+            for (int k = 0; k < n_alt; k++) {
+                float v = p_alt[k][h] > 0 ? p_alt[k][h] : 0;
+                w->pm[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
+            }
+        }
+        for (int k = 0; k < n_alt; k++) w->pmk[k] = w->pm + (size_t)k * n_hap;
+        q = w->pmk;
     }
-    spin_site_af_dr2(p_alt, n_hap, &af, &dr2);
     s->l = 0;
-    ksprintf(s, "%s\t%lld\t%s\t%c\t%c\t.\tPASS\tDR2=%.2f;AF=%.4f%s\tGT:DS%s%s", chrom, (long long)pos,
-             id && *id ? id : ".", ref, alt, dr2, af, imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "",
-             w->gp ? ":GP" : "");
+    ksprintf(s, "%s\t%lld\t%s\t%s\t", chrom, (long long)pos, id && *id ? id : ".", ref);
+    for (int k = 0; k < n_alt; k++) kputs(alt[k], s), kputc(k + 1 < n_alt ? ',' : '\t', s);
+    kputs(".\tPASS\tDR2=", s);
+    for (int k = 0; k < n_alt; k++) {
+        spin_site_af_dr2(q[k], n_hap, &af, &dr2);
+        ksprintf(s, "%s%.2f", k ? "," : "", dr2);
+    }
+    kputs(";AF=", s);
+    for (int k = 0; k < n_alt; k++) {
+        spin_site_af_dr2(q[k], n_hap, &af, &dr2);
+        ksprintf(s, "%s%.4f", k ? "," : "", af);
+    }
+    ksprintf(s, "%s\tGT:DS%s%s", imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
     for (int i = 0; i < w->n_sample; i++) {
-        double p1 = p_alt[2 * i], p2 = p_alt[2 * i + 1];
         kputc('\t', s);
-        kputc('0' + spin_gt_allele(p1), s);
-        kputc('|', s);
-        kputc('0' + spin_gt_allele(p2), s);
-        kputc(':', s);
-        spin_fmt_dose(b, p1 + p2), kputs(b, s);
-        if (w->ap) {
-            kputc(':', s), spin_fmt_dose(b, p1), kputs(b, s);
-            kputc(':', s), spin_fmt_dose(b, p2), kputs(b, s);
+        if (n_alt == 1) {
+            double p1 = q[0][2 * i], p2 = q[0][2 * i + 1];
+            kputc('0' + spin_gt_allele(p1), s);
+            kputc('|', s);
+            kputc('0' + spin_gt_allele(p2), s);
+            kputc(':', s);
+            spin_fmt_dose(b, p1 + p2), kputs(b, s);
+            if (w->ap) {
+                kputc(':', s), spin_fmt_dose(b, p1), kputs(b, s);
+                kputc(':', s), spin_fmt_dose(b, p2), kputs(b, s);
+            }
+            if (w->gp) {
+                double gp[3];
+                spin_gp(p1, p2, gp);
+                for (int k = 0; k < 3; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, gp[k]), kputs(b, s);
+            }
+            continue;
         }
+        kputw(spin_gt_allele_multi(q, n_alt, 2 * i), s);
+        kputc('|', s);
+        kputw(spin_gt_allele_multi(q, n_alt, 2 * i + 1), s);
+        for (int k = 0; k < n_alt; k++)
+            kputc(k ? ',' : ':', s), spin_fmt_dose(b, (double)q[k][2 * i] + q[k][2 * i + 1]), kputs(b, s);
+        if (w->ap)
+            for (int j = 0; j < 2; j++)
+                for (int k = 0; k < n_alt; k++)
+                    kputc(k ? ',' : ':', s), spin_fmt_dose(b, q[k][2 * i + j]), kputs(b, s);
         if (w->gp) {
-            double gp[3];
-            spin_gp(p1, p2, gp);
-            for (int k = 0; k < 3; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, gp[k]), kputs(b, s);
+            /* genotype (a, b), a <= b, at VCF index b(b+1)/2 + a, haplotypes independent */
+            for (int bb = 0; bb <= n_alt; bb++)
+                for (int a = 0; a <= bb; a++) {
+                    double x1 = spin_allele_prob(q, n_alt, 2 * i, a), y1 = spin_allele_prob(q, n_alt, 2 * i + 1, a);
+                    double x2 = spin_allele_prob(q, n_alt, 2 * i, bb), y2 = spin_allele_prob(q, n_alt, 2 * i + 1, bb);
+                    double g = a == bb ? x1 * y1 : x1 * y2 + x2 * y1;
+                    kputc(a == 0 && bb == 0 ? ':' : ',', s), spin_fmt_dose(b, g), kputs(b, s);
+                }
         }
     }
+    int ret;
+    if (w->fmt == 'v' || w->fmt == 'z') {
+        kputc('\n', s);
+        ret = vcf_write_line(w->fp, s);
+    } else {
+        ret = vcf_parse(s, w->hdr, w->rec);
+        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
+    }
+    if (ret < 0) {
+        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
+                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
+        return -1;
+    }
+    return 0;
+}
+
+int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
+{
+    kstring_t *s = &w->line;
+    s->l = 0;
+    ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)pos, id && *id ? id : ".", ref);
+    for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
     int ret;
     if (w->fmt == 'v' || w->fmt == 'z') {
         kputc('\n', s);

@@ -46,10 +46,24 @@ typedef struct {
  * BGZF compression threads. NULL on error, with a message naming fn. */
 spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const spin_writer_opt_t *opt);
 
-/* One record. p_alt[2i+h] = P(ALT) of haplotype h of sample i (panel coding).
- * imputed = 1 adds INFO/IMP. Typed sites pass observed alleles as 0/1. */
-int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, char ref, char alt,
-                     int imputed, const float *p_alt, int n_hap);
+/* One biallelic record. p_alt[2i+h] = P(ALT) of haplotype h of sample i
+ * (panel coding). imputed = 1 adds INFO/IMP. Typed sites pass observed
+ * alleles as 0/1. ref, alt: the VCF strings ("A", "ATT", "<DEL>", "*"). */
+int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                     const char *alt, int imputed, const float *p_alt, int n_hap);
+/* One record with n_alt >= 1 ALT alleles alt[0..n_alt); p_alt[k][2i+h] =
+ * P(ALT k+1) of haplotype h of sample i, each ALT imputed as its own site.
+ * Per haplotype P(REF) = 1 - sum_k P(ALT k); a sum above 1 is renormalised
+ * to 1 (P(REF) = 0) before any field is computed. Writes DS, AP1/AP2, INFO
+ * AF and DR2 per ALT (Number=A), GP per genotype in VCF order (Number=G:
+ * (a,b), a <= b, at b(b+1)/2 + a), GT the most probable allele of each
+ * haplotype (ties to the lower allele index). n_alt == 1 is spin_writer_site. */
+int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap);
+
+/* A REF-only panel record, as Beagle writes it: "REF . . PASS IMP GT:DS" and
+ * 0|0 (no DS value) for every sample. */
+int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref);
 
 /* Registers a file published together with the output (--stats): returns the
  * name the caller writes it to, completely, before spin_writer_close, which

@@ -232,7 +232,6 @@ while [ "$(ls "$tmp"/kill/results/chunks/2?/chunk*.vcf.gz 2>/dev/null | wc -l)" 
 done
 /bin/kill -s KILL -- -$spid
 wait $spid 2>/dev/null || true
-ls "$tmp"/kill/results/chunks/2?/chunk*.vcf.gz | while read -r f; do echo "$f $(stat -c %.9Y "$f")"; done > "$tmp/before"
 # the dead Snakemake's queued and running jobs would run on (and a rerun would submit
 # them a second time): cancel them, as workflow/README.md tells users to
 q=$(squeue -h -o %i)
@@ -242,6 +241,10 @@ while [ -n "$(squeue -h -o %i)" ]; do
     [ $i -lt 150 ] || fail "cancelled jobs still in the queue after 30 s"
     sleep 0.2; i=$((i + 1))
 done
+# the chunks on disk once no job of the killed run is left: a job still running at the
+# kill may finish its chunk before scancel reaches it (outputs are renamed into place
+# complete, so whatever is listed here is a finished chunk)
+ls "$tmp"/kill/results/chunks/2?/chunk*.vcf.gz | while read -r f; do echo "$f $(stat -c %.9Y "$f")"; done > "$tmp/before"
 ktotal=$(cat "$tmp"/kill/results/chunks/2?.tsv | grep -vc '^#')
 [ "$(wc -l < "$tmp/before")" -lt "$ktotal" ] || fail "all chunks finished before the kill"
 snakemake -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/kill" --configfile "$tmp/kill/config.yaml" \

@@ -30,6 +30,19 @@ START_TEST(test_gt)
     ck_assert_int_eq(spin_gt_allele(0.5001), 1);
     ck_assert_int_eq(spin_gt_allele(0.0), 0);
     ck_assert_int_eq(spin_gt_allele(1.0), 1);
+    /* multi-allelic: P(REF) = 1 - sum; the most probable allele, ties to the lower index */
+    float a1[4] = {0.3f, 0.5f, 0.1f, 0.45f}, a2[4] = {0.3f, 0.1f, 0.5f, 0.45f};
+    const float *q[2] = {a1, a2};
+    ck_assert_int_eq(spin_gt_allele_multi(q, 2, 0), 0); /* REF .4 */
+    ck_assert_int_eq(spin_gt_allele_multi(q, 2, 1), 1);
+    ck_assert_int_eq(spin_gt_allele_multi(q, 2, 2), 2);
+    ck_assert_int_eq(spin_gt_allele_multi(q, 2, 3), 1); /* .45 = .45 > REF .1 */
+    ck_assert_double_eq_tol(spin_allele_prob(q, 2, 0, 0), 0.4, 1e-6);
+    ck_assert_double_eq_tol(spin_allele_prob(q, 2, 2, 2), 0.5, 1e-6);
+    /* one ALT: the same call as spin_gt_allele */
+    float b[3] = {0.5f, 0.5001f, 0.2f};
+    const float *qb[1] = {b};
+    for (int h = 0; h < 3; h++) ck_assert_int_eq(spin_gt_allele_multi(qb, 1, h), spin_gt_allele(b[h]));
 }
 END_TEST
 

@@ -78,7 +78,9 @@ static char *write_tmp(const char *name, const char *text)
 
 #define HDR "##fileformat=VCFv4.2\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
 
-/* sites 0..8; site 6 and 7 share position 700 (a split multi-allelic site) */
+/* sites 0..13; sites 6 and 7 share position 700 (two SNP records); 8 an
+ * indel, 9 and 10 the two ALTs of the multi-allelic record at 760, 11 a
+ * symbolic deletion, 12 an indel, 13 a SNP */
 static const char *panel_vcf = HDR "##contig=<ID=20,length=63025520>\n"
                                    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1\tP2\n"
                                    "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\t1|1\n"
@@ -89,6 +91,10 @@ static const char *panel_vcf = HDR "##contig=<ID=20,length=63025520>\n"
                                    "20\t600\t.\tT\tC\t.\t.\t.\tGT\t0|0\t1|1\n"
                                    "20\t700\t.\tA\tC\t.\t.\t.\tGT\t0|1\t0|0\n"
                                    "20\t700\t.\tA\tG\t.\t.\t.\tGT\t0|0\t0|1\n"
+                                   "20\t750\t.\tAT\tA\t.\t.\t.\tGT\t0|1\t0|0\n"
+                                   "20\t760\t.\tA\tC,G\t.\t.\t.\tGT\t0|2\t1|0\n"
+                                   "20\t770\t.\tA\t<DEL>\t.\t.\t.\tGT\t1|0\t0|0\n"
+                                   "20\t780\t.\tATT\tA\t.\t.\t.\tGT\t0|0\t1|0\n"
                                    "20\t800\t.\tG\tT\t.\t.\t.\tGT\t0|0\t0|1\n";
 
 static const char *target_vcf = HDR "##contig=<ID=chr20,length=63025520>\n"
@@ -102,8 +108,10 @@ static const char *target_vcf = HDR "##contig=<ID=chr20,length=63025520>\n"
                                     "chr20\t650\t.\tA\tC\t.\t.\t.\tGT\t0|1\t0|0\n"  /* target-only */
                                     "chr20\t700\t.\tA\tG\t.\t.\t.\tGT\t0|1\t0|0\n"  /* 2nd panel record */
                                     "chr20\t700\t.\tA\tG\t.\t.\t.\tGT\t1|1\t1|1\n"  /* duplicate */
-                                    "chr20\t750\t.\tAT\tA\t.\t.\t.\tGT\t0|1\t0|0\n" /* non-SNP */
-                                    "chr20\t760\t.\tA\tC,G\t.\t.\t.\tGT\t0|2\t0|0\n" /* multi-allelic */
+                                    "chr20\t750\t.\tAT\tA\t.\t.\t.\tGT\t0|1\t0|0\n" /* indel, exact */
+                                    "chr20\t760\t.\tA\tC,G\t.\t.\t.\tGT\t1|2\t0|1\n" /* multi-allelic, exact */
+                                    "chr20\t770\t.\tA\t<DEL>\t.\t.\t.\tGT\t0|1\t.|.\n" /* symbolic, exact */
+                                    "chr20\t780\t.\tA\tATT\t.\t.\t.\tGT\t0|1\t0|0\n" /* indel swapped: mismatch */
                                     "chr20\t800\t.\tG\tC\t.\t.\t.\tGT\t0|1\t0|0\n"  /* allele mismatch */
                                     "chr20\t950\t.\tA\tG\t.\t.\t.\tGT\t0|1\t0|0\n"; /* outside panel */
 
@@ -119,25 +127,35 @@ START_TEST(test_targets_rules)
 {
     spin_panel_t *p = spin_panel_read(write_tmp("p.vcf", panel_vcf), NULL, 1);
     ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(p->n_site, 9);
+    ck_assert_int_eq(p->n_site, 14);
+    ck_assert_int_eq(p->n_rec_snp, 9);
+    ck_assert_int_eq(p->n_rec_indel, 2);
+    ck_assert_int_eq(p->n_rec_other, 1);
+    ck_assert_int_eq(p->n_rec_multi, 1);
     spin_match_stats_t *st = spin_match_stats_init();
     spin_targets_t *t = spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(st->chr_renamed, 1);
-    ck_assert_int_eq(st->n_records, 13);
-    ck_assert_int_eq(st->n_matched, 6);
-    ck_assert_int_eq(st->n_exact, 3);
+    ck_assert_int_eq(st->n_records, 15);
+    ck_assert_int_eq(st->n_matched, 9);
+    ck_assert_int_eq(st->n_exact, 6);
     ck_assert_int_eq(st->n_swapped, 1);
     ck_assert_int_eq(st->n_flipped, 1);
     ck_assert_int_eq(st->n_flip_swapped, 1);
     ck_assert_int_eq(st->n_palindromic, 1);
-    ck_assert_int_eq(st->n_allele_mismatch, 1);
+    ck_assert_int_eq(st->n_allele_mismatch, 2);
     ck_assert_int_eq(st->n_target_only, 2);
     ck_assert_int_eq(st->n_outside, 1);
     ck_assert_int_eq(st->n_duplicate, 1);
-    ck_assert_int_eq(st->n_multiallelic, 1);
-    ck_assert_int_eq(st->n_nonsnp, 1);
-    ck_assert_int_eq(st->n_missing_gt, 2);
+    ck_assert_int_eq(st->n_rec_snp, 11);
+    ck_assert_int_eq(st->n_rec_indel, 2);
+    ck_assert_int_eq(st->n_rec_other, 1);
+    ck_assert_int_eq(st->n_rec_multi, 1);
+    ck_assert_int_eq(st->n_match_snp, 6);
+    ck_assert_int_eq(st->n_match_indel, 1);
+    ck_assert_int_eq(st->n_match_other, 1);
+    ck_assert_int_eq(st->n_match_multi, 1);
+    ck_assert_int_eq(st->n_missing_gt, 4);
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_SWAPPED, 200), 1);
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_PALINDROMIC, 300), 1);
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_FLIPPED, 500), 1);
@@ -145,24 +163,27 @@ START_TEST(test_targets_rules)
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_TARGET_ONLY, 650), 1);
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_TARGET_ONLY, 950), 1);
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_DUPLICATE, 700), 1);
-    ck_assert_int_eq(count_reason(st, SPIN_NOTE_NONSNP, 750), 1);
-    ck_assert_int_eq(count_reason(st, SPIN_NOTE_MULTIALLELIC, 760), 1);
+    ck_assert_int_eq(count_reason(st, SPIN_NOTE_ALLELE_MISMATCH, 780), 1);
     ck_assert_int_eq(count_reason(st, SPIN_NOTE_ALLELE_MISMATCH, 800), 1);
-    ck_assert_int_eq(st->n_note, 10);
+    ck_assert_int_eq(st->n_note, 9);
 
     /* typed sites in panel order, alleles in panel coding */
-    ck_assert_int_eq(t->n_typed, 6);
+    ck_assert_int_eq(t->n_typed, 10);
     ck_assert_int_eq(t->n_hap, 4);
-    static const int site[6] = {0, 1, 3, 4, 5, 7};
-    static const int8_t al[6][4] = {
+    static const int site[10] = {0, 1, 3, 4, 5, 7, 8, 9, 10, 11};
+    static const int8_t al[10][4] = {
         {1, 0, -1, -1}, /* exact; T2 missing */
         {0, 1, 1, 1},   /* swapped: 1|0 -> 0|1, 0/0 (homozygous, no phase needed) -> 1|1 */
         {0, 1, 0, 0},   /* palindromic exact */
         {0, 1, 0, 0},   /* flipped, coding kept */
         {0, 1, 1, 1},   /* flip + swap: recoded */
         {0, 1, 0, 0},   /* first record at 700 wins over the duplicate 1|1 */
+        {0, 1, 0, 0},   /* indel */
+        {1, 0, 0, 1},   /* multi-allelic 1|2 0|1: ALT C */
+        {0, 1, 0, 0},   /*                        ALT G */
+        {0, 1, -1, -1}, /* <DEL>; T2 missing */
     };
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < 10; ++i) {
         ck_assert_int_eq(t->site[i], site[i]);
         for (int h = 0; h < 4; ++h) ck_assert_int_eq(t->allele[i * 4 + h], al[i][h]);
     }
@@ -182,18 +203,38 @@ START_TEST(test_targets_rules)
     }
     fclose(fp);
     ck_assert(saw_count && saw_site);
-    ck_assert_int_eq(n_line, 1 + 15 + 1 + 10);
+    ck_assert_int_eq(n_line, 1 + 21 + 1 + 9);
     ck_assert_int_lt(spin_stats_write_tsv(st, "-"), 0);
 
     spin_targets_destroy(t);
     spin_match_stats_destroy(st);
-    /* 6 of 9 eligible records match (67%): refused when 70% are required */
+    /* 9 of 13 eligible records match (69%): refused when 70% are required */
     st = spin_match_stats_init();
     ck_assert_ptr_null(spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.7, st));
     spin_match_stats_destroy(st);
     t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.6);
     ck_assert_ptr_nonnull(t);
     spin_targets_destroy(t);
+    /* non-SNP records: REF and ALT list exactly, never swapped or reordered;
+     * a biallelic SNP does not match one ALT of a multi-allelic record */
+    {
+        uint8_t none[16] = {0};
+        int k;
+        spin_match_t how;
+        const char *multi[3] = {"A", "C", "G"}, *rev[3] = {"A", "G", "C"}, *one[2] = {"A", "C"};
+        const char *ind[2] = {"AT", "A"}, *inds[2] = {"A", "AT"}, *sym[2] = {"A", "<DEL>"};
+        ck_assert_int_eq(spin_match_record(p, 760, multi, 3, none, &k, &how), SPIN_NOTE_N);
+        ck_assert_int_eq(k, 9);
+        ck_assert_int_eq(how, SPIN_MATCH_EXACT);
+        ck_assert_int_eq(spin_match_record(p, 760, rev, 3, none, &k, &how), SPIN_NOTE_ALLELE_MISMATCH);
+        ck_assert_int_eq(spin_match_record(p, 760, one, 2, none, &k, &how), SPIN_NOTE_ALLELE_MISMATCH);
+        ck_assert_int_eq(spin_match_record(p, 750, ind, 2, none, &k, &how), SPIN_NOTE_N);
+        ck_assert_int_eq(k, 8);
+        ck_assert_int_eq(spin_match_record(p, 750, inds, 2, none, &k, &how), SPIN_NOTE_ALLELE_MISMATCH);
+        ck_assert_int_eq(spin_match_record(p, 770, sym, 2, none, &k, &how), SPIN_NOTE_N);
+        ck_assert_int_eq(k, 11);
+        ck_assert_int_eq(spin_match_record(p, 770, one, 2, none, &k, &how), SPIN_NOTE_ALLELE_MISMATCH);
+    }
     /* region restricts the targets: 400..600 holds 3 typed sites */
     t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, "chr20:400-600", 1, SPIN_MIN_MATCH_FRAC);
     ck_assert_ptr_nonnull(t);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "match.h"
 #include "score.h"
 
 #define EPS 1e-6
@@ -185,9 +186,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    const char *f[] = {"truth.vcf", "beagle.vcf", "mm.vcf", "sites.txt", "out.tsv"};
+    const char *f[] = {"truth.vcf", "beagle.vcf", "mm.vcf", "sites.txt", "out.tsv", "mtruth.vcf", "mimp.vcf", "mgp.vcf"};
     char fn[128];
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 8; i++) {
         snprintf(fn, sizeof fn, "%s/%s", dir, f[i]);
         unlink(fn);
     }
@@ -273,6 +274,89 @@ START_TEST(test_file_sites)
 }
 END_TEST
 
+/* every record type: a multi-allelic truth record gives one 0/1/2 dosage per ALT,
+ * scored against the imputed record's per-ALT DS (or its Number=G GP); classes apart */
+START_TEST(test_file_classes)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "%s#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n"
+             "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|0\t0|1\t1|1\n"
+             "20\t200\t.\tAT\tA\t.\t.\t.\tGT\t0|1\t1|1\t0|0\n"
+             "20\t300\t.\tC\tG,T\t.\t.\t.\tGT\t0|1\t2|2\t1|2\n",
+             HDR);
+    write_file("mtruth.vcf", buf);
+    const char *imp_hdr = "##FORMAT=<ID=DS,Number=A,Type=Float,Description=\"d\">\n"
+                          "##FORMAT=<ID=GP,Number=G,Type=Float,Description=\"p\">\n"
+                          "##INFO=<ID=DR2,Number=A,Type=Float,Description=\"r\">\n"
+                          "##INFO=<ID=IMP,Number=0,Type=Flag,Description=\"i\">\n"
+                          "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n";
+    snprintf(buf, sizeof buf,
+             "%s%s"
+             "20\t100\t.\tA\tG\t.\tPASS\tIMP\tGT:DS\t0|0:0\t0|1:1\t1|1:2\n"
+             "20\t200\t.\tAT\tA\t.\tPASS\tIMP\tGT:DS\t0|1:1\t1|1:1.5\t0|0:0\n"
+             "20\t300\t.\tC\tG,T\t.\tPASS\tDR2=0.7,0.9;IMP\tGT:DS\t0|1:1,0\t2|2:0,2\t1|2:0.5,1\n",
+             HDR, imp_hdr);
+    write_file("mimp.vcf", buf);
+    char t[128], i[128];
+    snprintf(t, sizeof t, "%s/mtruth.vcf", dir);
+    snprintf(i, sizeof i, "%s/mimp.vcf", dir);
+    spin_score_files_t f = {t, i, NULL, NULL};
+    spin_score_t *s = spin_score_init(NULL);
+    ck_assert_int_eq(spin_score_files(s, &f), 0);
+    ck_assert_int_eq(s->n_truth_sites, 4); /* 100, 200, 300 G, 300 T */
+    ck_assert_int_eq(s->n_site, 4);
+    ck_assert_int_eq(s->n_imp_multiallelic, 1);
+    ck_assert_int_eq(s->cls_sites[SPIN_CLASS_SNP], 1);
+    ck_assert_int_eq(s->cls_sites[SPIN_CLASS_INDEL], 1);
+    ck_assert_int_eq(s->cls_sites[SPIN_CLASS_OTHER], 0);
+    ck_assert_int_eq(s->cls_sites[SPIN_CLASS_MULTI], 2);
+    ck_assert_double_eq_tol(spin_score_class_mean_r2(s, SPIN_CLASS_SNP), 1.0, EPS);
+    ck_assert_double_eq_tol(spin_score_class_mean_r2(s, SPIN_CLASS_INDEL), 27.0 / 28, EPS);
+    /* G: truth {1,0,1} vs {1,0,.5}: r2 3/4; T: truth {0,2,1} vs {0,2,1}: 1; pooled
+     * over both: 16.5^2 / (17 * 17.25) = .9284 */
+    ck_assert_double_eq_tol(spin_score_class_mean_r2(s, SPIN_CLASS_MULTI), (0.75 + 1) / 2, EPS);
+    ck_assert(isnan(spin_score_class_mean_r2(s, SPIN_CLASS_OTHER)));
+    ck_assert_int_eq(s->calib.n, 2); /* DR2 per ALT */
+    char fn[128];
+    snprintf(fn, sizeof fn, "%s/out.tsv", dir);
+    FILE *fp = fopen(fn, "w");
+    ck_assert_int_eq(spin_score_write_tsv(s, &f, fp), 0);
+    ck_assert_int_eq(fclose(fp), 0);
+    fp = fopen(fn, "r");
+    char line[256];
+    int found = 0;
+    while (fgets(line, sizeof line, fp))
+        found += strcmp(line, "CLASS\tmultiallelic_alt\t2\t2\t0.8750\t0.9284\n") == 0 ||
+                 strcmp(line, "CLASS\tother\t0\t0\tNA\tNA\n") == 0;
+    fclose(fp);
+    ck_assert_int_eq(found, 2);
+    spin_score_destroy(s);
+    /* --sites with an ALT list selects each ALT of the multi-allelic record */
+    write_file("sites.txt", "20 300 C G,T\n");
+    char st[128];
+    snprintf(st, sizeof st, "%s/sites.txt", dir);
+    spin_score_files_t fs = {t, i, st, NULL};
+    s = spin_score_init(NULL);
+    ck_assert_int_eq(spin_score_files(s, &fs), 0);
+    ck_assert_int_eq(s->n_site, 2);
+    ck_assert_int_eq(s->cls_sites[SPIN_CLASS_MULTI], 2);
+    spin_score_destroy(s);
+    /* GP only (Number=G order (0,0),(0,1),(1,1),(0,2),(1,2),(2,2)): the dosage of each ALT */
+    snprintf(buf, sizeof buf,
+             "%s%s20\t300\t.\tC\tG,T\t.\tPASS\tIMP\tGT:GP\t0|1:0,1,0,0,0,0\t2|2:0,0,0,0,0,1\t1|2:0,0,0,0,1,0\n",
+             HDR, imp_hdr);
+    write_file("mgp.vcf", buf);
+    snprintf(i, sizeof i, "%s/mgp.vcf", dir);
+    s = spin_score_init(NULL);
+    ck_assert_int_eq(spin_score_files(s, &f), 0);
+    ck_assert_str_eq(s->dosage_source, "GP");
+    ck_assert_int_eq(s->cls_sites[SPIN_CLASS_MULTI], 2);
+    ck_assert_double_eq_tol(spin_score_class_mean_r2(s, SPIN_CLASS_MULTI), 1.0, EPS);
+    spin_score_destroy(s);
+}
+END_TEST
+
 START_TEST(test_file_errors)
 {
     int v = spin_verbose;
@@ -304,6 +388,7 @@ int main(void)
     tcase_add_test(tf, test_file_beagle);
     tcase_add_test(tf, test_file_minimac);
     tcase_add_test(tf, test_file_sites);
+    tcase_add_test(tf, test_file_classes);
     tcase_add_test(tf, test_file_errors);
     suite_add_tcase(s, tf);
     return spin_check_run(s);

@@ -48,8 +48,9 @@ static void compare_with_htslib(const spin_panel_t *p, const char *fn)
         ck_assert_int_lt(s, p->n_site);
         bcf_unpack(rec, BCF_UN_ALL);
         ck_assert_int_eq(p->pos[s], rec->pos + 1);
-        ck_assert_int_eq(p->ref[s], rec->d.allele[0][0]);
-        ck_assert_int_eq(p->alt[s], rec->d.allele[1][0]);
+        ck_assert_str_eq(spin_panel_ref(p, s), rec->d.allele[0]);
+        ck_assert_str_eq(spin_panel_alt(p, s), rec->d.allele[1]);
+        ck_assert(spin_panel_is_snp(p, s));
         ck_assert_int_eq(bcf_get_genotypes(h, rec, &gt, &ngt), 2 * p->n_sample);
         int n_alt = 0;
         for (int j = 0; j < p->n_hap; ++j) {
@@ -83,7 +84,8 @@ START_TEST(test_panel_vcfgz_bcf)
     ck_assert_str_eq(p->samples[0], "REF001");
     ck_assert_str_eq(p->samples[99], "REF100");
     ck_assert_str_eq(p->id[0], ".");
-    ck_assert_int_eq(p->n_skip_multiallelic + p->n_skip_nonsnp, 0);
+    ck_assert_int_eq(p->n_rec_snp, p->n_site);
+    ck_assert_int_eq(p->n_rec_indel + p->n_rec_other + p->n_rec_multi + p->n_skip_mono, 0);
     for (int s = 1; s < p->n_site; ++s) ck_assert_int_gt(p->pos[s], p->pos[s - 1]);
     compare_with_htslib(p, td("ref.vcf.gz"));
     /* BCF gives the same panel, with 2 decompression threads */
@@ -143,23 +145,52 @@ START_TEST(test_panel_errors)
                                                         "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"), NULL, 1));
     ck_assert_ptr_null(spin_panel_read(tmpf("mis.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t.|1\n"), NULL, 1));
     ck_assert_ptr_null(spin_panel_read(tmpf("hap.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t1\n"), NULL, 1));
-    ck_assert_ptr_null(spin_panel_read(tmpf("only.vcf", H "1\t20\t.\tAT\tG\t.\t.\t.\tGT\t1|0\n"), NULL, 1));
-    /* skipped records are counted; an exact repeat is dropped */
+    ck_assert_ptr_null(spin_panel_read(tmpf("only.vcf", H "1\t20\t.\tAT\t.\t.\t.\t.\tGT\t0|0\n"), NULL, 1));
+    /* every record with an ALT is kept (a multi-allelic one as one site per
+     * ALT), counted by type; an exact repeat is dropped */
     spin_panel_t *p = spin_panel_read(tmpf("mix.vcf", H "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"
                                                        "1\t11\t.\tA\tAT\t.\t.\t.\tGT\t0|1\n"
                                                        "1\t12\t.\tA\t<DEL>\t.\t.\t.\tGT\t0|1\n"
+                                                       "1\t12\trsM\tG\t.\t.\t.\t.\tGT\t0|0\n"
+                                                       "1\t12\t.\tG\tG\t.\t.\t.\tGT\t0|1\n"
                                                        "1\t13\t.\tA\tC,G\t.\t.\t.\tGT\t0|2\n"
                                                        "1\t14\t.\tA\tC\t.\t.\t.\tGT\t1|1\n"
                                                        "1\t14\t.\tA\tG\t.\t.\t.\tGT\t0|0\n"
                                                        "1\t14\t.\tA\tG\t.\t.\t.\tGT\t1|1\n"),
                                       NULL, 1);
     ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(p->n_site, 3);
-    ck_assert_int_eq(p->n_skip_nonsnp, 2);
-    ck_assert_int_eq(p->n_skip_multiallelic, 1);
-    ck_assert_int_eq(p->alt[2], 'G');
-    ck_assert_int_eq(spin_panel_allele(p, 2, 0), 0);
-    ck_assert_float_eq(p->af[1], 1.0f);
+    ck_assert_int_eq(p->n_site, 7);
+    ck_assert_int_eq(p->n_rec_snp, 3);
+    ck_assert_int_eq(p->n_rec_indel, 1);
+    ck_assert_int_eq(p->n_rec_other, 1);
+    ck_assert_int_eq(p->n_rec_multi, 1);
+    /* a REF-only record is kept aside, in panel order; ALT == REF is skipped */
+    ck_assert_int_eq(p->n_mono, 1);
+    ck_assert_int_eq(p->mono_pos[0], 12);
+    ck_assert_int_eq(p->mono_site[0], 3);
+    ck_assert_str_eq(p->mono_id[0], "rsM");
+    ck_assert_str_eq(p->mono_ref[0], "G");
+    ck_assert_int_eq(p->n_skip_mono, 1);
+    ck_assert_str_eq(spin_panel_ref(p, 1), "A");
+    ck_assert_str_eq(spin_panel_alt(p, 1), "AT");
+    ck_assert_str_eq(spin_panel_alt(p, 2), "<DEL>");
+    ck_assert(!spin_panel_is_snp(p, 1) && !spin_panel_is_snp(p, 2));
+    /* A>C,G with 0|2: site 3 (ALT C) 0|0, site 4 (ALT G) 0|1 */
+    ck_assert_int_eq(p->pos[3], 13);
+    ck_assert_int_eq(p->pos[4], 13);
+    ck_assert_str_eq(spin_panel_alt(p, 3), "C");
+    ck_assert_str_eq(spin_panel_alt(p, 4), "G");
+    ck_assert_int_eq(p->ialt[3], 1);
+    ck_assert_int_eq(p->ialt[4], 2);
+    ck_assert_int_eq(p->nalt[3], 2);
+    ck_assert_int_eq(p->nalt[0], 1);
+    ck_assert(!spin_panel_is_snp(p, 3));
+    ck_assert_int_eq(spin_panel_allele(p, 3, 1), 0);
+    ck_assert_int_eq(spin_panel_allele(p, 4, 1), 1);
+    ck_assert_float_eq(p->af[4], 0.5f);
+    ck_assert_str_eq(spin_panel_alt(p, 6), "G");
+    ck_assert_int_eq(spin_panel_allele(p, 6, 0), 0);
+    ck_assert_float_eq(p->af[5], 1.0f);
     ck_assert_int_eq(p->chrom_len, 0);
     spin_panel_destroy(p);
 }
@@ -169,10 +200,18 @@ START_TEST(test_panel_multiallelic_fixture)
 {
     spin_panel_t *p = spin_panel_read(td("ref_multiallelic.vcf"), NULL, 1);
     ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(p->n_site, 249);
-    ck_assert_int_eq(p->n_skip_multiallelic, 1);
-    ck_assert_int_eq(p->n_skip_nonsnp, 0);
-    for (int s = 0; s < p->n_site; ++s) ck_assert_int_ne(p->pos[s], 1000968);
+    ck_assert_int_eq(p->n_site, 251);
+    ck_assert_int_eq(p->n_rec_multi, 1);
+    ck_assert_int_eq(p->n_rec_snp, 249);
+    int n = 0;
+    for (int s = 0; s < p->n_site; ++s)
+        if (p->pos[s] == 1000968) {
+            ck_assert_int_eq(p->nalt[s], 2);
+            ck_assert_int_eq(p->ialt[s], ++n);
+            ck_assert_str_eq(spin_panel_alt(p, s), n == 1 ? "A" : "C");
+            ck_assert_int_eq(spin_panel_allele(p, s, 0), n == 2); /* REF001 2|2 */
+        }
+    ck_assert_int_eq(n, 2);
     spin_panel_destroy(p);
 }
 END_TEST

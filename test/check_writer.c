@@ -70,9 +70,9 @@ static void write_three(const char *fn, char fmt, int gp, int ap, int nov, int i
     spin_writer_t *w = spin_writer_open(fn, fmt, 1, &o);
     ck_assert_ptr_nonnull(w);
     float typed[4] = {0, 1, 1, 1}, imp[4] = {0.9f, 0.1f, 0.25f, 0.75f}, mono[4] = {0, 0, 0, 0};
-    ck_assert_int_eq(spin_writer_site(w, "20", 100, "rs1", 'A', 'G', 0, typed, 4), 0);
-    ck_assert_int_eq(spin_writer_site(w, "20", 200, ".", 'C', 'T', 1, imp, 4), 0);
-    ck_assert_int_eq(spin_writer_site(w, "20", 300, ".", 'G', 'A', 1, mono, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, "rs1", "A", "G", 0, typed, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 200, ".", "C", "T", 1, imp, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 300, ".", "G", "A", 1, mono, 4), 0);
     ck_assert_int_eq(spin_writer_close(w), 0);
 }
 
@@ -119,6 +119,57 @@ START_TEST(test_vcf_text)
                                     "0|0:0:0:0:1,0,0\t0|0:0:0:0:1,0,0\n"));
     free(t);
     ck_assert_int_eq(n_files(), 1); /* no temporary left */
+}
+END_TEST
+
+/* a multi-allelic record: per-ALT DS/AP/AF/DR2, GP over all genotypes, GT the
+ * most probable allele; haplotype 4's ALT probabilities (.6, .6) sum above 1
+ * and are renormalised to (.5, .5), a tie that goes to the lower allele */
+static void write_multi(const char *fn, char fmt)
+{
+    spin_writer_opt_t o = opts(1, 1, 1);
+    spin_writer_t *w = spin_writer_open(fn, fmt, 1, &o);
+    ck_assert_ptr_nonnull(w);
+    float c[4] = {0.5f, 0, 0.2f, 0.6f}, del[4] = {0.3f, 0, 0.7f, 0.6f};
+    const float *pk[2] = {c, del};
+    const char *alt[2] = {"C", "<DEL>"};
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", "AT", "A", 1, c, 4), 0);
+    ck_assert_int_eq(spin_writer_record(w, "20", 400, ".", "A", alt, 2, 1, pk, 4), 0);
+    ck_assert_int_eq(spin_writer_close(w), 0);
+}
+
+START_TEST(test_multiallelic_record)
+{
+    char fn[128];
+    snprintf(fn, sizeof(fn), "%s/multi.vcf", dir);
+    write_multi(fn, 'v');
+    char *t = slurp_text(fn);
+    ck_assert_ptr_nonnull(strstr(t, "\n20\t100\t.\tAT\tA\t.\tPASS\t"));
+    /* DR2: C S=1.2 Q=.54 -> .18/.84 = .21; <DEL> S=1.5 Q=.83 -> .2675/.9375 = .29 */
+    ck_assert_ptr_nonnull(strstr(t, "20\t400\t.\tA\tC,<DEL>\t.\tPASS\tDR2=0.21,0.29;AF=0.3000,0.3750;IMP\t"
+                                    "GT:DS:AP1:AP2:GP\t1|0:0.5,0.3:0.5,0.3:0,0:0.2,0.5,0,0.3,0,0\t"
+                                    "2|1:0.7,1.2:0.2,0.7:0.5,0.5:0,0.05,0.1,0.05,0.45,0.35\n"));
+    free(t);
+    /* BCF parses the same line: three alleles, two DS values and six GP per sample */
+    snprintf(fn, sizeof(fn), "%s/multi.bcf", dir);
+    write_multi(fn, 'b');
+    htsFile *fp = hts_open(fn, "r");
+    ck_assert_ptr_nonnull(fp);
+    bcf_hdr_t *h = bcf_hdr_read(fp);
+    bcf1_t *rec = bcf_init();
+    ck_assert_int_eq(bcf_read(fp, h, rec), 0);
+    ck_assert_int_eq(bcf_read(fp, h, rec), 0);
+    ck_assert_int_eq(rec->n_allele, 3);
+    float *v = NULL;
+    int nv = 0;
+    ck_assert_int_eq(bcf_get_format_float(h, rec, "DS", &v, &nv), 4);
+    ck_assert_float_eq_tol(v[3], 1.2f, 1e-6);
+    ck_assert_int_eq(bcf_get_format_float(h, rec, "GP", &v, &nv), 12);
+    ck_assert_int_eq(bcf_get_info_float(h, rec, "DR2", &v, &nv), 2);
+    free(v);
+    bcf_destroy(rec);
+    bcf_hdr_destroy(h);
+    hts_close(fp);
 }
 END_TEST
 
@@ -180,7 +231,7 @@ START_TEST(test_abort_leaves_nothing)
     spin_writer_t *w = spin_writer_open(fn, 0, 1, &o);
     ck_assert_ptr_nonnull(w);
     float p[4] = {0, 1, 0, 1};
-    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 0, p, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", "A", "G", 0, p, 4), 0);
     ck_assert_int_eq(n_files(), 1); /* the temporary */
     spin_writer_abort(w);
     ck_assert_int_eq(n_files(), 0);
@@ -198,9 +249,9 @@ START_TEST(test_nonfinite_refused)
     spin_writer_t *w = spin_writer_open(fn, 'v', 1, &o);
     ck_assert_ptr_nonnull(w);
     float ok[4] = {0, 1, 0.5f, 0.25f}, bad[4] = {0, NAN, 0, 1}, big[4] = {0, 1, 3.0f, 0};
-    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 1, ok, 4), 0);
-    ck_assert_int_lt(spin_writer_site(w, "20", 200, ".", 'A', 'G', 1, bad, 4), 0);
-    ck_assert_int_lt(spin_writer_site(w, "20", 300, ".", 'A', 'G', 1, big, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", "A", "G", 1, ok, 4), 0);
+    ck_assert_int_lt(spin_writer_site(w, "20", 200, ".", "A", "G", 1, bad, 4), 0);
+    ck_assert_int_lt(spin_writer_site(w, "20", 300, ".", "A", "G", 1, big, 4), 0);
     spin_writer_abort(w);
     ck_assert_int_eq(n_files(), 0);
 }
@@ -218,7 +269,7 @@ START_TEST(test_rename_fail_no_orphan_index)
     spin_writer_t *w = spin_writer_open(fn, 'z', 1, &o);
     ck_assert_ptr_nonnull(w);
     float p[4] = {0, 1, 0, 1};
-    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 0, p, 4), 0);
+    ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", "A", "G", 0, p, 4), 0);
     ck_assert_int_eq(mkdir(fn, 0755), 0); /* rename(tmp, fn) now fails: fn is a directory */
     ck_assert_int_lt(spin_writer_close(w), 0);
     ck_assert_int_ne(access(idx, F_OK), 0);
@@ -245,7 +296,7 @@ START_TEST(test_companion)
         ck_assert_ptr_nonnull(fp);
         fputs("x\n", fp);
         fclose(fp);
-        ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", 'A', 'G', 0, p, 4), 0);
+        ck_assert_int_eq(spin_writer_site(w, "20", 100, ".", "A", "G", 0, p, 4), 0);
         ck_assert_int_eq(access(st, F_OK), -1);
         if (!ok) {
             spin_writer_abort(w);
@@ -305,6 +356,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_vcf_text);
     tcase_add_test(tc, test_versioned_header);
+    tcase_add_test(tc, test_multiallelic_record);
     tcase_add_test(tc, test_bcf_same);
     tcase_add_test(tc, test_abort_leaves_nothing);
     tcase_add_test(tc, test_unwritable);

@@ -50,6 +50,57 @@ if "$SPIN" score --truth "$D/truth.vcf.gz" --tsv "$T/score.tsv" "$T/vcf.vcf" >/d
     [ "$ok" = 1 ] && pass "mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "mean per-variant r2 vs truth = $r2 (want > 0.6)"
 else fail "score against truth"; fi
 
+# --- every panel record: indels, symbolic, '*', multi-allelic (make-test-data-records.sh) ---
+"$SPIN" -m "$M" --no-version --gp --ap -O v --stats "$T/rec.tsv" -o "$T/rec.vcf" "$D/ref_records.vcf.gz" \
+    "$D/target_records.vcf.gz" 2>"$T/err" || { fail "impute a panel with every record type"; cat "$T/err"; }
+q='%CHROM\t%POS\t%ID\t%REF\t%ALT\n'
+if [ -s "$T/rec.vcf" ] && [ "$(bcftools query -f "$q" "$D/ref_records.vcf.gz" | md5sum)" = "$(bcftools query -f "$q" "$T/rec.vcf" | md5sum)" ]
+then pass "every panel record (2,443: SNPs, indels, <DEL>, '*', multi-allelic) is written once, in panel order"
+else fail "panel records and output records differ"; fi
+# Number=A/G: per multi-allelic record, DS/AP1/AP2 carry n_alt values, GP (n_alt+1)(n_alt+2)/2
+bad=$(bcftools query -i 'N_ALT>1' -f '[%DS\t%AP1\t%GP\n]' "$T/rec.vcf" 2>/dev/null | awk -F'\t' '
+    { if (split($1, a, ",") != 2 || split($2, b, ",") != 2 || split($3, c, ",") != 6) n++ } END { print n + 0 }')
+nm=$(bcftools view -H -i 'N_ALT>1' "$T/rec.vcf" | wc -l)
+[ "$nm" -eq 157 ] && [ "$bad" -eq 0 ] && pass "157 multi-allelic records with per-ALT DS/AP and Number=G GP" \
+    || fail "multi-allelic records: $nm written, $bad genotypes with wrong field lengths"
+# typed records (the 4 multi-allelic ones too) carry the observed genotypes, without IMP
+bcftools query -f '%POS\t%REF\t%ALT[\t%GT]\n' "$D/target_records.vcf.gz" >"$T/obs"
+bcftools query -e 'INFO/IMP=1' -f '%POS\t%REF\t%ALT[\t%GT]\n' "$T/rec.vcf" >"$T/typed"
+cmp -s "$T/obs" "$T/typed" && [ "$(awk '$3 ~ /,/' "$T/obs" | wc -l)" -eq 4 ] \
+    && pass "typed indel, symbolic and multi-allelic records carry the observed GT" || fail "typed records' GT differ from the targets"
+grep -qx 'matched_multiallelic	4' "$T/rec.tsv" && grep -qx 'panel_indel	462' "$T/rec.tsv" \
+    && grep -qx 'target_other	3' "$T/rec.tsv" && pass "--stats counts panel and target records by type" \
+    || fail "--stats counts by type"
+grep -q 'reference panel.*2443 records (1727 SNPs, 462 indels, 97 symbolic/other, 157 multi-allelic)' "$T/err" \
+    && ! grep -q 'norm -m' "$T/err" && pass "stderr counts panel records by type, no norm -m- hint" || fail "stderr summary by type"
+# a differently normalised target indel (left vs right padding) is an allele mismatch, counted
+bcftools view -h "$D/target_records.vcf.gz" >"$T/mis.vcf"
+bcftools view -H "$D/target_records.vcf.gz" | awk -F'\t' -v OFS='\t' 'length($4) > 1 && !d++ { $4 = substr($4, 2) "G" } 1' >>"$T/mis.vcf"
+"$SPIN" -m "$M" --no-version -O v --stats "$T/mis.tsv" -o "$T/mis.out.vcf" "$D/ref_records.vcf.gz" "$T/mis.vcf" 2>"$T/err"
+grep -qx 'allele_mismatch	1' "$T/mis.tsv" && grep -q 'bcftools norm -f' "$T/err" \
+    && pass "an indel spelled differently is an allele mismatch, with the bcftools norm hint" || fail "indel mismatch"
+# REF-only panel records are written as Beagle writes them ("C . . PASS IMP GT:DS 0|0"), in
+# panel order, inside --region only
+{ bcftools view -h "$D/ref_records.vcf.gz"; bcftools view -H "$D/ref_records.vcf.gz" | awk -F'\t' -v OFS='\t' '
+    NR % 500 == 5 { print; $2 = $2 + 1; $3 = "m" NR; $5 = "."; for (i = 10; i <= NF; i++) $i = "0|0" } { print }'
+} | bgzip -c >"$T/mono.vcf.gz" && tabix -p vcf "$T/mono.vcf.gz"
+"$SPIN" -m "$M" --no-version -O v -o "$T/mono.out.vcf" "$T/mono.vcf.gz" "$D/target_records.vcf.gz" 2>/dev/null
+n5=$(awk '!/^#/ && $5 == "." && $8 == "IMP" && $9 == "GT:DS" && $10 == "0|0" && NF == 29' "$T/mono.out.vcf" | wc -l)
+[ "$(bcftools query -f "$q" "$T/mono.vcf.gz" | md5sum)" = "$(bcftools query -f "$q" "$T/mono.out.vcf" | md5sum)" ] && [ "$n5" -eq 5 ] \
+    && pass "5 REF-only panel records written as Beagle writes them, in panel order" || fail "REF-only records ($n5 as Beagle)"
+"$SPIN" -m "$M" --no-version -O v -r 20:1000000-1100000 -o "$T/mono.reg.vcf" "$T/mono.vcf.gz" "$D/target_records.vcf.gz" 2>/dev/null
+[ "$(bcftools query -f "$q" -r 20:1000000-1100000 "$T/mono.vcf.gz" | md5sum)" = "$(bcftools query -f "$q" "$T/mono.reg.vcf" | md5sum)" ] \
+    && pass "--region writes the REF-only records inside it only" || fail "REF-only records with --region"
+if "$SPIN" score --truth "$D/truth_records.vcf.gz" --tsv "$T/rec.score" "$T/rec.vcf" >/dev/null 2>&1; then
+    r2=$(awk -F'\t' '$1=="SN" && $2=="mean_r2"{print $3}' "$T/rec.score")
+    ok=$(awk -v r="$r2" 'BEGIN{print (r + 0 > 0.6) ? 1 : 0}')
+    [ "$ok" = 1 ] && pass "every-record panel: mean per-variant r2 vs truth = $r2 (> 0.6)" || fail "every-record r2 = $r2"
+    # score by class: each ALT of the 153 untyped multi-allelic records is a site
+    cls=$(awk -F'\t' '$1 == "CLASS" { printf "%s=%s ", $2, $3 }' "$T/rec.score")
+    [ "$cls" = "snp=1683 indel=456 other=94 multiallelic_alt=306 " ] && pass "score reports r2 by class ($cls)" \
+        || fail "score classes: $cls"
+else fail "score the every-record output"; fi
+
 # --- score on other tools' output (test-data/make-tool-outputs.sh) ------------
 # Beagle copies a panel's INFO/END without a header line; score once refused it
 for tool in beagle minimac4; do
@@ -116,7 +167,7 @@ expect "unphased target is phased, then imputed" 0 "phased 1 unphased heterozygo
 expect "no overlap" 1 "match" -m "$M" "$D/ref.bcf" "$D/target_nooverlap.vcf"
 expect "contig length (build) mismatch" 1 "GRCh3|build|length" -m "$M" "$D/ref.bcf" "$D/target_b38.vcf"
 expect "chr prefix difference still works" 0 "chr" -m "$M" "$D/ref.bcf" "$D/target_chr.vcf.gz"
-expect "multi-allelic panel record skipped and counted" 0 "multi-allelic|norm -m" -m "$M" "$D/ref_multiallelic.vcf" "$D/target.vcf"
+expect "multi-allelic panel record read and counted" 0 "1 multi-allelic" -m "$M" "$D/ref_multiallelic.vcf" "$D/target.vcf"
 expect "target with missing genotypes is imputed" 0 "done" -m "$M" "$D/ref.bcf" "$D/target_missing.vcf.gz"
 printf 'SPINMODL garbage' >"$T/corrupt.spin"
 expect "corrupt model file" 1 "corrupt\.spin" -m "$T/corrupt.spin" "$D/ref.bcf" "$D/target.vcf.gz"
@@ -135,6 +186,78 @@ expect "--map reads a SHAPEIT5 map and says so" 0 "shapeit\.map.*SHAPEIT5" -m "$
 # the missing genotypes got imputed (no missing GT in the output)
 "$SPIN" -m "$M" --no-version -O v -o "$T/miss.vcf" "$D/ref.bcf" "$D/target_missing.vcf.gz" 2>/dev/null
 grep -v '^#' "$T/miss.vcf" | grep -q '\.|\.' && fail "missing target genotypes left missing" || pass "missing target genotypes filled"
+# targets whose typed alleles are all missing: refused (once exit 0 with the same frequency
+# dosages for everyone); a sample with nothing observed is warned about by name; a typed
+# site with every allele missing is written as imputed (IMP), so `score` scores it
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {for(i=10;i<=NF;i++)$i=".|."; print}' "$D/target.vcf" >"$T/allmiss.vcf"
+expect "targets with every typed allele missing" 1 "allmiss\.vcf.*every genotype.*missing" -m "$M" "$D/ref.bcf" "$T/allmiss.vcf"
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {$11=".|."; print}' "$D/target.vcf" >"$T/onemiss.vcf"
+expect "a target sample with no observed allele is warned about" 0 "\[W::.*TGT02.*onemiss\.vcf.*no observed allele" \
+    -m "$M" "$D/ref.bcf" "$T/onemiss.vcf"
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==7{for(i=10;i<=NF;i++)$i=".|."} {print}' "$D/target.vcf" >"$T/sitemiss.vcf"
+"$SPIN" -m "$M" --no-version -O v -o "$T/sitemiss.out.vcf" "$D/ref.bcf" "$T/sitemiss.vcf" 2>/dev/null
+mpos=$(awk '!/^#/{c++} c==7{print $2; exit}' "$D/target.vcf")
+tpos=$(awk '!/^#/{c++} c==8{print $2; exit}' "$D/target.vcf")
+awk -F'\t' -v p="$mpos" '$2==p && $8 ~ /;IMP$/ && $10 !~ /\./{ok=1} END{exit !ok}' "$T/sitemiss.out.vcf" \
+    && awk -F'\t' -v p="$tpos" '$2==p && $8 !~ /IMP/{ok=1} END{exit !ok}' "$T/sitemiss.out.vcf" \
+    && pass "a typed site with every allele missing is written imputed (IMP); observed sites are not" \
+    || fail "typed site with every allele missing: $(awk -F'\t' -v p="$mpos" '$2==p' "$T/sitemiss.out.vcf" | cut -f1-8)"
+# malformed records are errors naming the file and line, never skipped (POS abc, -5 and 0
+# vanished silently, 12ab3 gave "not sorted", empty and tab-less lines became other contigs)
+bad_line() { # N REPLACEMENT OUT: target.vcf with data line N's POS replaced (EMPTY, NOTAB: the line)
+    awk -v n="$1" -v r="$2" 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++}
+        c==n && r=="EMPTY"{print ""; next} c==n && r=="NOTAB"{gsub(/\t/," "); print; next} c==n{$2=r} {print}' \
+        "$D/target.vcf" >"$3"
+}
+hdr_lines=$(grep -c '^#' "$D/target.vcf")
+line=$((hdr_lines + 5))
+for case in abc:abc neg:-5 zero:0 mixed:12ab3; do
+    bad_line 5 "${case#*:}" "$T/pos_${case%%:*}.vcf"
+    expect "target POS '${case#*:}' is an error naming the line" 1 "pos_${case%%:*}\.vcf.* line $line: POS '${case#*:}' is not a positive integer" \
+        -m "$M" "$D/ref.bcf" "$T/pos_${case%%:*}.vcf"
+done
+bad_line 5 EMPTY "$T/empty_line.vcf"
+expect "an empty line is an error naming it" 1 "empty_line\.vcf.* line $line: empty line" -m "$M" "$D/ref.bcf" "$T/empty_line.vcf"
+bad_line 5 NOTAB "$T/no_tabs.vcf"
+expect "a line without tabs is an error naming it" 1 "no_tabs\.vcf.* line $line: 1 tab-separated column" -m "$M" "$D/ref.bcf" "$T/no_tabs.vcf"
+bgzip -c "$T/pos_abc.vcf" >"$T/pos_abc.vcf.gz"
+expect "bgzipped target with POS abc (streamed)" 1 "pos_abc\.vcf\.gz.* line $line: POS 'abc'" -m "$M" "$D/ref.bcf" "$T/pos_abc.vcf.gz"
+bcftools view -Ob -o "$T/pos_abc.bcf" "$T/pos_abc.vcf" 2>/dev/null
+expect "BCF target with a position below 1" 1 "pos_abc\.bcf.*record 5.*below 1" -m "$M" "$D/ref.bcf" "$T/pos_abc.bcf"
+# from a FIFO (not readable twice): a malformed line is "data line N", and a panel read
+# from a FIFO works (the contig-length check once reopened it and blocked forever)
+mkfifo "$T/tgt.fifo" "$T/ref.fifo"
+cat "$T/pos_abc.vcf" >"$T/tgt.fifo" &
+cpid=$!
+expect "a malformed line in a FIFO names its data line" 1 "tgt\.fifo.* data line 5: POS 'abc'" -m "$M" "$D/ref.bcf" "$T/tgt.fifo"
+kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
+bcftools view -Ov "$D/ref.bcf" >"$T/ref.fifo" 2>/dev/null &
+cpid=$!
+timeout 60 "$SPIN" -m "$M" --no-version -O v -o "$T/fifo_ref.vcf" "$T/ref.fifo" "$D/target.vcf" 2>/dev/null
+rc=$?
+kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
+[ $rc -eq 0 ] && cmp -s "$T/fifo_ref.vcf" "$T/vcf.vcf" && pass "a panel read from a FIFO" || fail "panel from a FIFO (exit $rc; 124: hung)"
+gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==100{$2="1e6"} {print}' >"$T/ref_badpos.vcf"
+expect "panel POS 1e6 is an error naming the line" 1 "ref_badpos\.vcf.* line $(($(gzip -dc "$D/ref.vcf.gz" | grep -c '^#') + 100)): POS '1e6'" \
+    -m "$M" "$T/ref_badpos.vcf" "$D/target.vcf"
+# target samples that are also panel samples copy themselves: warned about, with names and count
+sed '/^#CHROM/s/TGT02/REF005/; /^#CHROM/s/TGT07/REF077/' "$D/target.vcf" >"$T/shared.vcf"
+expect "target samples also in the panel are warned about" 0 "\[W::.*2 of 20 target samples.*shared\.vcf.*also in the reference panel.*REF005, REF077" \
+    -m "$M" "$D/ref.bcf" "$T/shared.vcf"
+expect "the panel given as targets is warned about" 0 "\[W::.*100 of 100 target samples.*also in the reference panel" \
+    -m "$M" "$D/ref.bcf" "$D/ref.bcf"
+# messages that say what is wrong: a tiny panel is not a build problem; --region errors
+# name the region typed; a ploidy-3 genotype names the sample, the site and what is supported
+gzip -dc "$D/ref.vcf.gz" | awk '/^#/{print;next} {c++} c==500' >"$T/one_site.vcf"
+expect "a one-site panel says the panel covers too little" 1 "span 20:[0-9]+-[0-9]+, which holds only 1 site.*one_site\.vcf.*covers too little" \
+    -m "$M" "$T/one_site.vcf" "$D/target.vcf"
+grep -q "genome build" "$T/err" && fail "a one-site panel is still blamed on the genome build" || pass "a one-site panel is not blamed on the build"
+expect "--region error names the region typed, not its buffered bounds" 1 "no records with an ALT allele in region 20:60000000-61000000 \(or its 1000000 bp buffer\)" \
+    -m "$M" -r 20:60000000-61000000 "$D/ref.bcf" "$D/target.vcf.gz"
+awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==5{$12="0|1|0"} {print}' "$D/target.vcf" >"$T/triploid.vcf"
+tri_pos=$(awk '!/^#/{c++} c==5{print $2; exit}' "$D/target.vcf")
+expect "a ploidy-3 genotype names the sample and site, and what is supported" 1 "sample TGT03 .*triploid\.vcf.* ploidy 3 at 20:$tri_pos.*diploid genotypes only" \
+    -m "$M" "$D/ref.bcf" "$T/triploid.vcf"
 # unwritable output directory
 "$SPIN" -m "$M" -o /nonexistent-dir/out.vcf.gz "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
 rc=$?
@@ -143,6 +266,21 @@ rc=$?
 "$SPIN" -m "$M" "$D/ref.bcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "one input file is a usage error (2)" || fail "usage error exit"
 "$SPIN" impute --threads zero "$D/ref.bcf" "$D/target.vcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "bad --threads is a usage error" || fail "bad --threads"
 "$SPIN" impute --help | grep -q -- "--threads" && pass "--help on stdout" || fail "--help"
+# `spin-impute --help` shows impute's options after the command list
+"$SPIN" --help >"$T/help" && awk '/^Commands:/{c=1} c && /--min-match/{o=1} END{exit !o}' "$T/help" \
+    && grep -q -- "--output-type" "$T/help" && pass "spin-impute --help lists impute's options" || fail "spin-impute --help lacks impute's options"
+# binary output to a terminal is refused with a hint (exit 2); -O v to a terminal works
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    for fmt in z b u; do
+        script -qec "'$SPIN' -m '$M' -O $fmt '$D/ref.bcf' '$D/target.vcf'" /dev/null >"$T/tty.out" 2>&1
+        rc=$?
+        [ $rc -eq 2 ] && grep -q "refusing to write .* to a terminal: use -o FILE or -O v" "$T/tty.out" \
+            && pass "-O $fmt to a terminal is refused (exit 2)" || fail "-O $fmt to a terminal (exit $rc)"
+    done
+    script -qec "'$SPIN' -m '$M' -O v -q '$D/ref.bcf' '$D/target.vcf'" /dev/null >"$T/tty.out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && grep -q "^#CHROM" "$T/tty.out" && pass "-O v to a terminal writes VCF" || fail "-O v to a terminal (exit $rc)"
+else echo "SKIP: no script(1) pty: terminal output tests"; fi
 [ "$("$SPIN" --version | wc -l)" -eq 1 ] && pass "--version prints one line" || fail "--version"
 # --stats TSV
 "$SPIN" -m "$M" --stats "$T/stats.tsv" -o "$T/s.vcf.gz" "$D/ref.bcf" "$D/target_chr.vcf.gz" 2>/dev/null
@@ -154,6 +292,34 @@ rm -f "$T/s2.vcf.gz"
 rc=$?
 [ $rc -eq 1 ] && grep -q "/nonexistent-dir/s.tsv" "$T/err" && [ ! -e "$T/s2.vcf.gz" ] && ! ls -a "$T" | grep -q '^\.s2' \
     && pass "unwritable --stats leaves no output file" || fail "unwritable --stats (exit $rc, output left: $(ls -a "$T" | grep s2))"
+
+# --- progress: log lines when stderr is not a terminal, a line redrawn on a terminal, none with -q
+# three copies of the data 300 kb apart: 119 windows, two blocks of windows at -t 1
+triple() { awk 'BEGIN{FS=OFS="\t"} /^#/{print; next} {r[++n]=$0}
+    END{for (k = 0; k < 3; k++) for (i = 1; i <= n; i++) {$0 = r[i]; $2 += 300000 * k; print}}'; }
+gzip -dc "$D/ref.vcf.gz" | triple >"$T/ref3.vcf"
+triple <"$D/target.vcf" >"$T/target3.vcf"
+"$SPIN" -m "$M" --progress-every 0 -o "$T/p3.vcf.gz" "$T/ref3.vcf" "$T/target3.vcf" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^\[M::impute\] 64/119 windows imputed (54%), .* ETA ' "$T/err" \
+    && grep -q '^\[M::impute\] 119/119 windows imputed (100%)' "$T/err" && ! grep -q "$(printf '\r')" "$T/err"; then
+    pass "progress: a log line per block with --progress-every 0, no carriage returns in a log"
+else fail "progress lines (exit $rc): $(grep 'M::impute' "$T/err")"; fi
+"$SPIN" -m "$M" -o "$T/p3.vcf.gz" "$T/ref3.vcf" "$T/target3.vcf" 2>"$T/err"
+[ "$(grep -c '^\[M::impute\] [0-9]*/119 windows' "$T/err")" -eq 1 ] && pass "progress: default 30 s interval logs only the last line of a short run" \
+    || fail "progress default interval: $(grep 'M::impute' "$T/err")"
+"$SPIN" -m "$M" -q --progress-every 0 -o "$T/p3.vcf.gz" "$T/ref3.vcf" "$T/target3.vcf" 2>"$T/err"
+[ ! -s "$T/err" ] && pass "progress: silent with -q" || fail "progress with -q: $(cat "$T/err")"
+"$SPIN" impute --progress-every -1 "$D/ref.bcf" "$D/target.vcf" >/dev/null 2>&1; [ $? -eq 2 ] && pass "bad --progress-every is a usage error" || fail "bad --progress-every"
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$SPIN' -m '$M' -o '$T/p3.vcf.gz' '$T/ref3.vcf' '$T/target3.vcf'" /dev/null >"$T/tty.err" 2>&1
+    rc=$?
+    # on a terminal: redrawn in place (carriage return, erase to end of line), ending at 119/119
+    if [ $rc -eq 0 ] && grep -q "$(printf '\r')\[M::impute\] 0/119 windows" "$T/tty.err" \
+        && grep -q "$(printf '\r')\[M::impute\] 119/119 windows imputed (100%).*$(printf '\033')\[K" "$T/tty.err"; then
+        pass "progress: one line redrawn in place on a terminal"
+    else fail "progress on a terminal (exit $rc): $(grep 'M::impute' "$T/tty.err" | od -c | head -5)"; fi
+else echo "SKIP: no script(1) pty: progress on a terminal"; fi
 
 # --- -o onto a FIFO, a symlink, a device; -o naming an input ----------------
 mkfifo "$T/fifo"
