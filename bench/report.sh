@@ -258,6 +258,7 @@ EOF
             echo "| $name | $desc | $(kv "$t" panel_samples) | $(kv "$t" target_samples) | $(kv "$t" sites) | $(kv "$t" typed) | $perm | $(kv "$t" masked) |"
         done
         # few typed sites: the task still runs, but its numbers say little about a real array
+        # (notes printed after the table, which the scaling rows below still extend)
         awk -F'|' '!seen[$1]++ { print $1 }' "$work/tasks.run" | while read -r name; do
             t=$(taskdir "$name")/task.txt
             [ -f "$t" ] || continue
@@ -267,7 +268,7 @@ EOF
                 printf '\n**%s is degenerate**: only %s typed sites over %s kb (%s scored sites, about %s per typed site): it is kept for completeness, but its accuracy is dominated by the sites far from any typed marker; read it as indicative only.\n' \
                     "$name" "$ty" "$kb" "$(kv "$t" masked)" "$(( $(kv "$t" masked) / (ty > 0 ? ty : 1) ))"
             fi
-        done
+        done >"$work/degenerate.md"
     fi
     for n in $sizes; do
         t=$work/scaling/p$n/task.txt
@@ -277,6 +278,7 @@ EOF
             'BEGIN { printf "%.0f", (b > a ? n / ((b - a) / 1e6) : 0) }')
         echo "| p$n | scaling: first $n panel samples of the scrm panel | $n | $(kv "$t" target_samples) | $((nm + $(kv "$t" typed))) | $(kv "$t" typed) | $perm | $nm |"
     done
+    [ ! -s "$work/degenerate.md" ] || cat "$work/degenerate.md"
     if awk -F'\t' '$2 ~ /^(eur_lct|sim_ooa3|all_chr1)$/' "$rows" | grep -q .; then
         printf '\n## Results: real-data and simulated tasks\n\n%s\n%s\n' "$hdr" "$sep"
         table '^(eur_lct|sim_ooa3|all_chr1)$'
