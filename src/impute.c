@@ -37,7 +37,7 @@ static char *buffered_region(const char *chrom, int64_t from, int64_t to, int64_
     size_t n = strlen(chrom) + 48;
     char *s = malloc(n);
     if (!s) return NULL;
-    if (bt == INT64_MAX) snprintf(s, n, "%s:%lld", chrom, (long long)bf);
+    if (bt == INT64_MAX) snprintf(s, n, "%s:%lld-", chrom, (long long)bf); /* open end: "CHR:BEG" alone is one position to HTSlib */
     else snprintf(s, n, "%s:%lld-%lld", chrom, (long long)bf, (long long)bt);
     return s;
 }

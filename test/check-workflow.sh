@@ -82,6 +82,23 @@ else
     echo "note: shapeit4 not installed, pre-phasing path not tested" >&2
 fi
 
+# 2b. unphased targets phased by spin-impute itself (phaser: spin-impute): once per
+# chromosome, so the chunked run equals phase-only on the whole contig + one impute
+config "$T/target_unphased_all.vcf.gz" "$tmp/sphase"
+echo "phaser: spin-impute" >> "$tmp/sphase/config.yaml"
+run "$tmp/sphase"
+out=$tmp/sphase/results
+[ -f "$out/phased/20.bcf.csi" ] || fail "phaser spin-impute: no indexed phased/20.bcf"
+bcftools query -f '[%GT\n]' "$out/phased/20.bcf" | grep -q / && fail "phaser spin-impute: output is not phased"
+bcftools view -Ob -o "$tmp/sphase.tgt.bcf" "$T/target_unphased_all.vcf.gz" && bcftools index -f "$tmp/sphase.tgt.bcf"
+"$SPIN" impute -q --phase-only -t 2 -r 20 --map "$T/map.txt" -O b -W -o "$tmp/sphase.bcf" "$T/ref.bcf" "$tmp/sphase.tgt.bcf" \
+    || fail "phase-only on the whole contig"
+"$SPIN" impute -q --no-version --map "$T/map.txt" -o "$tmp/sphase.vcf.gz" "$T/ref.bcf" "$tmp/sphase.bcf" \
+    || fail "impute of the phased targets"
+bcftools view -H "$tmp/sphase.vcf.gz" > "$tmp/sphase.txt"
+bcftools view -H "$out/imputed/20.vcf.gz" | cmp -s - "$tmp/sphase.txt" \
+    || fail "phaser spin-impute: chunked workflow output differs from phase-only + one whole-contig run"
+
 # 3. two contigs (20, 22) in one run, plus the genome-wide concatenation
 mkdir -p "$tmp/two"
 cat > "$tmp/two/config.yaml" <<EOC
