@@ -197,6 +197,21 @@ static int write_typed_until(out_cursor_t *c, int end)
     return 0;
 }
 
+/* The writer's options of a run; inputs[4] (caller-owned) lists the input
+ * files, so that an output naming one of them is refused. */
+static void writer_opt(const spin_impute_opt_t *o, const spin_panel_t *panel, const spin_targets_t *tg,
+                       const char *inputs[4], spin_writer_opt_t *wo)
+{
+    memset(wo, 0, sizeof(*wo));
+    wo->panel = panel;
+    wo->n_sample = tg->n_sample;
+    wo->samples = (const char *const *)tg->samples;
+    wo->gp = o->gp, wo->ap = o->ap, wo->write_index = o->write_index, wo->no_version = o->no_version;
+    wo->command = o->command;
+    inputs[0] = o->ref_fn, inputs[1] = o->target_fn, inputs[2] = o->model_fn, inputs[3] = o->map_fn;
+    wo->inputs = inputs, wo->n_inputs = 4;
+}
+
 /* --phase-only: the phased targets at their typed sites in [from, to] (every
  * allele observed or filled by the phasing). */
 static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops, const spin_panel_t *panel,
@@ -204,14 +219,8 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
                         int n_threads, double wall0)
 {
     spin_writer_opt_t wo;
-    memset(&wo, 0, sizeof(wo));
-    wo.panel = panel;
-    wo.n_sample = tg->n_sample;
-    wo.samples = (const char *const *)tg->samples;
-    wo.gp = o->gp, wo.ap = o->ap, wo.write_index = o->write_index, wo.no_version = o->no_version;
-    wo.command = o->command;
-    const char *inputs[4] = {o->ref_fn, o->target_fn, o->model_fn, o->map_fn};
-    wo.inputs = inputs, wo.n_inputs = 4;
+    const char *inputs[4];
+    writer_opt(o, panel, tg, inputs, &wo);
     const char *stats_tmp = NULL;
     /* a typed multi-allelic record is typed whole (match.h): its ALT sites are
      * consecutive typed sites, collected and written as one record */
@@ -342,15 +351,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
               panel->n_hap, tg->n_sample, tg->n_typed, n_win, cfg->w);
 
     spin_writer_opt_t wo;
-    memset(&wo, 0, sizeof(wo));
-    wo.panel = panel;
-    wo.n_sample = tg->n_sample;
-    wo.samples = (const char *const *)tg->samples;
-    wo.gp = o->gp, wo.ap = o->ap, wo.write_index = o->write_index, wo.no_version = o->no_version;
-    wo.command = o->command;
+    const char *inputs[4];
+    writer_opt(o, panel, tg, inputs, &wo);
     wo.model_checksum = spin_model_checksum(model);
-    const char *inputs[4] = {o->ref_fn, o->target_fn, o->model_fn, o->map_fn};
-    wo.inputs = inputs, wo.n_inputs = 4; /* an output naming one of them is refused */
     if (!(cur.wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
     if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur.wr, o->stats_fn))) goto done;
 

@@ -277,6 +277,27 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
     return spin_writer_record(w, chrom, pos, id, ref, &alt, 1, imputed, &p_alt, n_hap);
 }
 
+/* Writes the text record in w->line (no newline yet): as a VCF line, or parsed
+ * into w->rec for BCF. 0, or -1 with a message naming the site. */
+static int emit_line(spin_writer_t *w, const char *chrom, int64_t pos)
+{
+    kstring_t *s = &w->line;
+    int ret;
+    if (w->fmt == 'v' || w->fmt == 'z') {
+        kputc('\n', s);
+        ret = vcf_write_line(w->fp, s);
+    } else {
+        ret = vcf_parse(s, w->hdr, w->rec);
+        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
+    }
+    if (ret < 0) {
+        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
+                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
+        return -1;
+    }
+    return 0;
+}
+
 int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
 {
@@ -387,20 +408,7 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
                 }
         }
     }
-    int ret;
-    if (w->fmt == 'v' || w->fmt == 'z') {
-        kputc('\n', s);
-        ret = vcf_write_line(w->fp, s);
-    } else {
-        ret = vcf_parse(s, w->hdr, w->rec);
-        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
-    }
-    if (ret < 0) {
-        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
-                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
-        return -1;
-    }
-    return 0;
+    return emit_line(w, chrom, pos);
 }
 
 int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
@@ -409,20 +417,7 @@ int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const
     s->l = 0;
     ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)pos, id && *id ? id : ".", ref);
     for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
-    int ret;
-    if (w->fmt == 'v' || w->fmt == 'z') {
-        kputc('\n', s);
-        ret = vcf_write_line(w->fp, s);
-    } else {
-        ret = vcf_parse(s, w->hdr, w->rec);
-        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
-    }
-    if (ret < 0) {
-        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
-                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
-        return -1;
-    }
-    return 0;
+    return emit_line(w, chrom, pos);
 }
 
 /* Async-signal-safe: only unlink(2) on names built at open/companion time. */
