@@ -223,20 +223,34 @@ static const char *reader_where(const reader_t *r, char *buf, size_t n)
  * HTSlib 1.16's vcf_parse turns an empty line or a line without tabs into a
  * record on an undeclared contig (the whole line is CHROM), reads POS with a
  * prefix parse ("abc", "-5" -> POS 0, "12ab3" -> 12) and does not set
- * rec->errcode for any of them: so the columns and POS are checked here, on the
- * text. n_col: the columns the header asks for (9 + samples, 8 without). */
+ * rec->errcode for any of them: so the fixed columns and POS are checked here,
+ * on the text (vcf_parse flags too few sample columns, but not too many).
+ * n_col: the columns the header asks for (9 + samples, 8 without). */
 static const char *vcf_line_problem(const kstring_t *ks, int n_col, char *buf, size_t n)
 {
     if (ks->l == 0) return "empty line";
-    int cols = 1;
-    const char *pos = NULL, *pos_end = NULL;
-    for (size_t i = 0; i < ks->l; ++i)
-        if (ks->s[i] == '\t') {
-            if (++cols == 2) pos = ks->s + i + 1;
-            else if (cols == 3) pos_end = ks->s + i;
+    /* CHROM and POS with branches, the rest counted 8 bytes at a time (a panel
+     * line is mostly sample columns, one tab every 4 bytes) */
+    int64_t cols = 1;
+    const char *pos = NULL, *pos_end = NULL, *c = ks->s, *end = ks->s + ks->l;
+    for (; c < end && cols < 3; ++c)
+        if (*c == '\t') {
+            if (++cols == 2) pos = c + 1;
+            else pos_end = c;
         }
+    int64_t tabs = 0;
+    for (; end - c >= 8; c += 8) { /* 8 bytes a step: a byte of x is 0 where the line has a tab */
+        uint64_t x;
+        memcpy(&x, c, 8);
+        x ^= 0x0909090909090909ULL;
+        uint64_t t = (x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL;
+        t = ~(t | x | 0x7f7f7f7f7f7f7f7fULL) >> 7; /* 1 in each zero byte, exactly */
+        tabs += (int64_t)((t * 0x0101010101010101ULL) >> 56);
+    }
+    for (; c < end; ++c) tabs += *c == '\t';
+    cols += tabs;
     if (cols != n_col) {
-        snprintf(buf, n, "%d tab-separated column(s) where the header has %d%s", cols, n_col,
+        snprintf(buf, n, "%lld tab-separated column(s) where the header has %d%s", (long long)cols, n_col,
                  cols == 1 ? " (columns separated by spaces?)" : "");
         return buf;
     }
