@@ -326,7 +326,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (!(st = spin_match_stats_init())) goto oom;
     st->n_panel_snp = panel->n_rec_snp, st->n_panel_indel = panel->n_rec_indel;
     st->n_panel_other = panel->n_rec_other, st->n_panel_multi = panel->n_rec_multi;
-    if (!(tg = spin_targets_read_shown(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
+    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
     if (check_observed(tg) < 0) goto done;
     if (warn_shared_samples(panel, tg) < 0) goto oom;
     if (tg->n_unphased > 0 || o->phase_only) { /* the engine needs haplotypes */

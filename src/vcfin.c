@@ -776,16 +776,10 @@ static int cmp_typed(const void *a, const void *b)
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                   double min_frac)
 {
-    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, NULL);
+    return spin_targets_read_matched(fn, p, region, NULL, n_threads, min_frac, NULL);
 }
 
-spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
-                                          double min_frac, spin_match_stats_t *st_out)
-{
-    return spin_targets_read_shown(fn, p, region, NULL, n_threads, min_frac, st_out);
-}
-
-spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
                                         int n_threads, double min_frac, spin_match_stats_t *st_out)
 {
     reader_t r;

@@ -27,15 +27,13 @@ int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to)
  * site list. Unphased heterozygotes are kept, flagged in t->phased (spin.h). Errors (NULL):
  * haploid/polyploid sample, contig lengths differing between headers
  * (genome build), match fraction below min_frac, zero typed sites. Missing
- * alleles become -1. Free with spin_targets_destroy. */
-spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
-                                          double min_frac, spin_match_stats_t *st);
+ * alleles become -1. `shown` (may be NULL: region) names the region in
+ * messages: impute reads --region plus its buffer, but the user typed --region.
+ * Free with spin_targets_destroy. */
+spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
+                                          int n_threads, double min_frac, spin_match_stats_t *st);
 
-/* The readers with `shown` naming the region in messages instead of `region`
- * (NULL: region): impute reads --region plus its buffer, but the user typed
- * --region. */
+/* spin_panel_read with `shown` naming the region in messages (NULL: region). */
 spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads);
-spin_targets_t *spin_targets_read_shown(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
-                                        int n_threads, double min_frac, spin_match_stats_t *st);
 
 #endif

@@ -224,7 +224,7 @@ START_TEST(test_targets_files)
     spin_targets_t *t0 = NULL;
     for (int f = 0; f < 4; ++f) {
         spin_match_stats_t *st = spin_match_stats_init();
-        spin_targets_t *t = spin_targets_read_matched(td(fns[f]), p, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
+        spin_targets_t *t = spin_targets_read_matched(td(fns[f]), p, NULL, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
         ck_assert_ptr_nonnull(t);
         ck_assert_int_eq(t->n_sample, 20);
         ck_assert_int_eq(t->n_hap, 40);
@@ -269,7 +269,7 @@ START_TEST(test_targets_files)
 
     /* missing alleles: 3 samples x 2 alleles at every 3rd of 60 sites */
     spin_match_stats_t *st = spin_match_stats_init();
-    t = spin_targets_read_matched(td("target_missing.vcf.gz"), p, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
+    t = spin_targets_read_matched(td("target_missing.vcf.gz"), p, NULL, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(st->n_missing_gt, 120);
     ck_assert_int_eq(t->allele[0], -1);
