@@ -27,6 +27,7 @@ struct spin_writer_s {
     bcf_hdr_t *hdr;
     bcf1_t *rec;
     kstring_t line;
+    kstring_t af_text; /* INFO/AF values of the record being written, built beside DR2's */
     char *fn;      /* requested name as given (for messages), NULL for stdout */
     char *dest;    /* renamed onto at close: fn, or a symlink's final target; NULL when writing directly */
     char *tmp;     /* temporary output while writing, NULL when writing directly */
@@ -74,6 +75,7 @@ static void writer_free(spin_writer_t *w)
     if (w->rec) bcf_destroy(w->rec);
     if (w->hdr) bcf_hdr_destroy(w->hdr);
     free(w->line.s);
+    free(w->af_text.s);
     free(w->pm), free(w->pmk);
     free(w->fn), free(w->dest), free(w->tmp), free(w->tmp_idx), free(w->dest_idx);
     for (int i = 0; i < w->n_comp; i++) free(w->comp[i].shown), free(w->comp[i].dest), free(w->comp[i].tmp);
@@ -358,15 +360,13 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
     ksprintf(s, "%s\t%lld\t%s\t%s\t", chrom, (long long)pos, id && *id ? id : ".", ref);
     for (int k = 0; k < n_alt; k++) kputs(alt[k], s), kputc(k + 1 < n_alt ? ',' : '\t', s);
     kputs(".\tPASS\tDR2=", s);
-    for (int k = 0; k < n_alt; k++) {
+    w->af_text.l = 0;
+    for (int k = 0; k < n_alt; k++) { /* one pass over the haplotypes per ALT gives both */
         spin_site_af_dr2(q[k], n_hap, &af, &dr2);
         ksprintf(s, "%s%.2f", k ? "," : "", dr2);
+        ksprintf(&w->af_text, "%s%.4f", k ? "," : "", af);
     }
-    kputs(";AF=", s);
-    for (int k = 0; k < n_alt; k++) {
-        spin_site_af_dr2(q[k], n_hap, &af, &dr2);
-        ksprintf(s, "%s%.4f", k ? "," : "", af);
-    }
+    kputs(";AF=", s), kputs(w->af_text.s, s);
     ksprintf(s, "%s\tGT:DS%s%s", imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
     for (int i = 0; i < w->n_sample; i++) {
         kputc('\t', s);
