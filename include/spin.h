@@ -257,6 +257,15 @@ typedef struct {
  * t may be NULL (no typed sites). Returns 0, <0 on error (w < 1, c < 0, OOM). */
 int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int c, int64_t from, int64_t to,
                       spin_window_t **win, int *n_win, int **store);
+/* Segments (spin_config_t.seg = B): as spin_windows_make, but a block is B
+ * consecutive non-empty typed intervals (an interval: the untyped sites between
+ * two consecutive typed sites, or before the first / after the last) with all
+ * their untyped sites, anchored at the interval of the first untyped site in
+ * [from, to]; a remainder of fewer than B/4 intervals joins the last block. So
+ * region and chunk runs rebuild the whole run's segments exactly as for
+ * windows. */
+int spin_windows_make_seg(const spin_panel_t *p, const spin_targets_t *t, int B, int c, int64_t from, int64_t to,
+                          spin_window_t **win, int *n_win, int **store);
 
 /* ------------------------------------------------------------------ */
 /* Model                                                                */
@@ -275,6 +284,15 @@ typedef struct {
     int enc_rows; /* max panel rows encoded per window (evenly strided); 0 = all */
     int hmm;      /* 1: the copy path also weighs neighbours by their Li-Stephens posterior;
                    * 0: by IBS lengths only (models written before this setting existed) */
+    int seg;      /* 0: v1 windows (w untyped sites, neighbours by longest match at the
+                   * centre). B > 0: segments (doc/engine-v2.md): a window is B typed
+                   * intervals (gaps holding untyped sites) with every untyped site in
+                   * them, c typed context sites a side, and copy states chosen per gap
+                   * by the PBWT; K then caps the union of states per target, and w caps
+                   * the untyped sites of a training window only */
+    int pbwt_p;   /* segments: PBWT neighbours per direction per gap (a gap's copy states
+                   * are the P longest left matches at its left typed site and the P
+                   * longest right matches at its right one) */
 } spin_config_t;
 
 void spin_config_default(spin_config_t *cfg);
@@ -285,7 +303,14 @@ void spin_config_default(spin_config_t *cfg);
  * share a long segment with the target (what rare variants need) at the cost
  * of bit operations only. Windows are made with this context. */
 #define SPIN_NBR_CONTEXT_MULT 3
-static inline int spin_config_nbr_context(const spin_config_t *c) { return SPIN_NBR_CONTEXT_MULT * c->c; }
+static inline int spin_config_nbr_context(const spin_config_t *c)
+{
+    return c->seg > 0 ? c->c : SPIN_NBR_CONTEXT_MULT * c->c; /* segments: the PBWT sees the tokens only */
+}
+
+/* The windows of model settings cfg (spin_windows_make or spin_windows_make_seg). */
+int spin_windows_make_cfg(const spin_panel_t *p, const spin_targets_t *t, const spin_config_t *cfg, int64_t from,
+                          int64_t to, spin_window_t **win, int *n_win, int **store);
 
 typedef struct spin_model_s spin_model_t;
 

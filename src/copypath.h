@@ -42,12 +42,26 @@ typedef struct {
     const float *W1, *b1, *W2, *wl; /* [CHID x nf], [CHID], [1 x CHID], [1 x nf] */
     int nf;                         /* features per vector: spin_copy_nfeat */
 } spin_copy_mlp_t;
-/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
-void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, float *Gh, float *s);
-/* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token
- * pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
+/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n].
+ * mask (may be NULL): vectors i with mask[i] == 0 are skipped (s[i] = 0, H1 and
+ * Gh left unset), e.g. inactive (neighbour, gap) pairs at inference. */
+void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, const uint8_t *mask, float *H1, float *Gh, float *s);
+/* Where the mix reads the neighbours' alleles at untyped tokens, if not from
+ * nb: bit-packed panel rows (bit j of word j/64 of bits + site * nw is
+ * haplotype j's allele), the panel site of each untyped token and the panel
+ * haplotype of each neighbour. Saves gathering K x nu alleles per target when
+ * only a few neighbours are active per gap. */
+typedef struct {
+    const uint64_t *bits;
+    int nw;
+    const int *usite; /* [nu] */
+    const int *hap;   /* [K] */
+} spin_copy_src_t;
+/* Softmax over the K neighbours per gap (over the active ones, w->act), s [K x ng]
+ * -> a [K x ng] (0 where inactive); per untyped token pc[nu] = sum_j a_j allele_j;
+ * lc[nu] = logit(clamp(pc)). Alleles from nb [K x D], or from src if not NULL. */
 void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
-                   const float *s, float *a, float *pc, float *lc);
+                   const spin_copy_src_t *src, const float *s, float *a, float *pc, float *lc);
 /* Allele of neighbour j at untyped token u as a float: 0/1, or af_u when missing. */
 static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
 {

@@ -281,14 +281,14 @@ int spin_model_encode(const spin_model_t *m, const spin_wtok_t *w, const spin_wc
 /* Inference: predictor                                                 */
 /* ------------------------------------------------------------------ */
 
-static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *base, float **ptr)
+static size_t pred_layout(const spin_config_t *c, int D, int nu, int ng, int K, float *base, float **ptr)
 {
     size_t e = c->e, k = c->k, ke = k * e, nh = c->heads, h = c->h;
     size_t np = nh * k * (size_t)D;
     if (np < nh * k * k) np = nh * k * k;
     if (np < nh * h) np = nh * h;
     size_t rowc = mabc_size(k, e, c->ffn * e, 0), pc = mabc_size(1, ke, c->ffn * ke, 0);
-    size_t Kn = (size_t)(K > 0 ? K : 1) * (nu > 0 ? nu : 1);
+    size_t Kn = (size_t)(K > 0 ? K : 1) * (ng > 0 ? ng : 1); /* (neighbour, gap) pairs */
     size_t tot = (rowc > pc ? rowc : pc) + np + 16;
     tot += 2 * (ke + 16) + 2 * ((size_t)D * e + 16) + 2 * (ke + 16) + (ke + 16) + (e + 16);
     size_t nf = spin_ncopyf(c), hs = spin_copy_scratch_size(c->hmm, D, nu, K);
@@ -310,13 +310,14 @@ static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *b
     return tot + 64;
 }
 
-size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int K)
+size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int ng, int K)
 {
-    return pred_layout(c, D, nu, K, NULL, NULL);
+    return pred_layout(c, D, nu, ng < nu ? ng : nu, K, NULL, NULL);
 }
 
 int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_wctx_t *wc,
-                       const int8_t *row, int K, const int8_t *nb, float *p_alt, float *scratch)
+                       const int8_t *row, int K, const int8_t *nb, const spin_copy_src_t *src, float *p_alt,
+                       float *scratch)
 {
     const spin_config_t *c = &m->cfg;
     if (!wc->has_hd || w->D != wc->D || w->nu != wc->nu || K < 0) {
@@ -326,7 +327,7 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
     size_t e = c->e, k = c->k, ke = k * e, h = c->h, nh = c->heads;
     int D = w->D, nu = w->nu;
     float *pt[18];
-    pred_layout(c, D, nu, K, scratch, pt);
+    pred_layout(c, D, nu, wc->ng, K, scratch, pt);
     float *HA = pt[0], *HB = pt[1], *cv = pt[6], *gc = pt[7];
     spin_mabc_t cc;
     float *p = pt[17];
@@ -362,8 +363,8 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];
         int ng = wc->ng;
         spin_copy_feats(m->cfg.hmm, w, ng, wc->g0, wc->mid, row, K, nb, w->nb_beyond, F, pt[16]);
-        spin_copy_score(spin_model_copy_mlp(m), K * ng, F, pt[9], pt[10], S);
-        spin_copy_mix(w, K, ng, wc->g0, nb, S, A, pc, lc);
+        spin_copy_score(spin_model_copy_mlp(m), K * ng, F, w->act, pt[9], pt[10], S);
+        spin_copy_mix(w, K, ng, wc->g0, nb, src, S, A, pc, lc);
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];
         for (int u = 0; u < nu; ++u) lg[u] += beta * lc[u] + cb;
     }
