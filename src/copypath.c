@@ -301,11 +301,13 @@ void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, const uint8_t *
     }
 }
 
-void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
-                   const spin_copy_src_t *src, const float *s, float *a, float *pc, float *lc)
+int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                  const spin_copy_src_t *src, const float *s, float *a, float *pc, float *lc)
 {
     const int D = w->D;
     const uint8_t *act = w->act;
+    spin_copy_wts_t *wt = src ? src->wts : NULL;
+    if (wt) wt->ng = ng, wt->gofs[0] = 0;
     for (int g = 0; g < ng; ++g) {
         /* a gap with no active neighbour (cannot happen with segments' state
          * selection, which takes each gap's best first) mixes all of them */
@@ -321,15 +323,38 @@ void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int
             z += a[(size_t)j * ng + g] = !ag || ag[(size_t)j * ng] ? nn_exp(s[(size_t)j * ng + g] - mx) : 0.0f;
         float iz = 1.0f / z;
         for (int j = 0; j < K; ++j) a[(size_t)j * ng + g] *= iz;
-        if (src) {
-            for (int u = g0[g]; u < g0[g + 1]; ++u) pc[u] = 0.0f;
+        if (wt) {
+            int n = wt->gofs[g];
             for (int j = 0; j < K; ++j) {
                 float aj = a[(size_t)j * ng + g];
                 if (aj == 0.0f) continue;
-                const int hj = src->hap[j];
-                const uint64_t *col = src->bits + (hj >> 6), bit = 1ULL << (hj & 63);
-                for (int u = g0[g]; u < g0[g + 1]; ++u)
-                    if (col[(size_t)src->usite[u] * src->nw] & bit) pc[u] += aj;
+                if (n >= wt->cap) return -1;
+                wt->wd[n] = src->hap[j] >> 6, wt->bt[n] = src->hap[j] & 63, wt->wa[n++] = aj;
+            }
+            wt->gofs[g + 1] = n;
+            continue;
+        }
+        if (src) {
+            /* site-major: each untyped site's panel row is read once, its words for
+             * the gap's weighted states from L1; states in index order, as nb's sum */
+            for (int u = g0[g]; u < g0[g + 1]; ++u) pc[u] = 0.0f;
+            enum { CH = 128 };
+            int wd[CH], bt[CH];
+            float wa[CH];
+            for (int j0 = 0; j0 < K; j0 += CH) {
+                int n = 0;
+                for (int j = j0; j < K && j < j0 + CH; ++j) {
+                    float aj = a[(size_t)j * ng + g];
+                    if (aj == 0.0f) continue;
+                    wd[n] = src->hap[j] >> 6, bt[n] = src->hap[j] & 63, wa[n++] = aj;
+                }
+                for (int u = g0[g]; u < g0[g + 1]; ++u) {
+                    const uint64_t *row = src->bits + (size_t)src->usite[u] * src->nw;
+                    float p = pc[u];
+                    for (int i = 0; i < n; ++i) /* branch-free: adding 0 * a leaves p exact */
+                        p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+                    pc[u] = p;
+                }
             }
         }
         for (int u = g0[g]; u < g0[g + 1]; ++u) {
@@ -344,5 +369,22 @@ void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int
             float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
             lc[u] = logf(q / (1.0f - q));
         }
+    }
+    return 0;
+}
+
+void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const uint64_t *bits, int nw,
+                         const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride)
+{
+    const int e0 = wt->gofs[g], n = wt->gofs[g + 1] - e0;
+    const int *wd = wt->wd + e0, *bt = wt->bt + e0;
+    const float *wa = wt->wa + e0;
+    for (int u = g0[g]; u < g0[g + 1]; ++u) {
+        const uint64_t *row = bits + (size_t)usite[u] * nw;
+        float p = 0.0f;
+        for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+        float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
+        float l = lg[u] + (beta * logf(q / (1.0f - q)) + cb);
+        out[(size_t)u * ostride] = 1.0f / (1.0f + nn_exp(-l));
     }
 }

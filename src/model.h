@@ -79,6 +79,12 @@ static inline spin_copy_mlp_t spin_model_copy_mlp(const spin_model_t *m)
     return r;
 }
 
+/* The copy path's gain and bias on the final logit: l = l_nn + beta logit(pc) + cb. */
+static inline void spin_model_copy_gain(const spin_model_t *m, float *beta, float *cb)
+{
+    *beta = m->w[m->lay.beta], *cb = m->w[m->lay.cbias];
+}
+
 /* 0 if cfg is usable, else <0 with a message saying which field is wrong. */
 int spin_config_check(const spin_config_t *cfg);
 /* A model with the layout of cfg and all parameters zero (used by the loader). */

@@ -364,9 +364,18 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
         int ng = wc->ng;
         spin_copy_feats(m->cfg.hmm, w, ng, wc->g0, wc->mid, row, K, nb, w->nb_beyond, F, pt[16]);
         spin_copy_score(spin_model_copy_mlp(m), K * ng, F, w->act, pt[9], pt[10], S);
-        spin_copy_mix(w, K, ng, wc->g0, nb, src, S, A, pc, lc);
+        if (spin_copy_mix(w, K, ng, wc->g0, nb, src, S, A, pc, lc) < 0) {
+            spin_error("internal: copy weights exceed their buffer");
+            return -1;
+        }
+        if (src && src->wts) { /* deferred: the caller mixes (spin_copy_apply_gap) */
+            memcpy(p_alt, lg, (size_t)nu * sizeof(float));
+            return 0;
+        }
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];
         for (int u = 0; u < nu; ++u) lg[u] += beta * lc[u] + cb;
+    } else if (src && src->wts) { /* no copy path: nothing to mix, finish as below */
+        src->wts->ng = 0;
     }
     for (int u = 0; u < nu; ++u) p_alt[u] = 1.0f / (1.0f + nn_exp(-lg[u]));
     return 0;

@@ -340,8 +340,8 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
                             w->nb_beyond ? w->nb_beyond + qi * K * 4 : NULL, F, hs);
             spin_copy_score(spin_model_copy_mlp(m), Kr * ng, F, NULL, ws->H1 + qi * Kn * SPIN_CHID,
                             ws->Gh + qi * Kn * SPIN_CHID, ws->S + qi * Kn);
-            spin_copy_mix(&wq, Kr, ng, ws->g0, nbq, NULL, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
-                          ws->lc + qi * nu);
+            (void)spin_copy_mix(&wq, Kr, ng, ws->g0, nbq, NULL, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
+                                ws->lc + qi * nu); /* no deferred weights: cannot fail */
             for (size_t u = 0; u < nu; ++u) lg[u] += beta * ws->lc[qi * nu + u] + cb;
         }
         if (p_out)
