@@ -25,6 +25,13 @@ struct spin_wctx_s {
     float *q0;          /* [2 k e + 2 k] scratch for those queries */
     int ng, *g0;        /* copy-path gaps: [max_nu + 1] */
     float *mid;         /* [max_nu] */
+    /* A target row's layer-0 attention over its masked untyped tokens is the same
+     * for every target (queries HA0, keys and values of the UMASK state): per
+     * (head, latent) the running max u0m, sum u0z of exp(score - max), and u0y
+     * [k x e] the weighted value sum, merged with each row's typed tokens. */
+    int has_u0, T;
+    float *u0m, *u0z, *u0y;
+    int *tk;            /* [max_D] typed token indices */
     float *buf;
 };
 
@@ -45,7 +52,8 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     size_t hd = spin_model_hd_size(c);
     size_t ks = (size_t)c->k * c->heads;
     size_t n = (D * e + 16) + (D * 3 * e + 16) * (1 + 2 * c->L) + (nu * e + 16) + (nu + 16) + 2 * (hd + 16) +
-               (D * 3 * ks + 16) + (2 * (size_t)c->k * e + 2 * (size_t)c->k + 16);
+               (D * 3 * ks + 16) + (2 * (size_t)c->k * e + 2 * (size_t)c->k + 16) + 2 * (ks + 16) +
+               ((size_t)c->k * e + 16);
     wc->buf = aligned_alloc(64, ((n * sizeof(float)) + 63) & ~(size_t)63);
     if (!wc->buf) goto oom;
     float *p = wc->buf;
@@ -59,9 +67,11 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     wc->Vp = take(&p, hd);
     wc->S0 = take(&p, D * 3 * ks);
     wc->q0 = take(&p, 2 * (size_t)c->k * e + 2 * (size_t)c->k);
+    wc->u0m = take(&p, ks), wc->u0z = take(&p, ks), wc->u0y = take(&p, (size_t)c->k * e);
     wc->g0 = malloc((nu + 1) * sizeof(int));
     wc->mid = malloc(nu * sizeof(float));
-    if (!wc->g0 || !wc->mid) goto oom;
+    wc->tk = malloc(D * sizeof(int));
+    if (!wc->g0 || !wc->mid || !wc->tk) goto oom;
     return wc;
 oom:
     spin_error("out of memory allocating a window context (%d tokens)", max_D);
@@ -74,6 +84,7 @@ void spin_wctx_destroy(spin_wctx_t *wc)
     if (!wc) return;
     free(wc->g0);
     free(wc->mid);
+    free(wc->tk);
     free(wc->buf);
     free(wc);
 }
@@ -119,6 +130,35 @@ int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *
             float *S = wc->S0 + ds * nh * k;
             for (int hh = 0; hh < nh; ++hh)
                 for (int i = 0; i < k; ++i) S[hh * k + i] = scale * nn_dot(dh, qc.Q + (size_t)i * e + hh * dh, Kd + hh * dh);
+        }
+    }
+    {
+        /* the masked untyped tokens' share of a target row's layer-0 attention */
+        int k = c->k, nh = c->heads, dh = e / nh, ks = k * nh;
+        wc->T = 0;
+        for (int d = 0; d < D; ++d)
+            if (w->typed[d]) wc->tk[wc->T++] = d;
+        wc->has_u0 = w->nu > 0;
+        for (int q = 0; q < ks; ++q) {
+            float mx = -INFINITY;
+            for (int u = 0; u < w->nu; ++u) {
+                float sc = wc->S0[((size_t)w->uidx[u] * 3 + 2) * ks + q];
+                mx = sc > mx ? sc : mx;
+            }
+            wc->u0m[q] = mx;
+        }
+        memset(wc->u0z, 0, (size_t)ks * sizeof(float));
+        memset(wc->u0y, 0, (size_t)k * e * sizeof(float));
+        for (int u = 0; u < w->nu; ++u) {
+            size_t ts = (size_t)w->uidx[u] * 3 + 2;
+            const float *S = wc->S0 + ts * ks, *V = wc->Vt[0] + ts * e;
+            for (int hh = 0; hh < nh; ++hh)
+                for (int i = 0; i < k; ++i) {
+                    float p = nn_exp(S[hh * k + i] - wc->u0m[hh * k + i]);
+                    wc->u0z[hh * k + i] += p;
+                    float *y = wc->u0y + (size_t)i * e + hh * dh;
+                    for (int x = 0; x < dh; ++x) y[x] += p * V[hh * dh + x];
+                }
         }
     }
     const float *bW = m->w + m->lay.bafW;
@@ -170,7 +210,39 @@ static void rows_layer(const spin_model_t *m, const spin_wctx_t *wc, int l, int 
     const spin_config_t *cf = &m->cfg;
     int e = cf->e, k = cf->k, D = wc->D, nh = cf->heads;
     const spin_mab_t *X = &m->lay.xaba[l], *A = &m->lay.abla[l];
-    if (l == 0) {
+    if (l == 0 && force_mask && wc->has_u0) {
+        /* target rows: typed tokens per row, the masked untyped ones from the
+         * window's precomputed share (same softmax, merged by its max) */
+        const int ks = k * nh, dh = e / nh, T = wc->T;
+        for (int i = 0; i < n; ++i) {
+            const int8_t *r = rows + (size_t)i * D;
+            float *O = c->O + (size_t)i * k * e;
+            for (int hh = 0; hh < nh; ++hh)
+                for (int q = 0; q < k; ++q) {
+                    const int hq = hh * k + q;
+                    float *sc = c->P; /* [T] scratch */
+                    float mx = wc->u0m[hq];
+                    for (int t = 0; t < T; ++t) {
+                        int d = wc->tk[t];
+                        sc[t] = wc->S0[((size_t)d * 3 + tab_state(1, r[d], 0)) * ks + hq];
+                        mx = sc[t] > mx ? sc[t] : mx;
+                    }
+                    float su = nn_exp(wc->u0m[hq] - mx), z = wc->u0z[hq] * su;
+                    float *o = O + (size_t)q * e + hh * dh;
+                    const float *yu = wc->u0y + (size_t)q * e + hh * dh;
+                    for (int x = 0; x < dh; ++x) o[x] = yu[x] * su;
+                    for (int t = 0; t < T; ++t) {
+                        int d = wc->tk[t];
+                        float p = nn_exp(sc[t] - mx);
+                        z += p;
+                        const float *V = wc->Vt[0] + ((size_t)d * 3 + tab_state(1, r[d], 0)) * e + hh * dh;
+                        for (int x = 0; x < dh; ++x) o[x] += p * V[x];
+                    }
+                    float iz = 1.0f / z;
+                    for (int x = 0; x < dh; ++x) o[x] *= iz;
+                }
+        }
+    } else if (l == 0) {
         /* every row starts from HA0: scores come from the window's table (wc->S0) */
         const int ks = k * nh;
         for (int i = 0; i < n; ++i) {
