@@ -806,22 +806,49 @@ end:
     return ret;
 }
 
-/* The contigs with records, from in_fn's index (NULL *names: no index). */
+/* 1 if the index has a record on contig `name` (an index may list contigs
+ * without records, e.g. every ##contig of a BCF's header), 0 if not. */
+static int index_has_records(htsFile *fp, bcf_hdr_t *h, hts_idx_t *idx, tbx_t *tbx, const char *name)
+{
+    hts_itr_t *itr = NULL;
+    int has = 0;
+    if (idx) {
+        int tid = bcf_hdr_name2id(h, name);
+        uint64_t m = 0, u = 0;
+        if (tid >= 0 && hts_idx_get_stat(idx, tid, &m, &u) == 0) return m + u > 0;
+        if (tid < 0 || !(itr = bcf_itr_queryi(idx, tid, 0, HTS_POS_MAX))) return 0;
+        bcf1_t *rec = bcf_init();
+        has = rec && bcf_itr_next(fp, itr, rec) >= 0;
+        bcf_destroy(rec);
+    } else {
+        int tid = tbx_name2id(tbx, name);
+        if (tid < 0 || !(itr = tbx_itr_queryi(tbx, tid, 0, HTS_POS_MAX))) return 0;
+        kstring_t ks = {0, 0, NULL};
+        has = tbx_itr_next(fp, tbx, itr, &ks) >= 0;
+        free(ks.s);
+    }
+    hts_itr_destroy(itr);
+    return has;
+}
+
+/* The contigs with records, from in_fn's index, in index order (NULL *names:
+ * no index). */
 static int index_contigs(const char *fn, htsFile *fp, bcf_hdr_t *h, char ***names, int *n)
 {
     const htsFormat *fmt = hts_get_format(fp);
     hts_idx_t *idx = NULL;
     tbx_t *tbx = NULL;
     const char **v = NULL;
+    int nv = 0;
     *names = NULL, *n = 0;
     if (fmt->format == bcf) idx = hts_idx_load3(fn, NULL, HTS_FMT_CSI, HTS_IDX_SILENT_FAIL);
     else if (fmt->compression == bgzf) tbx = tbx_index_load3(fn, NULL, HTS_IDX_SILENT_FAIL);
-    if (idx) v = bcf_index_seqnames(idx, h, n);
-    else if (tbx) v = tbx_seqnames(tbx, n);
+    if (idx) v = bcf_index_seqnames(idx, h, &nv);
+    else if (tbx) v = tbx_seqnames(tbx, &nv);
     else return 0;
-    int ok = v != NULL || *n == 0;
-    if (ok && !(*names = calloc((size_t)*n + 1, sizeof(char *)))) ok = 0;
-    for (int i = 0; ok && i < *n; ++i) ok = ((*names)[i] = strdup(v[i])) != NULL;
+    int ok = (v != NULL || nv == 0) && (*names = calloc((size_t)nv + 1, sizeof(char *))) != NULL;
+    for (int i = 0; ok && i < nv; ++i)
+        if (index_has_records(fp, h, idx, tbx, v[i])) ok = ((*names)[(*n)++] = strdup(v[i])) != NULL;
     free(v);
     if (idx) hts_idx_destroy(idx);
     if (tbx) tbx_destroy(tbx);
@@ -900,6 +927,10 @@ int spin_panelfile_write(const char *in_fn, const char *out_fn, int n_threads, i
     memcpy(head, MAGIC, 8), le32(head + 8, SPIN_PANELFILE_VERSION);
     if (write_all(fp, head, HEAD_LEN) < 0) {
         spin_error("cannot write %s: %s", out_fn, strerror(errno));
+        goto end;
+    }
+    if (names && n_names == 0) {
+        spin_error("the index of '%s' lists no contig with records", in_fn);
         goto end;
     }
     uint64_t off = HEAD_LEN;

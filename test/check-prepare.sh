@@ -80,6 +80,42 @@ done
 bcftools concat -f "$tmp/list" -Ov 2>/dev/null | grep -v '^#' > "$tmp/cat.txt"
 grep -v '^#' "$tmp/whole.a.vcf" | cmp -s - "$tmp/cat.txt" || fail "chunk runs on the prepared panel differ from the whole run"
 
+# the workflow given the prepared panel: the records of one whole-contig run on the BCF
+if command -v snakemake >/dev/null; then
+    mkdir -p "$tmp/wf"
+    cat > "$tmp/wf/config.yaml" <<EOC
+panels:
+  "20": $tmp/ref.spanel
+target: $T/target.vcf.gz
+maps:
+  "20": $T/map.txt
+model: $MODEL
+chunk_size: 100k
+buffer: 250000
+threads: 2
+impute_extra: "--no-version"
+spin_impute: $SPIN
+contig_lengths:
+  "20": 63025520
+outdir: results
+EOC
+    snakemake -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/wf" --configfile "$tmp/wf/config.yaml" \
+        --cores 2 > "$tmp/sm.log" 2>&1 || { tail -30 "$tmp/sm.log" >&2; fail "the workflow failed on a prepared panel"; }
+    "$SPIN" impute -q --no-version --map "$T/map.txt" -o "$tmp/wf.whole.vcf.gz" "$T/ref.bcf" "$T/target.vcf.gz"
+    bcftools view -H "$tmp/wf.whole.vcf.gz" > "$tmp/wf.a"
+    bcftools view -H "$tmp/wf/results/imputed/20.vcf.gz" | cmp -s - "$tmp/wf.a" ||
+        fail "the workflow on the prepared panel differs from a whole-contig run on the BCF"
+    # unphased targets with SHAPEIT4 (the default phaser) are refused before any job
+    sed -e "s|target: .*|target: $T/target_unphased_all.vcf.gz|" -e 's|outdir: results|outdir: results2|' \
+        "$tmp/wf/config.yaml" > "$tmp/wf/config2.yaml"
+    set +e
+    snakemake -n -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/wf" --configfile "$tmp/wf/config2.yaml" \
+        --cores 2 > "$tmp/sm2.log" 2>&1; rc=$?
+    set -e
+    [ $rc -ne 0 ] && grep -q 'SHAPEIT4 cannot read a prepared panel' "$tmp/sm2.log" ||
+        fail "the workflow did not refuse SHAPEIT4 with a prepared panel: $(tail -5 "$tmp/sm2.log")"
+fi
+
 # damaged files: which problem, exit 1, no output
 size=$(wc -c < "$tmp/ref.spanel")
 damage() { # name, python expression on bytearray b
