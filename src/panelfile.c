@@ -934,9 +934,11 @@ int spin_panelfile_write(const char *in_fn, const char *out_fn, int n_threads, i
         goto end;
     }
     uint64_t off = HEAD_LEN;
+    /* one contig: read the whole file, as a run does (also when its records
+     * name a contig the header does not declare, which a region cannot find) */
+    if (names && n_names == 1) free(names[0]), free(names), names = NULL, n_names = 0;
     int n_read = names ? n_names : 1;
     if (!(pf.ctg = calloc((size_t)n_read + 1, sizeof(*pf.ctg)))) goto oom;
-    if (!names) spin_info("'%s' has no index: read as one contig (index it to prepare several)", in_fn);
     for (int i = 0; i < n_read; ++i) {
         /* "NAME:1-": the last colon ends the name, so names with colons work too */
         if (names) snprintf(region, sizeof(region), "%s:1-", names[i]);

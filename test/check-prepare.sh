@@ -68,6 +68,15 @@ set -e
 [ ! -e "$tmp/x.vcf" ] || fail "an output file was left after an error"
 "$SPIN" prepare --header "$tmp/two.spanel" | grep -q '^##contig=<ID=22' || fail "prepare --header lacks contig 22"
 
+# train: the same weights from the prepared panel as from the VCF (a few steps of a small model)
+TA="--seed 3 --steps 10 --val-every 5 --val-windows 4 --log-every 0 --embed 8 --heads 2 --latents 2 --inducing 4 \
+ --layers 1 --window 64 --context 8 --neighbours 8 --enc-rows 64 --batch-ctx 64 --batch-q 8"
+"$SPIN" train $TA -o "$tmp/ta.spin" "$T/ref.bcf" 2>/dev/null || fail "train on the BCF"
+"$SPIN" train $TA -o "$tmp/tb.spin" "$tmp/ref.spanel" 2>/dev/null || fail "train on the prepared panel"
+wcrc() { "$SPIN" model-info "$1" | awk -F'\t' '$1 == "weights_crc32" { print $2 }'; }
+[ -n "$(wcrc "$tmp/ta.spin")" ] && [ "$(wcrc "$tmp/ta.spin")" = "$(wcrc "$tmp/tb.spin")" ] ||
+    fail "train gives other weights on the prepared panel"
+
 # chunk: the same table, and chunk runs on the prepared panel give the whole run's records
 "$SPIN" chunk -q --size 60k --tsv "$T/ref.bcf" "$T/target.vcf.gz" > "$tmp/c.a.tsv"
 "$SPIN" chunk -q --size 60k --tsv "$tmp/ref.spanel" "$T/target.vcf.gz" > "$tmp/c.b.tsv"
