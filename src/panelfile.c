@@ -724,11 +724,14 @@ static void block_encode(const spin_panel_t *p, int s0, int s1, int m0, int m1, 
         for (int j = 0; j < p->nw; ++j) n_alt += __builtin_popcountll(row[j]);
         /* list the minor allele's carriers when that is shorter than the bitset */
         int ref_list = 2 * n_alt > p->n_hap;
-        uint64_t flip = ref_list ? ~0ULL : 0;
+        uint64_t flip = ref_list ? ~0ULL : 0, tail = p->n_hap & 63 ? (1ULL << (p->n_hap & 63)) - 1 : ~0ULL;
         size_t cost = (size_t)var_len((uint64_t)(ref_list ? p->n_hap - n_alt : n_alt));
         int64_t last = -1;
-        for (int h = 0; h < p->n_hap && cost < nb; ++h)
-            if (((row[h >> 6] ^ flip) >> (h & 63)) & 1) cost += (size_t)var_len((uint64_t)(h - last - 1)), last = h;
+        for (int j = 0; j < p->nw && cost < nb; ++j) /* the carriers' bits, word by word */
+            for (uint64_t x = (row[j] ^ flip) & (j == p->nw - 1 ? tail : ~0ULL); x && cost < nb; x &= x - 1) {
+                int64_t h = (int64_t)j * 64 + __builtin_ctzll(x);
+                cost += (size_t)var_len((uint64_t)(h - last - 1)), last = h;
+            }
         if (cost >= nb) {
             put_u8(w, HAP_DENSE);
             uint8_t *d = buf_room(w, nb);
@@ -741,8 +744,11 @@ static void block_encode(const spin_panel_t *p, int s0, int s1, int m0, int m1, 
         put_u8(w, ref_list ? HAP_REF_LIST : HAP_ALT_LIST);
         put_var(w, (uint64_t)(ref_list ? p->n_hap - n_alt : n_alt));
         last = -1;
-        for (int h = 0; h < p->n_hap; ++h)
-            if (((row[h >> 6] ^ flip) >> (h & 63)) & 1) put_var(w, (uint64_t)(h - last - 1)), last = h;
+        for (int j = 0; j < p->nw; ++j)
+            for (uint64_t x = (row[j] ^ flip) & (j == p->nw - 1 ? tail : ~0ULL); x; x &= x - 1) {
+                int64_t h = (int64_t)j * 64 + __builtin_ctzll(x);
+                put_var(w, (uint64_t)(h - last - 1)), last = h;
+            }
     }
 }
 
