@@ -323,6 +323,7 @@ static pfile_t *pfile_open(const char *fn, int quiet)
     if ((uint32_t)bcf_hdr_nsamples(f->hdr) != f->n_sample || f->n_hap != 2 * f->n_sample || f->n_sample == 0)
         FAIL("prepared panel '%s': malformed header (%u samples, %d in the VCF header)", fn, f->n_sample,
              bcf_hdr_nsamples(f->hdr));
+    uint64_t expect_off = HEAD_LEN; /* blocks tile [HEAD_LEN, hoff) in index order: every byte is CRC-checked */
     f->n_contig = get_u32(&c);
     if (c.err || f->n_contig > (uint32_t)(c.end - c.p) || !(f->ctg = calloc(f->n_contig + 1, sizeof(*f->ctg))))
         FAIL("prepared panel '%s': malformed header (contig table)", fn);
@@ -345,16 +346,18 @@ static pfile_t *pfile_open(const char *fn, int quiet)
             k->n_site = get_u32(&c), k->n_mono = get_u32(&c);
             k->off = get_u64(&c), k->clen = get_u32(&c), k->rlen = get_u32(&c), k->crc = get_u32(&c);
             /* blocks tile the contig's sites in order and lie between the head and the header */
-            if (c.err || k->first_site != next || k->pos_lo > k->pos_hi || k->off < HEAD_LEN ||
+            if (c.err || k->first_site != next || k->pos_lo > k->pos_hi || k->off != expect_off ||
                 k->off > hoff || k->clen > hoff - k->off)
                 FAIL("prepared panel '%s': malformed header (block %u of contig %s)", fn, b, g->name);
-            next += k->n_site, n_mono += k->n_mono;
+            next += k->n_site, n_mono += k->n_mono, expect_off += k->clen;
         }
         if (next != g->n_site || n_mono != g->n_mono)
             FAIL("prepared panel '%s': malformed header (contig %s: blocks hold %lld sites, %lld expected)", fn,
                  g->name, (long long)next, (long long)g->n_site);
     }
-    if (c.err || c.p != c.end) FAIL("prepared panel '%s': malformed header (%s)", fn, c.err ? "short" : "trailing bytes");
+    if (c.err || c.p != c.end || expect_off != hoff)
+        FAIL("prepared panel '%s': malformed header (%s)", fn,
+             c.err ? "short" : c.p != c.end ? "trailing bytes" : "blocks do not fill the file");
     free(hb);
     free(text);
     return f;
