@@ -124,6 +124,8 @@ const char *spin_panel_alt(const spin_panel_t *p, int s);
 int spin_panel_is_snp(const spin_panel_t *p, int s);
 
 /* Reads a phased reference panel (VCF, VCF.gz or BCF) into a bit-packed panel.
+ * A prepared panel (`spin-impute prepare`) is recognised by its magic and read
+ * as the identical panel of the VCF/BCF it was made from (region or not).
  * region NULL: the whole file, which must hold exactly one contig (error
  * otherwise, suggesting --region). region "CHR:FROM-TO": read through the
  * index (.tbi/.csi; error if there is none). Keeps every record with an ALT
