@@ -52,16 +52,12 @@ int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T)
     memset(s, 0, sizeof(*s));
     s->S = S, s->T = T;
     size_t S2 = (size_t)S * S, Tn = T > 0 ? (size_t)T : 1;
-    s->v = malloc(S2 * sizeof(double));
-    s->w = malloc(S2 * sizeof(double));
-    s->rmax = malloc((size_t)S * sizeof(double));
-    s->cmax = malloc((size_t)S * sizeof(double));
-    for (int j = 0; j < 3; ++j) s->f[j] = malloc(S2 * sizeof(double));
-    s->y = malloc(S2 * sizeof(double));
-    s->beta = malloc(Tn * S2 * sizeof(float));
-    s->ev = malloc(Tn * sizeof(int));
-    if (!s->v || !s->w || !s->rmax || !s->cmax || !s->f[0] ||
-        !s->f[1] || !s->f[2] || !s->y || !s->beta || !s->ev) {
+    int bad = 0;
+    for (int j = 0; j < 8; ++j) bad |= !(s->m[j] = malloc(S2 * sizeof(double)));
+    for (int j = 0; j < 10; ++j) bad |= !(s->sum[j] = malloc((size_t)S * sizeof(double)));
+    bad |= !(s->beta = malloc(Tn * S2 * sizeof(float)));
+    bad |= !(s->ev = malloc(Tn * sizeof(int)));
+    if (bad) {
         spin_phase_scratch_destroy(s);
         return -1;
     }
@@ -70,8 +66,9 @@ int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T)
 
 void spin_phase_scratch_destroy(spin_phase_scratch_t *s)
 {
-    free(s->v), free(s->w), free(s->rmax), free(s->cmax);
-    free(s->f[0]), free(s->f[1]), free(s->f[2]), free(s->y), free(s->beta), free(s->ev);
+    for (int j = 0; j < 8; ++j) free(s->m[j]);
+    for (int j = 0; j < 10; ++j) free(s->sum[j]);
+    free(s->beta), free(s->ev);
     memset(s, 0, sizeof(*s));
 }
 
@@ -87,29 +84,71 @@ static void site_emission(int a1, int a2, int ph, double q, double *em)
         }
 }
 
-/* y = the pair transition applied to v (either direction: it is symmetric):
- * y(c, d) = sum_ab v(a, b) t(a, c) t(b, d), t = (1 - r) [a == c] + r / S, so
- * y = (1-r)^2 v + (1-r) r/S (row sum + column sum) + (r/S)^2 total. rs, cs
- * are [S] scratch. Returns the total of v (0: y is left untouched). */
-static double pair_transition(const double *v, double *y, int S, double r, double *rs, double *cs)
+/* A pair state's row and column sums and total: what the transition needs. */
+typedef struct {
+    double *rs, *cs, tot; /* [S], [S] */
+} sums_t;
+
+/* Row sums, column sums and total of v. */
+static void pair_sums(const double *v, int S, sums_t *o)
 {
-    double tot = 0.0;
-    for (int j = 0; j < S; ++j) cs[j] = 0.0;
-    for (int a = 0; a < S; ++a) {
-        const double *va = v + (size_t)a * S;
-        double sum = 0.0;
-        for (int b = 0; b < S; ++b) sum += va[b], cs[b] += va[b];
-        rs[a] = sum, tot += sum;
-    }
-    if (!(tot > 0.0)) return 0.0;
-    const double B = r / S, s1 = 1.0 - r, AA = s1 * s1, AB = s1 * B, BB = B * B * tot;
+    for (int d = 0; d < S; ++d) o->cs[d] = 0.0;
+    o->tot = 0.0;
     for (int c = 0; c < S; ++c) {
         const double *vc = v + (size_t)c * S;
-        double *yc = y + (size_t)c * S;
-        const double rc = AB * rs[c] + BB;
-        for (int d = 0; d < S; ++d) yc[d] = AA * vc[d] + rc + AB * cs[d];
+        double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+        int d = 0;
+        for (; d + 4 <= S; d += 4) {
+            q0 += vc[d], q1 += vc[d + 1], q2 += vc[d + 2], q3 += vc[d + 3];
+            o->cs[d] += vc[d], o->cs[d + 1] += vc[d + 1], o->cs[d + 2] += vc[d + 2], o->cs[d + 3] += vc[d + 3];
+        }
+        for (; d < S; ++d) q0 += vc[d], o->cs[d] += vc[d];
+        o->rs[c] = (q0 + q1) + (q2 + q3);
+        o->tot += o->rs[c];
     }
-    return tot;
+}
+
+/* One site of either recursion, fused into one pass: y = sc * E .* T(v), T the
+ * pair transition (symmetric, so the same both ways):
+ *   T(v)(c, d) = sum_ab v(a, b) t(a, c) t(b, d),  t = (1 - r) [a == c] + r / S,
+ *   = (1-r)^2 v(c, d) + (1-r) r/S (row c + column d sum) + (r/S)^2 total,
+ * from in's sums; E(c, d) = E1[d] if state c carries ALT here, else E0[d]. Writes
+ * y's sums to out. The accumulations run in 4 lanes (no FP reassociation). */
+static void pair_step(const double *v, const sums_t *in, double sc, int S, double r, const uint8_t *xk,
+                      const double *E0, const double *E1, double *y, sums_t *out)
+{
+    const double B = r / S, s1 = 1.0 - r, AA = s1 * s1 * sc, AB = s1 * B * sc, BB = B * B * in->tot * sc;
+    double *cs = out->cs;
+    for (int d = 0; d < S; ++d) cs[d] = 0.0;
+    out->tot = 0.0;
+    for (int c = 0; c < S; ++c) {
+        const double *vc = v + (size_t)c * S, *E = xk[c] ? E1 : E0, *ci = in->cs;
+        double *yc = y + (size_t)c * S;
+        const double rc = AB * in->rs[c] + BB;
+        double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+        int d = 0;
+        for (; d + 4 <= S; d += 4) {
+            const double z0 = (AA * vc[d] + rc + AB * ci[d]) * E[d];
+            const double z1 = (AA * vc[d + 1] + rc + AB * ci[d + 1]) * E[d + 1];
+            const double z2 = (AA * vc[d + 2] + rc + AB * ci[d + 2]) * E[d + 2];
+            const double z3 = (AA * vc[d + 3] + rc + AB * ci[d + 3]) * E[d + 3];
+            yc[d] = z0, yc[d + 1] = z1, yc[d + 2] = z2, yc[d + 3] = z3;
+            cs[d] += z0, cs[d + 1] += z1, cs[d + 2] += z2, cs[d + 3] += z3;
+            q0 += z0, q1 += z1, q2 += z2, q3 += z3;
+        }
+        for (; d < S; ++d) {
+            const double z = (AA * vc[d] + rc + AB * ci[d]) * E[d];
+            yc[d] = z, cs[d] += z, q0 += z;
+        }
+        out->rs[c] = (q0 + q1) + (q2 + q3);
+        out->tot += out->rs[c];
+    }
+}
+
+/* E0, E1 of site k (pair_step): the emission of (x_c, x_d) is em[x_c * 2 + x_d]. */
+static void site_rows(const double *em, const uint8_t *xk, int S, double *E0, double *E1)
+{
+    for (int d = 0; d < S; ++d) E0[d] = em[xk[d]], E1[d] = em[2 + xk[d]];
 }
 
 void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
@@ -119,71 +158,81 @@ void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int 
     const size_t S2 = (size_t)S * S;
     const double q = err / (1.0 - err);
     double em[4];
+    double *E0 = s->sum[8], *E1 = s->sum[9];
     if (T <= 0 || S <= 0) return;
-    /* backward, kept at the heterozygous and missing sites (normalised to max 1) */
     int n_ev = 0;
     for (int k = 0; k < T; ++k) {
         const int het = a1[k] >= 0 && a2[k] >= 0 && a1[k] != a2[k], miss = a1[k] < 0 || a2[k] < 0;
         s->ev[k] = het || (miss && mis) ? n_ev++ : -1;
         psw[k] = -1.0;
     }
-    double *b = s->v, *y = s->w;
-    for (size_t i = 0; i < S2; ++i) b[i] = 1.0;
+    /* backward: g_k = e_k .* beta_k, g_{k-1} = e_{k-1} .* T(g_k), each scaled to
+     * total 1; beta_k = g_k / e_k is kept (float) at the heterozygous and missing
+     * sites */
+    double *g = s->m[0], *g2 = s->m[1];
+    sums_t gs = {s->sum[0], s->sum[1], 0.0}, gs2 = {s->sum[2], s->sum[3], 0.0};
+    site_emission(a1[T - 1], a2[T - 1], ph[T - 1], q, em);
+    {
+        const uint8_t *xk = x + (size_t)(T - 1) * S;
+        for (int c = 0; c < S; ++c)
+            for (int d = 0; d < S; ++d) g[(size_t)c * S + d] = em[xk[c] * 2 + xk[d]];
+        pair_sums(g, S, &gs);
+    }
     for (int k = T - 1;; --k) {
+        /* here g = g_k (scaled), em = e_k */
         if (s->ev[k] >= 0) {
+            const uint8_t *xk = x + (size_t)k * S;
+            const double ie[4] = {1.0 / em[0], 1.0 / em[1], 1.0 / em[2], 1.0 / em[3]};
             float *o = s->beta + (size_t)s->ev[k] * S2;
-            for (size_t i = 0; i < S2; ++i) o[i] = (float)b[i];
+            for (int c = 0; c < S; ++c)
+                for (int d = 0; d < S; ++d)
+                    o[(size_t)c * S + d] = (float)(g[(size_t)c * S + d] * ie[xk[c] * 2 + xk[d]] / gs.tot);
         }
         if (k == 0) break;
-        /* beta_{k-1} = T (e_k * beta_k) */
-        site_emission(a1[k], a2[k], ph[k], q, em);
-        const uint8_t *xk = x + (size_t)k * S;
-        for (int c = 0; c < S; ++c)
-            for (int d = 0; d < S; ++d) y[(size_t)c * S + d] = b[(size_t)c * S + d] * em[xk[c] * 2 + xk[d]];
-        pair_transition(y, b, S, jump[k], s->rmax, s->cmax);
-        double mx = 0.0;
-        for (size_t i = 0; i < S2; ++i)
-            if (b[i] > mx) mx = b[i];
-        const double inv = 1.0 / mx; /* mx > 0: every emission and transition is > 0 */
-        for (size_t i = 0; i < S2; ++i) b[i] *= inv;
+        site_emission(a1[k - 1], a2[k - 1], ph[k - 1], q, em);
+        const uint8_t *xp = x + (size_t)(k - 1) * S;
+        site_rows(em, xp, S, E0, E1);
+        /* gs.tot > 0: every emission and transition is > 0 */
+        pair_step(g, &gs, 1.0 / gs.tot, S, jump[k], xp, E0, E1, g2, &gs2);
+        double *tp = g;
+        g = g2, g2 = tp;
+        sums_t ts = gs;
+        gs = gs2, gs2 = ts;
     }
-    /* forward, split by label: f[0] no label yet, f[1 + l] label l */
-    double *f[3] = {s->f[0], s->f[1], s->f[2]}, *tmp = s->y;
+    /* forward, split by label: part 0 no label yet, part 1 + l label l; every
+     * part scaled by one factor per site (the total of all), so only relative
+     * weights count */
+    double *f[3] = {s->m[2], s->m[3], s->m[4]}, *fo[3] = {s->m[5], s->m[6], s->m[7]};
+    sums_t fs[3] = {{s->sum[0], s->sum[1], 0.0}, {s->sum[2], s->sum[3], 0.0}, {s->sum[4], s->sum[5], 0.0}};
+    sums_t fso = {s->sum[6], s->sum[7], 0.0};
     int live[3] = {1, 0, 0};
-    for (size_t i = 0; i < S2; ++i) f[0][i] = 1.0, f[1][i] = f[2][i] = 0.0;
+    double total = 1.0;
     for (int k = 0; k < T; ++k) {
         const uint8_t *xk = x + (size_t)k * S;
         site_emission(a1[k], a2[k], ph[k], q, em);
-        double total = 0.0;
-        for (int j = 0; j < 3; ++j) {
-            if (!live[j]) continue;
-            if (k > 0) {
-                if (pair_transition(f[j], tmp, S, jump[k], s->rmax, s->cmax) == 0.0) {
-                    live[j] = 0;
-                    continue;
-                }
-                double *sw = f[j];
-                f[j] = tmp, tmp = sw;
-            }
-            double *fj = f[j];
+        if (k == 0) {
             for (int c = 0; c < S; ++c)
-                for (int d = 0; d < S; ++d) {
-                    double z = fj[(size_t)c * S + d] * em[xk[c] * 2 + xk[d]];
-                    fj[(size_t)c * S + d] = z, total += z;
-                }
+                for (int d = 0; d < S; ++d) f[0][(size_t)c * S + d] = em[xk[c] * 2 + xk[d]];
+            pair_sums(f[0], S, &fs[0]);
+        } else {
+            site_rows(em, xk, S, E0, E1);
+            for (int j = 0; j < 3; ++j) {
+                if (!live[j]) continue;
+                pair_step(f[j], &fs[j], 1.0 / total, S, jump[k], xk, E0, E1, fo[j], &fso);
+                double *tp = f[j];
+                f[j] = fo[j], fo[j] = tp;
+                sums_t ts = fs[j];
+                fs[j] = fso, fso = ts;
+            }
         }
-        /* rescale every part by one factor (relative weights are what count);
-         * the unlabelled part is dropped once the labelled ones outweigh it
-         * 1e30 times (past the first heterozygote it only holds paths that
-         * mismatched at every heterozygote so far) */
-        const double inv = 1.0 / total;
-        double tot0 = 0.0;
-        for (int j = 0; j < 3; ++j)
-            if (live[j])
-                for (size_t i = 0; i < S2; ++i) f[j][i] *= inv, tot0 += j == 0 ? f[j][i] : 0.0;
-        if (live[1] && live[0] && tot0 < 1e-30) {
+        total = 0.0;
+        for (int j = 0; j < 3; ++j) total += live[j] ? fs[j].tot : 0.0;
+        /* the unlabelled part is dropped once it is below 1e-30 of the whole
+         * (past the first heterozygote it only holds paths that mismatched at
+         * every heterozygote so far) */
+        if (live[0] && (live[1] || live[2]) && fs[0].tot < 1e-30 * total) {
             live[0] = 0;
-            for (size_t i = 0; i < S2; ++i) f[0][i] = 0.0;
+            total -= fs[0].tot;
         }
         if (s->ev[k] < 0) continue;
         const float *bk = s->beta + (size_t)s->ev[k] * S2;
@@ -212,6 +261,9 @@ void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int 
         }
         const double den = pw[0][0] + pw[0][1] + pw[1][0] + pw[1][1];
         if (den > 0.0) psw[k] = (pw[0][1] + pw[1][0]) / den;
+        for (int j = 0; j < 3; ++j)
+            if (!live[j])
+                for (size_t i = 0; i < S2; ++i) f[j][i] = 0.0;
         for (int c = 0; c < S; ++c)
             for (int d = 0; d < S; ++d) {
                 const size_t i = (size_t)c * S + d;
@@ -221,6 +273,8 @@ void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int 
                 f[1 + xk[c]][i] = z, f[2 - xk[c]][i] = 0.0;
             }
         live[1] = live[2] = 1;
+        for (int j = 0; j < 3; ++j)
+            if (live[j]) pair_sums(f[j], S, &fs[j]);
     }
 }
 

@@ -13,12 +13,10 @@
  * once per thread (the inner loops allocate nothing). */
 typedef struct {
     int S, T;
-    double *v, *w;       /* [S * S] backward of the site and its neighbour */
-    double *rmax, *cmax; /* [S] row / column sums */
-    double *f[3];        /* [S * S] forward: no heterozygote oriented yet, label 0, label 1 */
-    double *y;           /* [S * S] */
-    float *beta;         /* [T * S * S] backward, at the heterozygous and missing sites only */
-    int *ev;             /* [T] row of beta of site k, -1 none */
+    double *m[8];   /* [S * S] backward (2) and forward (3 parts, 3 outputs) values */
+    double *sum[10]; /* [S] their row and column sums; the site's emission rows */
+    float *beta;    /* [T * S * S] backward, at the heterozygous and missing sites only */
+    int *ev;        /* [T] row of beta of site k, -1 none */
 } spin_phase_scratch_t;
 
 int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T);

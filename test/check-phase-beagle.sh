@@ -16,10 +16,11 @@ trap 'rm -rf "$T"' EXIT
 # Beagle's script cuts columns 1-190 and 9+191..200 of its 191 samples; ours has 110
 cp "$D/beagle_example.vcf.gz" "$T/test.vcf.gz"
 example "$T/test.vcf.gz" 109 110 119 809
-# switch error against the true phase: 0.0040 (5 of 1,252 heterozygotes) with the
-# defaults; 0.02 (5x) allows for a changed start or state choice, while random
-# orders give about 0.5 and the first (Viterbi) version gave 0.0096
+# switch error against the true phase: 0.0035 (5 of 1,430 heterozygotes) with the
+# defaults (the first, Viterbi version: 7; Beagle 5.4 on the same files: 4); random
+# orders give about 0.5. Counts this small move by a few switches with any change
+# of start or state choice: the bound is 0.015 (21 switches)
 sw=$("$SPIN" score --switch -t "$D/truth_records.vcf.gz" "$T/out.vcf.gz" 2>"$T/err" | awk '$2 == "ALL" {print $5}')
-awk -v s="$sw" 'BEGIN {exit !(s != "" && s < 0.02)}' && pass "switch error $sw < 0.02 against the true phase" ||
+awk -v s="$sw" 'BEGIN {exit !(s != "" && s < 0.015)}' && pass "switch error $sw < 0.015 against the true phase" ||
     { fail "switch error '$sw'"; cat "$T/err"; }
 [ "$fails" -eq 0 ]

@@ -211,13 +211,15 @@ START_TEST(test_switch_error_and_threads)
     double after = switch_rate(&s, s.t.allele);
     fprintf(stderr, "switch error: %.4f unphased order, %.4f phased (%lld heterozygotes)\n", before, after,
             (long long)n_ph);
-    /* random orders switch half the time. The defaults give 0.0065 here (29 of
-     * 4473); the bound 0.01 is 1.5 times that: a poorer state choice fails it
-     * (32 states: 0.015; 32 states and 4 iterations: 0.037), while the mosaic's own
-     * switches (0.01 per site per haplotype, some between heterozygotes no model
-     * can resolve) keep every setting tried above 0.003. */
+    /* random orders switch half the time. The defaults give 0.0056 here (25 of
+     * 4473), in the range of the bench's simulated tasks (bench/phase_bench.sh:
+     * 0.0043 at 1 SNP per 5 kb, 0.0070 per 10 kb, doc/phasing.md). The bound
+     * 0.008 (1.4 times) fails the settings that were worse on the bench: one
+     * iteration 0.044, 16 states 0.026, P = 8 neighbours 0.020, Ne = 1e7 0.10;
+     * the mosaic's own switches (0.01 per site per haplotype, some between
+     * heterozygotes no model can resolve) keep every setting tried above 0.004. */
     ck_assert_double_gt(before, 0.4);
-    ck_assert_double_lt(after, 0.01);
+    ck_assert_double_lt(after, 0.008);
     /* ALT counts unchanged */
     for (int k = 0; k < s.t.n_typed; k++)
         for (int i = 0; i < s.t.n_sample; i++) {
