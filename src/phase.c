@@ -47,15 +47,15 @@ void spin_phase_opt_default(spin_phase_opt_t *o)
     o->n_threads = 1;
 }
 
-int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T)
+int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T, int n_ev)
 {
     memset(s, 0, sizeof(*s));
-    s->S = S, s->T = T;
-    size_t S2 = (size_t)S * S, Tn = T > 0 ? (size_t)T : 1;
+    s->S = S, s->T = T, s->n_ev = n_ev;
+    size_t S2 = (size_t)S * S, Tn = T > 0 ? (size_t)T : 1, En = n_ev > 0 ? (size_t)n_ev : 1;
     int bad = 0;
     for (int j = 0; j < 8; ++j) bad |= !(s->m[j] = malloc(S2 * sizeof(double)));
     for (int j = 0; j < 10; ++j) bad |= !(s->sum[j] = malloc((size_t)S * sizeof(double)));
-    bad |= !(s->beta = malloc(Tn * S2 * sizeof(float)));
+    bad |= !(s->beta = malloc(En * S2 * sizeof(float)));
     bad |= !(s->ev = malloc(Tn * sizeof(int)));
     if (bad) {
         spin_phase_scratch_destroy(s);
@@ -348,8 +348,19 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
         !(sl.last = malloc((size_t)N * S * sizeof(int))) || !(sl.from = malloc((size_t)N * S * sizeof(int))) ||
         !(scr = calloc((size_t)nth, sizeof(*scr))))
         goto oom;
+    /* backward values are kept at a sample's heterozygous and missing sites:
+     * room for the most any sample has */
+    int n_ev = 0;
+    for (int i = 0; i < N; ++i) {
+        int n = 0;
+        for (int k = 0; k < T; ++k) {
+            const int8_t *a = t->allele + (size_t)k * H + 2 * i;
+            n += a[0] < 0 || a[1] < 0 || a[0] != a[1];
+        }
+        if (n > n_ev) n_ev = n;
+    }
     for (n_scr = 0; n_scr < nth; ++n_scr)
-        if (spin_phase_scratch_init(&scr[n_scr], S, T) < 0) goto oom;
+        if (spin_phase_scratch_init(&scr[n_scr], S, T, n_ev) < 0) goto oom;
     memcpy(cur, t->allele, TH);
     memcpy(est, t->allele, TH);
     /* jump probability between consecutive typed sites: Li-Stephens with

@@ -9,17 +9,18 @@
 
 #include "spin.h"
 
-/* Scratch for spin_phase_posterior with up to S states and T sites, allocated
- * once per thread (the inner loops allocate nothing). */
+/* Scratch for spin_phase_posterior with up to S states, T sites and n_ev
+ * heterozygous or missing sites per sample, allocated once per thread (the
+ * inner loops allocate nothing). */
 typedef struct {
-    int S, T;
+    int S, T, n_ev;
     double *m[8];   /* [S * S] backward (2) and forward (3 parts, 3 outputs) values */
     double *sum[10]; /* [S] their row and column sums; the site's emission rows */
-    float *beta;    /* [T * S * S] backward, at the heterozygous and missing sites only */
+    float *beta;    /* [n_ev * S * S] backward, at the heterozygous and missing sites only */
     int *ev;        /* [T] row of beta of site k, -1 none */
 } spin_phase_scratch_t;
 
-int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T);
+int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T, int n_ev);
 void spin_phase_scratch_destroy(spin_phase_scratch_t *s);
 
 /* A diploid Li-Stephens HMM over S haplotype states and T sites: pair state
@@ -49,7 +50,8 @@ void spin_phase_scratch_destroy(spin_phase_scratch_t *s);
  * missing allele, mis[k * 12 + ...] gets the posterior weights (summing to 1)
  * of the states' alleles (u, v) = (x_a, x_b) jointly with the label:
  * [0 * 4 + u * 2 + v] no label, [(1 + l) * 4 + u * 2 + v] label l. mis may be
- * NULL. The uniform start 1/S^2 is implied. */
+ * NULL. The uniform start 1/S^2 is implied. s needs room (n_ev) for the
+ * sample's heterozygous sites, plus its missing ones if mis is given. */
 void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
                           const int8_t *a1, const int8_t *a2, const uint8_t *ph, double err, double *psw,
                           double *mis);

@@ -34,7 +34,7 @@ START_TEST(test_posterior_brute_force)
 {
     enum { S = 3, T = 5 };
     spin_phase_scratch_t sc;
-    ck_assert_int_eq(spin_phase_scratch_init(&sc, S, T), 0);
+    ck_assert_int_eq(spin_phase_scratch_init(&sc, S, T, T), 0);
     int n_info = 0;
     for (int rep = 0; rep < 40; rep++) {
         rng_state = 5000 + (uint64_t)rep;
