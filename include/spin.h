@@ -198,11 +198,12 @@ void spin_targets_destroy(spin_targets_t *t);
 /* Phasing of the targets' typed sites (doc/phasing.md)                 */
 /* ------------------------------------------------------------------ */
 
-#define SPIN_PHASE_ITER 8      /* iterations (state choice + diploid Viterbi) */
+#define SPIN_PHASE_ITER 5      /* iterations (state choice + forward-backward) */
 #define SPIN_PHASE_STATES 48   /* composite conditioning haplotypes per sample */
-#define SPIN_PHASE_P 4         /* PBWT neighbours per haplotype, site and direction */
+#define SPIN_PHASE_P 2         /* PBWT neighbours per haplotype, site and direction */
 #define SPIN_PHASE_NE 1000000.0 /* effective population size of the jump probability */
 #define SPIN_PHASE_ERR 0.0001  /* per-allele mismatch probability */
+#define SPIN_PHASE_AVG 2       /* last iterations whose switch posteriors are averaged */
 
 typedef struct {
     int n_iter;       /* >= 1 [SPIN_PHASE_ITER] */
@@ -210,7 +211,9 @@ typedef struct {
     int P;            /* >= 1 [SPIN_PHASE_P] */
     double ne;        /* > 0 [SPIN_PHASE_NE] */
     double err;       /* in (0, 0.5) [SPIN_PHASE_ERR] */
-    int fill_missing; /* 1: missing alleles get the allele of the path's state (hard call); 0: left -1 */
+    int n_avg;        /* 0..n_iter (<= 255): the calls average the switch posteriors of the last n_avg
+                       * iterations (0 or 1: the last one's) [SPIN_PHASE_AVG] */
+    int fill_missing; /* 1: missing alleles get their most probable alleles (a hard call); 0: left -1 */
     int n_threads;    /* OpenMP threads; results do not depend on it [1] */
 } spin_phase_opt_t;
 
