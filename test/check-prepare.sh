@@ -114,9 +114,10 @@ EOC
     bcftools view -H "$tmp/wf.whole.vcf.gz" > "$tmp/wf.a"
     bcftools view -H "$tmp/wf/results/imputed/20.vcf.gz" | cmp -s - "$tmp/wf.a" ||
         fail "the workflow on the prepared panel differs from a whole-contig run on the BCF"
-    # unphased targets with SHAPEIT4 (the default phaser) are refused before any job
+    # unphased targets with SHAPEIT4 as phaser are refused before any job
     sed -e "s|target: .*|target: $T/target_unphased_all.vcf.gz|" -e 's|outdir: results|outdir: results2|' \
         "$tmp/wf/config.yaml" > "$tmp/wf/config2.yaml"
+    echo "phaser: shapeit4" >> "$tmp/wf/config2.yaml"
     set +e
     snakemake -n -s "$top_srcdir/workflow/Snakefile" --directory "$tmp/wf" --configfile "$tmp/wf/config2.yaml" \
         --cores 2 > "$tmp/sm2.log" 2>&1; rc=$?
