@@ -42,6 +42,8 @@ struct spin_writer_s {
     float *pm;         /* [m_pm] renormalised ALT probabilities of a multi-allelic record */
     const float **pmk; /* per-ALT rows of pm */
     size_t m_pm;
+    spin_writer_times_t *times; /* opt->times, or own_times */
+    spin_writer_times_t own_times;
 };
 
 /* Beagle 5.4 header lines, verbatim (ecosystem.md 1.1). */
@@ -222,6 +224,7 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
     w->fmt = fmt ? fmt : infer_fmt(fn);
     w->gp = opt->gp, w->ap = opt->ap, w->write_index = opt->write_index;
     w->n_threads = n_threads, w->n_sample = opt->n_sample;
+    w->times = opt->times ? opt->times : &w->own_times;
     const char *where = fn ? fn : "standard output";
     if (w->write_index && (!fn || w->fmt == 'v' || w->fmt == 'u')) {
         spin_error("an index (-W) needs an output file in bgzipped VCF or BCF form, not %s", where);
@@ -285,6 +288,7 @@ static int emit_line(spin_writer_t *w, const char *chrom, int64_t pos)
 {
     kstring_t *s = &w->line;
     int ret;
+    double t0 = spin_realtime();
     if (w->fmt == 'v' || w->fmt == 'z') {
         kputc('\n', s);
         ret = vcf_write_line(w->fp, s);
@@ -292,6 +296,7 @@ static int emit_line(spin_writer_t *w, const char *chrom, int64_t pos)
         ret = vcf_parse(s, w->hdr, w->rec);
         if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
     }
+    w->times->write_s += spin_realtime() - t0;
     if (ret < 0) {
         spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
                    w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
@@ -305,7 +310,7 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
 {
     kstring_t *s = &w->line;
     char b[24];
-    double af, dr2;
+    double af, dr2, t0 = spin_realtime();
     if (n_hap != 2 * w->n_sample) {
         spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
         return -1;
@@ -408,6 +413,7 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
                 }
         }
     }
+    w->times->format_s += spin_realtime() - t0;
     return emit_line(w, chrom, pos);
 }
 
@@ -498,6 +504,8 @@ static int publish(spin_writer_t *w)
 int spin_writer_close(spin_writer_t *w)
 {
     const char *where = w->fn ? w->fn : "standard output";
+    double t0 = spin_realtime();
+    spin_writer_times_t *times = w->times;
     int ret = hts_close(w->fp);
     w->fp = NULL;
     if (ret != 0) {
@@ -514,6 +522,7 @@ int spin_writer_close(spin_writer_t *w)
         goto fail;
     }
     if (publish(w) < 0) goto fail;
+    times->write_s += spin_realtime() - t0;
     writer_free(w);
     return 0;
 fail:

@@ -27,6 +27,12 @@
 
 typedef struct spin_writer_s spin_writer_t;
 
+/* Wall seconds a writer spent, added to by every call until its close. */
+typedef struct {
+    double format_s; /* records checked and formatted as text (and parsed, for BCF) */
+    double write_s;  /* records handed to HTSlib, compressed and flushed; close and -W index included */
+} spin_writer_times_t;
+
 typedef struct {
     const spin_panel_t *panel;   /* contig name and length for the ##contig line */
     int n_sample;
@@ -39,6 +45,7 @@ typedef struct {
     const char *model_checksum;  /* for ##spin-imputeModel */
     const char *const *inputs;   /* files the output must not be (panel, targets, model, map); NULL entries skipped */
     int n_inputs;
+    spin_writer_times_t *times;  /* may be NULL; filled until spin_writer_close/abort returns */
 } spin_writer_opt_t;
 
 /* fn NULL or "-": stdout. fmt 'v','z','b','u', or 0 to infer from fn's
