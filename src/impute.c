@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <htslib/kstring.h>
+#include <htslib/thread_pool.h>
 
 #include "impute.h"
 #include "phase.h"
@@ -229,12 +230,12 @@ static void writer_opt(const spin_impute_opt_t *o, const spin_panel_t *panel, co
  * allele observed or filled by the phasing). */
 static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops, const spin_panel_t *panel,
                         const spin_targets_t *tg, const spin_match_stats_t *st, int64_t from, int64_t to,
-                        int n_threads, double wall0, stage_times_t *tm)
+                        int n_threads, double wall0, stage_times_t *tm, htsThreadPool *pool)
 {
     spin_writer_opt_t wo;
     const char *inputs[4];
     writer_opt(o, panel, tg, inputs, &wo);
-    wo.times = &tm->wr;
+    wo.times = &tm->wr, wo.pool = pool;
     const char *stats_tmp = NULL;
     /* a typed multi-allelic record is typed whole (match.h): its ALT sites are
      * consecutive typed sites, collected and written as one record */
@@ -301,6 +302,8 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
     stage_times_t tm;
     double t0;
+    /* one HTSlib pool of n_threads for the run: panel and target decompression, output compression */
+    htsThreadPool tpool = {NULL, 0}, *pool = NULL;
     memset(&cur, 0, sizeof(cur));
     memset(&tm, 0, sizeof(tm));
     if (!ops) ops = &direct_ops;
@@ -316,6 +319,10 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         return SPIN_ERR_USAGE;
     }
     if (!o->phase_only && !model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
+    if (n_threads > 1) {
+        if ((tpool.pool = hts_tpool_init(n_threads))) pool = &tpool;
+        else spin_warn("could not start a pool of %d HTSlib threads; (de)compressing in threads of each file", n_threads);
+    }
 
     if (o->region) {
         if (spin_region_parse(o->region, &rchrom, &from, &to) < 0) {
@@ -330,7 +337,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         else snprintf(rshown, n, "%s", o->region);
     }
     t0 = spin_realtime();
-    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads))) goto done;
+    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads, pool))) goto done;
     tm.panel = spin_realtime() - t0;
     if (panel->n_site == 0) {
         spin_error("%s: no records%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
@@ -347,7 +354,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     st->n_panel_snp = panel->n_rec_snp, st->n_panel_indel = panel->n_rec_indel;
     st->n_panel_other = panel->n_rec_other, st->n_panel_multi = panel->n_rec_multi;
     t0 = spin_realtime();
-    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
+    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, rshown, n_threads, pool, o->min_match, st))) goto done;
     tm.targets = spin_realtime() - t0;
     if (check_observed(tg) < 0) goto done;
     if (warn_shared_samples(panel, tg) < 0) goto oom;
@@ -364,7 +371,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
                   (long long)n_ph, tg->n_sample, tg->n_typed, panel->n_hap, po.n_iter, tm.phase);
     }
     if (o->phase_only) {
-        status = write_phased(o, ops, panel, tg, st, from, to, n_threads, wall0, &tm);
+        status = write_phased(o, ops, panel, tg, st, from, to, n_threads, wall0, &tm, pool);
         goto done;
     }
     const spin_config_t *cfg = spin_model_config(model);
@@ -377,7 +384,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     const char *inputs[4];
     writer_opt(o, panel, tg, inputs, &wo);
     wo.model_checksum = spin_model_checksum(model);
-    wo.times = &tm.wr;
+    wo.times = &tm.wr, wo.pool = pool;
     if (!(cur.wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
     if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur.wr, o->stats_fn))) goto done;
 
@@ -461,6 +468,7 @@ done:
     spin_gmap_destroy(map);
     spin_panel_destroy(panel);
     spin_model_destroy(own_model);
+    if (tpool.pool) hts_tpool_destroy(tpool.pool); /* after every file that used it is closed */
     free(rchrom), free(rbuf), free(rshown);
     return status;
 }

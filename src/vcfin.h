@@ -10,6 +10,9 @@
 
 #include <stdint.h>
 
+#include <htslib/hts.h>
+#include <htslib/vcf.h>
+
 #include "spin.h"
 #include "stats.h"
 
@@ -31,9 +34,21 @@ int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to)
  * messages: impute reads --region plus its buffer, but the user typed --region.
  * Free with spin_targets_destroy. */
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
-                                          int n_threads, double min_frac, spin_match_stats_t *st);
+                                          int n_threads, htsThreadPool *pool, double min_frac,
+                                          spin_match_stats_t *st);
 
-/* spin_panel_read with `shown` naming the region in messages (NULL: region). */
-spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads);
+/* spin_panel_read with `shown` naming the region in messages (NULL: region).
+ * Text VCF lines are parsed a block at a time by n_threads OpenMP threads
+ * (the panel is the same for every n_threads, messages too); `pool` (may be
+ * NULL: n_threads threads of the reader's own) decompresses BGZF and BCF. */
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads,
+                                    htsThreadPool *pool);
+
+/* n - 1 copies of h, for threads 1 .. n-1 of a parallel vcf_parse (which uses
+ * the header's scratch memory, so no two threads may share one; thread 0 uses
+ * h). Every copy has h's dictionary ids, which is checked. NULL if n < 2 or on
+ * failure (then parse with one thread). Free with spin_hdr_copies_destroy(c, n). */
+bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n);
+void spin_hdr_copies_destroy(bcf_hdr_t **c, int n);
 
 #endif

@@ -11,7 +11,12 @@
 #include <htslib/kstring.h>
 #include <htslib/vcf.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "dosage.h"
+#include "vcfin.h"
 #include "writer.h"
 
 /* A file published with the output at close (--stats): written by the caller
@@ -22,12 +27,35 @@ typedef struct {
 
 #define MAX_COMPANION 4
 
+/* Records are formatted a block at a time, in parallel: a block holds at most
+ * 64 records per thread (1 with one thread: each record is written as it
+ * comes) and BLOCK_PROBS probabilities (bounds its memory for many samples). */
+#define BLOCK_PER_THREAD 64
+#define BLOCK_PROBS ((size_t)1 << 22)
+
+/* A record waiting to be formatted: copies of what spin_writer_record was
+ * given (the caller's buffers are its own again when the call returns). */
+typedef struct {
+    int64_t pos;
+    size_t str;     /* offset in arena of "chrom\0id\0ref\0alt1\0...altn\0" */
+    size_t prob;    /* offset in probs of n_alt rows of n_hap P(ALT), renormalised */
+    int n_alt;      /* 0: a REF-only record */
+    int imputed;
+    int rc;         /* format_record (and vcf_parse for BCF): 0, -1 out of memory, -2 not parsed */
+    kstring_t line; /* the formatted line, newline included; kept with its slot across blocks */
+    bcf1_t *rec;    /* BCF output: the line parsed */
+} pending_t;
+
 struct spin_writer_s {
     htsFile *fp;
     bcf_hdr_t *hdr;
-    bcf1_t *rec;
-    kstring_t line;
-    kstring_t af_text; /* INFO/AF values of the record being written, built beside DR2's */
+    bcf_hdr_t **thdr; /* BCF with threads: header copies for threads 1.. (spin_hdr_copies) */
+    pending_t *q;     /* [m_q] slots, the first n_q pending */
+    int n_q, m_q, block;
+    kstring_t arena;  /* the pending records' strings */
+    float *probs;     /* [m_probs] the pending records' probabilities, n_probs used */
+    size_t n_probs, m_probs;
+    int failed;       /* a block could not be written: the output is incomplete */
     char *fn;      /* requested name as given (for messages), NULL for stdout */
     char *dest;    /* renamed onto at close: fn, or a symlink's final target; NULL when writing directly */
     char *tmp;     /* temporary output while writing, NULL when writing directly */
@@ -39,9 +67,6 @@ struct spin_writer_s {
     int n_in;
     char fmt;
     int gp, ap, write_index, n_threads, n_sample;
-    float *pm;         /* [m_pm] renormalised ALT probabilities of a multi-allelic record */
-    const float **pmk; /* per-ALT rows of pm */
-    size_t m_pm;
     spin_writer_times_t *times; /* opt->times, or own_times */
     spin_writer_times_t own_times;
 };
@@ -74,11 +99,13 @@ static char infer_fmt(const char *fn)
 static void writer_free(spin_writer_t *w)
 {
     if (!w) return;
-    if (w->rec) bcf_destroy(w->rec);
+    for (int i = 0; i < w->m_q; i++) {
+        free(w->q[i].line.s);
+        if (w->q[i].rec) bcf_destroy(w->q[i].rec);
+    }
+    free(w->q), free(w->arena.s), free(w->probs);
+    spin_hdr_copies_destroy(w->thdr, w->n_threads);
     if (w->hdr) bcf_hdr_destroy(w->hdr);
-    free(w->line.s);
-    free(w->af_text.s);
-    free(w->pm), free(w->pmk);
     free(w->fn), free(w->dest), free(w->tmp), free(w->tmp_idx), free(w->dest_idx);
     for (int i = 0; i < w->n_comp; i++) free(w->comp[i].shown), free(w->comp[i].dest), free(w->comp[i].tmp);
     for (int i = 0; i < w->n_in; i++) free(w->in_fn[i]);
@@ -223,7 +250,8 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
     if (fn && strcmp(fn, "-") == 0) fn = NULL;
     w->fmt = fmt ? fmt : infer_fmt(fn);
     w->gp = opt->gp, w->ap = opt->ap, w->write_index = opt->write_index;
-    w->n_threads = n_threads, w->n_sample = opt->n_sample;
+    w->n_threads = n_threads < 1 ? 1 : n_threads, w->n_sample = opt->n_sample;
+    w->block = w->n_threads > 1 ? BLOCK_PER_THREAD * w->n_threads : 1;
     w->times = opt->times ? opt->times : &w->own_times;
     const char *where = fn ? fn : "standard output";
     if (w->write_index && (!fn || w->fmt == 'v' || w->fmt == 'u')) {
@@ -260,7 +288,14 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("cannot open %s for writing: %s", where, strerror(errno));
         goto fail;
     }
-    if (n_threads > 1 && (w->fmt == 'z' || w->fmt == 'b')) hts_set_threads(w->fp, n_threads);
+    /* BGZF compression in the run's thread pool, else in n_threads threads of its own */
+    if (w->fmt == 'z' || w->fmt == 'b') {
+        if (opt->pool && opt->pool->pool) {
+            if (hts_set_thread_pool(w->fp, opt->pool) < 0)
+                spin_warn("could not compress %s in the run's thread pool; compressing single-threaded", where);
+        } else if (n_threads > 1 && hts_set_threads(w->fp, n_threads) < 0)
+            spin_warn("could not start %d compression threads for %s; compressing single-threaded", n_threads, where);
+    }
     if (build_header(w, opt) < 0) {
         spin_error("cannot build the output header for %s", where);
         goto fail;
@@ -269,7 +304,6 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("cannot write the header to %s: %s", where, strerror(errno));
         goto fail;
     }
-    if (!(w->rec = bcf_init())) goto fail;
     return w;
 fail:
     spin_writer_abort(w);
@@ -282,97 +316,51 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
     return spin_writer_record(w, chrom, pos, id, ref, &alt, 1, imputed, &p_alt, n_hap);
 }
 
-/* Writes the text record in w->line (no newline yet): as a VCF line, or parsed
- * into w->rec for BCF. 0, or -1 with a message naming the site. */
-static int emit_line(spin_writer_t *w, const char *chrom, int64_t pos)
-{
-    kstring_t *s = &w->line;
-    int ret;
-    double t0 = spin_realtime();
-    if (w->fmt == 'v' || w->fmt == 'z') {
-        kputc('\n', s);
-        ret = vcf_write_line(w->fp, s);
-    } else {
-        ret = vcf_parse(s, w->hdr, w->rec);
-        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
-    }
-    w->times->write_s += spin_realtime() - t0;
-    if (ret < 0) {
-        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
-                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
-        return -1;
-    }
-    return 0;
-}
+/* Appends s and its NUL to the block's string arena. */
+static int arena_put(kstring_t *a, const char *s) { return kputsn(s, strlen(s), a) < 0 || kputc('\0', a) < 0 ? -1 : 0; }
 
-int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
-                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+/* Formats pending record e as its VCF line, newline included, into e->line:
+ * a pure function of e and w's settings, run by several threads at once on
+ * different records. The bytes are those of one record written alone. */
+static int format_record(const spin_writer_t *w, pending_t *e)
 {
-    kstring_t *s = &w->line;
+    kstring_t *s = &e->line;
+    const char *chrom = w->arena.s + e->str, *id = chrom + strlen(chrom) + 1, *ref = id + strlen(id) + 1;
+    const char *alt = ref + strlen(ref) + 1;
+    int n_alt = e->n_alt, n_hap = 2 * w->n_sample;
     char b[24];
-    double af, dr2, t0 = spin_realtime();
-    if (n_hap != 2 * w->n_sample) {
-        spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
-        return -1;
-    }
-    if (n_alt < 1) {
-        spin_error("internal: no ALT allele at %s:%lld", chrom, (long long)pos);
-        return -1;
-    }
-    /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
-     * map or model) is an error naming the site, never "nan" in the output */
-    for (int k = 0; k < n_alt; k++)
-        for (int h = 0; h < n_hap; h++) {
-            float p = p_alt[k][h];
-            if (!(p >= -1e-3f && p <= 1.001f)) {
-                spin_error("%s:%lld: the imputed probability of ALT %s of sample %s haplotype %d is %g, not in "
-                           "[0, 1]; refusing to write %s (check the --map genetic map and the model)",
-                           chrom, (long long)pos, alt[k], w->hdr->samples[h / 2], h % 2 + 1, (double)p,
-                           w->fn ? w->fn : "standard output");
-                return -1;
-            }
-        }
-    /* multi-allelic: each ALT was imputed as its own biallelic site, so a
-     * haplotype's ALT probabilities may sum above 1; they are then divided by
-     * their sum (P(REF) = 0), and every field below uses the renormalised
-     * values. P(REF) = 1 - sum of the ALT probabilities. */
-    const float *const *q = p_alt;
-    if (n_alt > 1) {
-        size_t need = (size_t)n_alt * n_hap;
-        if (need > w->m_pm) {
-            float *v = realloc(w->pm, need * sizeof(float));
-            const float **r = realloc(w->pmk, (size_t)n_alt * sizeof(*r));
-            if (v) w->pm = v;
-            if (r) w->pmk = r;
-            if (!v || !r) {
-                spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
-                return -1;
-            }
-            w->m_pm = need;
-        }
-        for (int h = 0; h < n_hap; h++) {
-            double sum = 0;
-            for (int k = 0; k < n_alt; k++) sum += p_alt[k][h] > 0 ? p_alt[k][h] : 0;
-            for (int k = 0; k < n_alt; k++) {
-                float v = p_alt[k][h] > 0 ? p_alt[k][h] : 0;
-                w->pm[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
-            }
-        }
-        for (int k = 0; k < n_alt; k++) w->pmk[k] = w->pm + (size_t)k * n_hap;
-        q = w->pmk;
-    }
     s->l = 0;
-    ksprintf(s, "%s\t%lld\t%s\t%s\t", chrom, (long long)pos, id && *id ? id : ".", ref);
-    for (int k = 0; k < n_alt; k++) kputs(alt[k], s), kputc(k + 1 < n_alt ? ',' : '\t', s);
-    kputs(".\tPASS\tDR2=", s);
-    w->af_text.l = 0;
-    for (int k = 0; k < n_alt; k++) { /* one pass over the haplotypes per ALT gives both */
-        spin_site_af_dr2(q[k], n_hap, &af, &dr2);
-        ksprintf(s, "%s%.2f", k ? "," : "", dr2);
-        ksprintf(&w->af_text, "%s%.4f", k ? "," : "", af);
+    if (n_alt == 0) { /* REF-only */
+        ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)e->pos, id, ref);
+        for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
+        return kputc('\n', s) < 0 ? -1 : 0;
     }
-    kputs(";AF=", s), kputs(w->af_text.s, s);
-    ksprintf(s, "%s\tGT:DS%s%s", imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
+    /* per-ALT rows of the block's (renormalised) probabilities, and AF values
+     * (printed after every DR2): on the stack for the usual few ALTs */
+    enum { FEW = 8 };
+    const float *row_few[FEW], **q = row_few;
+    double af_few[FEW], *af = af_few, dr2;
+    if (n_alt > FEW) {
+        q = malloc((size_t)n_alt * sizeof(*q));
+        af = malloc((size_t)n_alt * sizeof(*af));
+        if (!q || !af) {
+            if (q != row_few) free(q);
+            if (af != af_few) free(af);
+            return -1;
+        }
+    }
+    for (int k = 0; k < n_alt; k++) q[k] = w->probs + e->prob + (size_t)k * n_hap;
+    kputs(chrom, s), kputc('\t', s), kputll(e->pos, s), kputc('\t', s);
+    kputs(id, s), kputc('\t', s), kputs(ref, s), kputc('\t', s);
+    for (int k = 0; k < n_alt; k++, alt += strlen(alt) + 1) kputs(alt, s), kputc(k + 1 < n_alt ? ',' : '\t', s);
+    kputs(".\tPASS\tDR2=", s);
+    for (int k = 0; k < n_alt; k++) { /* one pass over the haplotypes per ALT gives both */
+        spin_site_af_dr2(q[k], n_hap, &af[k], &dr2);
+        ksprintf(s, "%s%.2f", k ? "," : "", dr2);
+    }
+    kputs(";AF=", s);
+    for (int k = 0; k < n_alt; k++) ksprintf(s, "%s%.4f", k ? "," : "", af[k]);
+    ksprintf(s, "%s\tGT:DS%s%s", e->imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
     for (int i = 0; i < w->n_sample; i++) {
         kputc('\t', s);
         if (n_alt == 1) {
@@ -413,17 +401,160 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
                 }
         }
     }
+    if (q != row_few) free(q);
+    if (af != af_few) free(af);
+    /* kputc and friends leave s->s NULL when out of memory */
+    return kputc('\n', s) < 0 || !s->s ? -1 : 0;
+}
+
+/* Formats the pending block (in parallel, one record per task: a record's text
+ * depends on that record alone, so the bytes do not depend on the threads),
+ * then writes it in order. 0, or -1 with a message naming the first record
+ * that could not be formatted or written; the writer is then failed. */
+static int flush_block(spin_writer_t *w)
+{
+    int n = w->n_q, nt = w->n_threads < n ? w->n_threads : n, bcf = w->fmt == 'b' || w->fmt == 'u';
+    if (n == 0) return 0;
+    double t0 = spin_realtime();
+    /* BCF: each thread parses its lines with its own copy of the header
+     * (vcf_parse uses the header's scratch memory); thread 0 with w->hdr */
+    if (bcf && nt > 1 && !w->thdr) {
+        if (!(w->thdr = spin_hdr_copies(w->hdr, w->n_threads))) nt = 1;
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+    for (int i = 0; i < n; i++) {
+        pending_t *e = &w->q[i];
+#ifdef _OPENMP
+        int tid = omp_get_thread_num();
+#else
+        int tid = 0;
+#endif
+        e->rc = format_record(w, e);
+        if (e->rc == 0 && bcf) {
+            e->line.s[--e->line.l] = 0; /* the line without its newline, as vcf_parse takes it */
+            if (!e->rec && !(e->rec = bcf_init())) e->rc = -1;
+            else e->rc = vcf_parse(&e->line, tid ? w->thdr[tid - 1] : w->hdr, e->rec) == 0 ? 0 : -2;
+        }
+    }
+    double t1 = spin_realtime();
+    w->times->format_s += t1 - t0;
+    int ret = 0;
+    for (int i = 0; i < n && ret == 0; i++) {
+        pending_t *e = &w->q[i];
+        const char *chrom = w->arena.s + e->str;
+        errno = 0;
+        if (e->rc == -1) {
+            spin_error("out of memory formatting the record at %s:%lld for %s", chrom, (long long)e->pos,
+                       w->fn ? w->fn : "standard output");
+            ret = -1;
+        } else if ((e->rc == 0 && (bcf ? bcf_write(w->fp, w->hdr, e->rec) : vcf_write_line(w->fp, &e->line)) < 0) ||
+                   e->rc < 0) {
+            spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)e->pos,
+                       w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
+            ret = -1;
+        }
+    }
+    w->times->write_s += spin_realtime() - t1;
+    w->n_q = 0, w->arena.l = 0, w->n_probs = 0;
+    if (ret < 0) w->failed = 1;
+    return ret;
+}
+
+/* Queues a record: its strings into the arena, its n_alt rows of n_hap
+ * probabilities (when p_alt is not NULL) into the block; flushes a full block. */
+static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+{
+    if (w->failed) {
+        spin_error("internal: a record written to %s after a write error", w->fn ? w->fn : "standard output");
+        return -1;
+    }
+    size_t need = w->n_probs + (size_t)n_alt * n_hap;
+    if (w->n_q == w->m_q || need > w->m_probs) {
+        int mq = w->n_q == w->m_q ? (w->m_q ? 2 * w->m_q : 16) : w->m_q;
+        size_t mp = need > w->m_probs ? need + need / 2 : w->m_probs;
+        pending_t *q = mq != w->m_q ? realloc(w->q, (size_t)mq * sizeof(*q)) : w->q;
+        if (q) {
+            if (mq != w->m_q) memset(q + w->m_q, 0, (size_t)(mq - w->m_q) * sizeof(*q));
+            w->q = q, w->m_q = mq;
+        }
+        float *pr = q && mp != w->m_probs ? realloc(w->probs, mp * sizeof(float)) : w->probs;
+        if (pr) w->probs = pr, w->m_probs = mp;
+        if (!q || !pr) {
+            spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
+            return -1;
+        }
+    }
+    pending_t *e = &w->q[w->n_q];
+    e->pos = pos, e->n_alt = n_alt, e->imputed = imputed, e->str = w->arena.l, e->prob = w->n_probs;
+    int bad = arena_put(&w->arena, chrom) < 0 || arena_put(&w->arena, id && *id ? id : ".") < 0 ||
+              arena_put(&w->arena, ref) < 0;
+    for (int k = 0; k < n_alt && !bad; k++) bad = arena_put(&w->arena, alt[k]) < 0;
+    if (bad) {
+        spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
+        return -1;
+    }
+    /* multi-allelic: each ALT was imputed as its own biallelic site, so a
+     * haplotype's ALT probabilities may sum above 1; they are then divided by
+     * their sum (P(REF) = 0), and every field uses the renormalised values.
+     * P(REF) = 1 - sum of the ALT probabilities. */
+    float *dst = w->probs + w->n_probs;
+    if (n_alt == 1) memcpy(dst, p_alt[0], (size_t)n_hap * sizeof(float));
+    else if (n_alt > 1)
+        for (int h = 0; h < n_hap; h++) {
+            double sum = 0;
+            for (int k = 0; k < n_alt; k++) sum += p_alt[k][h] > 0 ? p_alt[k][h] : 0;
+            for (int k = 0; k < n_alt; k++) {
+                float v = p_alt[k][h] > 0 ? p_alt[k][h] : 0;
+                dst[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
+            }
+        }
+    w->n_probs = need;
+    w->n_q++;
+    return 0;
+}
+
+/* Ends a record call that started at t0 (checks and queueing count as
+ * formatting) and writes the block if it is full. */
+static int queued(spin_writer_t *w, double t0, int ret)
+{
     w->times->format_s += spin_realtime() - t0;
-    return emit_line(w, chrom, pos);
+    if (ret == 0 && (w->n_q >= w->block || w->n_probs >= BLOCK_PROBS)) ret = flush_block(w);
+    return ret;
+}
+
+int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+{
+    double t0 = spin_realtime();
+    if (n_hap != 2 * w->n_sample) {
+        spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
+        return -1;
+    }
+    if (n_alt < 1) {
+        spin_error("internal: no ALT allele at %s:%lld", chrom, (long long)pos);
+        return -1;
+    }
+    /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
+     * map or model) is an error naming the site, never "nan" in the output */
+    for (int k = 0; k < n_alt; k++)
+        for (int h = 0; h < n_hap; h++) {
+            float p = p_alt[k][h];
+            if (!(p >= -1e-3f && p <= 1.001f)) {
+                spin_error("%s:%lld: the imputed probability of ALT %s of sample %s haplotype %d is %g, not in "
+                           "[0, 1]; refusing to write %s (check the --map genetic map and the model)",
+                           chrom, (long long)pos, alt[k], w->hdr->samples[h / 2], h % 2 + 1, (double)p,
+                           w->fn ? w->fn : "standard output");
+                return -1;
+            }
+        }
+    return queued(w, t0, queue_record(w, chrom, pos, id, ref, alt, n_alt, imputed, p_alt, n_hap));
 }
 
 int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
 {
-    kstring_t *s = &w->line;
-    s->l = 0;
-    ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)pos, id && *id ? id : ".", ref);
-    for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
-    return emit_line(w, chrom, pos);
+    double t0 = spin_realtime();
+    return queued(w, t0, queue_record(w, chrom, pos, id, ref, NULL, 0, 1, NULL, 2 * w->n_sample));
 }
 
 /* Async-signal-safe: only unlink(2) on names built at open/companion time. */
@@ -504,6 +635,7 @@ static int publish(spin_writer_t *w)
 int spin_writer_close(spin_writer_t *w)
 {
     const char *where = w->fn ? w->fn : "standard output";
+    if (!w->failed && flush_block(w) < 0) goto fail;
     double t0 = spin_realtime();
     spin_writer_times_t *times = w->times;
     int ret = hts_close(w->fp);

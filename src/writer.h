@@ -19,9 +19,17 @@
  *
  * VCF text ('v', 'z') is written line by line exactly as formatted here (Beagle's
  * number formats, dosage.h); BCF ('b', 'u') parses the same line, so both carry
- * identical values. Output bytes do not depend on the number of threads. */
+ * identical values. Output bytes do not depend on the number of threads.
+ *
+ * Threads: with n_threads > 1 records are queued (copied) and formatted a
+ * block of 64 per thread at a time, in parallel, then written in order; BGZF
+ * compression runs in opt->pool (or n_threads threads of the writer's own). A
+ * record's checks fail at its own call; a write error is reported, naming the
+ * record, by the call that writes its block or by spin_writer_close. */
 #ifndef SPIN_WRITER_H
 #define SPIN_WRITER_H
+
+#include <htslib/hts.h>
 
 #include "spin.h"
 
@@ -46,6 +54,7 @@ typedef struct {
     const char *const *inputs;   /* files the output must not be (panel, targets, model, map); NULL entries skipped */
     int n_inputs;
     spin_writer_times_t *times;  /* may be NULL; filled until spin_writer_close/abort returns */
+    htsThreadPool *pool;         /* may be NULL: BGZF compression threads shared with the run's readers */
 } spin_writer_opt_t;
 
 /* fn NULL or "-": stdout. fmt 'v','z','b','u', or 0 to infer from fn's
