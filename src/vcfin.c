@@ -184,12 +184,16 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
                           char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing,
                           uint8_t *ph, int64_t *n_unphased, int quiet)
 {
+#define GT_ERR(...)                                                                                                    \
+    do {                                                                                                               \
+        if (!quiet) spin_error(__VA_ARGS__);                                                                           \
+        return -1;                                                                                                     \
+    } while (0)
     const char *chr = bcf_seqname_safe(h, rec);
     long long pos = (long long)rec->pos + 1;
     int ngt = bcf_get_genotypes(h, rec, gt, ngt_arr);
     if (ngt <= 0) {
-        if (!quiet) spin_error("'%s' has no GT at %s:%lld: a phased GT field is required", fn, chr, pos);
-        return -1;
+        GT_ERR("'%s' has no GT at %s:%lld: a phased GT field is required", fn, chr, pos);
     }
     if (ngt != 2 * n_sample) {
         /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
@@ -199,45 +203,39 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
                 who = i;
                 break;
             }
-        if (!quiet) spin_error("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
-                   "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
-                   "takes haploid calls, e.g. male chrX outside the PARs)",
-                   n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
-        return -1;
+        GT_ERR("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
+               "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
+               "takes haploid calls, e.g. male chrX outside the PARs)",
+               n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
     }
     int64_t n_miss = 0;
     for (int i = 0; i < n_sample; ++i) {
         int32_t a = (*gt)[2 * i], b = (*gt)[2 * i + 1];
         if (b == bcf_int32_vector_end) {
-            if (!quiet) spin_error("sample %s in %s '%s' is haploid at %s:%lld: spin-impute needs diploid "
-                       "genotypes (impute haploid regions such as male chrX separately)",
-                       samples[i], rule->what, fn, chr, pos);
-            return -1;
+            GT_ERR("sample %s in %s '%s' is haploid at %s:%lld: spin-impute needs diploid "
+                   "genotypes (impute haploid regions such as male chrX separately)",
+                   samples[i], rule->what, fn, chr, pos);
         }
         int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
         if ((ma || mb) && !rule->allow_missing) {
-            if (!quiet) spin_error("sample %s in %s '%s' has a missing genotype at %s:%lld: a reference "
-                       "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
-                       samples[i], rule->what, fn, chr, pos);
-            return -1;
+            GT_ERR("sample %s in %s '%s' has a missing genotype at %s:%lld: a reference "
+                   "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
+                   samples[i], rule->what, fn, chr, pos);
         }
         int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
         if (rule->phase_all && !bcf_gt_is_phased(b)) {
-            if (!quiet) spin_error("sample %s in %s '%s' is unphased at %s:%lld: phase the panel first "
-                       "(SHAPEIT5, Eagle2 or Beagle)",
-                       samples[i], rule->what, fn, chr, pos);
-            return -1;
+            GT_ERR("sample %s in %s '%s' is unphased at %s:%lld: phase the panel first "
+                   "(SHAPEIT5, Eagle2 or Beagle)",
+                   samples[i], rule->what, fn, chr, pos);
         }
         int unph = !rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b);
         if (unph && !rule->allow_unphased) {
-            if (!quiet) spin_error("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
-                       "targets first with SHAPEIT5, Eagle2 or Beagle",
-                       samples[i], rule->what, fn, aa, ab, chr, pos);
-            return -1;
+            GT_ERR("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
+                   "targets first with SHAPEIT5, Eagle2 or Beagle",
+                   samples[i], rule->what, fn, aa, ab, chr, pos);
         }
         if (aa >= rec->n_allele || ab >= rec->n_allele || aa < -1 || ab < -1) {
-            if (!quiet) spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, pos, samples[i]);
-            return -1;
+            GT_ERR("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, pos, samples[i]);
         }
         n_miss += ma + mb;
         out[2 * i] = (int8_t)aa, out[2 * i + 1] = (int8_t)ab;
@@ -246,6 +244,7 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
     }
     if (n_missing) *n_missing += n_miss;
     return 0;
+#undef GT_ERR
 }
 
 /* ------------------------------------------------------------------ */

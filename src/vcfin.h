@@ -4,7 +4,15 @@
  * or corrupt file is an error, never a silent early end. Text VCF is read line
  * by line and each line's column count and POS are checked before vcf_parse1
  * (which accepts "abc" or "12ab3" as a position): a malformed line is an error
- * naming the file and line, never a skipped record. */
+ * naming the file and line, never a skipped record.
+ *
+ * Threads: with n_threads > 1 lines are read ahead in blocks (up to 32 per
+ * thread, about 32 MB) by one thread, then checked and parsed by n_threads
+ * OpenMP threads, each with its own copy of the header (a panel's GT is also
+ * decoded, checked and packed there); records are then taken in file order,
+ * so results and the first error reported do not depend on n_threads. A line
+ * naming a contig or tag the header lacks is parsed alone (HTSlib adds it to
+ * the header). */
 #ifndef SPIN_VCFIN_H
 #define SPIN_VCFIN_H
 
