@@ -8,15 +8,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
+#include <htslib/thread_pool.h>
 #include <htslib/vcf.h>
 
 #include "match.h"
@@ -134,10 +132,10 @@ static int hdr_same_ids(const bcf_hdr_t *a, const bcf_hdr_t *b)
 
 bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n)
 {
-    if (n < 2) return NULL;
-    bcf_hdr_t **c = calloc((size_t)n - 1, sizeof(*c));
+    if (n < 1) return NULL;
+    bcf_hdr_t **c = calloc((size_t)n, sizeof(*c));
     if (!c) return NULL;
-    for (int i = 0; i < n - 1; i++) /* bcf_hdr_dup writes IDX= fields, so ids carry over */
+    for (int i = 0; i < n; i++) /* bcf_hdr_dup writes IDX= fields, so ids carry over */
         if (!(c[i] = bcf_hdr_dup(h)) || !hdr_same_ids(h, c[i])) {
             spin_hdr_copies_destroy(c, n);
             return NULL;
@@ -148,7 +146,7 @@ bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n)
 void spin_hdr_copies_destroy(bcf_hdr_t **c, int n)
 {
     if (!c) return;
-    for (int i = 0; i < n - 1; i++)
+    for (int i = 0; i < n; i++)
         if (c[i]) bcf_hdr_destroy(c[i]);
     free(c);
 }
@@ -251,15 +249,15 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
 /* A record reader: whole file, or a region through the index           */
 /* ------------------------------------------------------------------ */
 
-/* One line (text VCF) or record (BCF) of a reader's block. A block is read
- * in order by one thread, parsed by several (each line with a header of its
- * thread's own), then handed out in order by reader_next, which reports the
- * first problem exactly as a line-by-line read would. */
+/* One line (text VCF) or record (BCF) of a reader's block. Blocks are read in
+ * file order by the calling thread and parsed by jobs in the thread pool
+ * while the previous block is handed out; reader_next then reports the first
+ * problem in file order exactly as a line-by-line read would. */
 enum {
     SLOT_REC,      /* read (ret >= 0, or a parse failure ret -2 / -3), or the end (ret -1), or a read error */
     SLOT_BAD_LINE, /* vcf_line_problem: `why` */
     SLOT_BGZF_ERR, /* a BGZF read error under a streamed line */
-    SLOT_FOREIGN,  /* internal: a parse added a header line to a thread's copy (line_needs_header missed it) */
+    SLOT_FOREIGN,  /* internal: a parse added a header line to a job's copy (line_needs_header missed it) */
 };
 
 typedef struct {
@@ -268,24 +266,47 @@ typedef struct {
     int64_t n_line;    /* r->n_line after this line or record: its place in messages */
     int ret;           /* the read's return, then -2 (through the index) or -3 (streamed) if the line did not parse */
     int kind;          /* SLOT_* */
-    int parse;         /* text to parse: 0 none, 1 in parallel, 2 alone with r->hdr after the parallel part */
+    int parse;         /* text to parse: 0 none or done, 1 by a job, 2 alone with r->hdr when the block lands */
     char why[128];
     /* panel records (reader_t.panel): GT read and checked (quietly), each ALT's haplotypes packed */
-    int gt_ok;         /* 1: alleles and bits hold the record; 0: the fold reads it again, loudly */
-    int32_t *gt;
-    int ngt_arr;
-    int8_t *alleles;   /* [n_hap] */
+    int gt_ok;         /* 1: bits hold the record; 0: the fold reads it again, loudly */
     uint64_t *bits;    /* [(n_allele - 1) * nw]: haplotypes carrying ALT k at row k - 1 */
     int *n_carrier;    /* [n_allele - 1] */
     size_t m_bits, m_carrier;
 } slot_t;
 
-/* Read-ahead block, in bytes per sample (text line, parsed record, GT as
- * int32 and int8): a block holds what fits in BLOCK_BYTES, 2 to 32 lines per thread. */
-#define SLOT_BYTES_PER_SAMPLE 24
-#define BLOCK_BYTES ((size_t)32 << 20)
+struct reader_s;
+struct block_s;
 
-typedef struct {
+typedef struct { /* slots [lo, hi) of a block, parsed with a header copy of the job's own */
+    const struct reader_s *r;
+    struct block_s *b;
+    int lo, hi;
+    bcf_hdr_t *h;
+    int foreign;       /* the parse added a header line to h */
+    int32_t *gt;       /* panel GT scratch */
+    int ngt_arr;
+    int8_t *alleles;
+} job_t;
+
+typedef struct block_s {
+    slot_t *slot;      /* [m_slot], n_slot read, `next` the next to hand out */
+    int n_slot, next;
+    job_t *job;        /* [r->n_job], with their header copies (spin_hdr_copies) */
+    bcf_hdr_t **hcopy;
+    int hdr_gen;       /* r->hdr_gen the copies were made at */
+    int in_flight;     /* jobs dispatched whose results are not collected */
+} block_t;
+
+/* Read-ahead: two blocks of lines (one handed out while the other is
+ * parsed), each of what fits in BLOCK_BYTES (text line and parsed record:
+ * about SLOT_BYTES_PER_SAMPLE bytes a sample), 4 to 64 lines per job and
+ * 2 jobs per thread. */
+#define SLOT_BYTES_PER_SAMPLE 8
+#define BLOCK_BYTES ((size_t)32 << 20)
+#define JOBS_PER_THREAD 2
+
+typedef struct reader_s {
     const char *fn;
     htsFile *fp;
     bcf_hdr_t *hdr;
@@ -293,36 +314,52 @@ typedef struct {
     tbx_t *tbx;     /* VCF.gz */
     hts_itr_t *itr;
     int is_text;     /* VCF text (plain, gzip or BGZF): lines are checked before vcf_parse1 */
-    int64_t n_line;  /* data lines read so far when streaming (not through the index) */
+    int64_t n_line;  /* data lines up to the record handed out last, when streaming (not through the index) */
+    int64_t n_read;  /* data lines read ahead so far, when streaming */
     int n_threads;
-    bcf_hdr_t **thdr; /* header copies for parse threads 1.. (spin_hdr_copies), made at the first block */
-    const gt_rules_t *panel; /* not NULL: decode and pack GT in the parallel part (panel_gt) */
-    slot_t *slot;    /* [m_slot] */
-    int m_slot, n_slot, next; /* slots read into the block, next one to hand out */
-    int done;        /* the last block ended at the end of the data or at an error */
+    const gt_rules_t *panel; /* not NULL: decode and pack GT in the jobs too (panel_gt) */
+    hts_tpool *tp;   /* the run's pool or own_tp; NULL: one thread, one line at a time */
+    hts_tpool *own_tp;
+    hts_tpool_process *tq; /* the parse jobs' queue (results in dispatch order) */
+    int n_job, m_slot;
+    block_t blk[2];
+    int cur, started, finished, queried;
+    int done;        /* reading ended: at the end of the data or at a problem */
+    int hdr_gen;     /* bumped when HTSlib adds a line to r->hdr (copies made before are stale) */
     int last_rid;    /* BCF: the last record read, where a failed read leaves a slot's record */
     int64_t last_pos;
 } reader_t;
 
+static void reader_land(reader_t *r, block_t *b);
+
 static void reader_close(reader_t *r)
 {
+    for (int k = 0; k < 2; k++) /* jobs still running use the blocks */
+        if (r->blk[k].in_flight) reader_land(r, &r->blk[k]);
+    if (r->tq) hts_tpool_process_destroy(r->tq);
     hts_itr_destroy(r->itr);
     if (r->idx) hts_idx_destroy(r->idx);
     if (r->tbx) tbx_destroy(r->tbx);
-    spin_hdr_copies_destroy(r->thdr, r->n_threads);
     if (r->hdr) bcf_hdr_destroy(r->hdr);
     if (r->fp) hts_close(r->fp);
-    for (int i = 0; i < r->m_slot; i++) {
-        slot_t *sl = &r->slot[i];
-        free(sl->ks.s), free(sl->gt), free(sl->alleles), free(sl->bits), free(sl->n_carrier);
-        if (sl->rec) bcf_destroy(sl->rec);
+    if (r->own_tp) hts_tpool_destroy(r->own_tp); /* after the file that used it */
+    for (int k = 0; k < 2; k++) {
+        block_t *b = &r->blk[k];
+        for (int i = 0; b->slot && i < r->m_slot; i++) {
+            slot_t *sl = &b->slot[i];
+            free(sl->ks.s), free(sl->bits), free(sl->n_carrier);
+            if (sl->rec) bcf_destroy(sl->rec);
+        }
+        for (int j = 0; b->job && j < r->n_job; j++) free(b->job[j].gt), free(b->job[j].alleles);
+        spin_hdr_copies_destroy(b->hcopy, r->n_job);
+        free(b->slot), free(b->job);
     }
-    free(r->slot);
     memset(r, 0, sizeof(*r));
 }
 
-/* Opens fn; pool (may be NULL) decompresses it, else n_threads threads of
- * its own; n_threads parse text lines (and, with panel, decode GT). */
+/* Opens fn. With n_threads > 1, pool (or, if NULL, a pool of n_threads of
+ * the reader's own) decompresses it and runs the parse jobs (and, with
+ * panel, GT decoding). */
 static int reader_open(reader_t *r, const char *fn, int n_threads, htsThreadPool *pool, const gt_rules_t *panel)
 {
     memset(r, 0, sizeof(*r));
@@ -340,29 +377,33 @@ static int reader_open(reader_t *r, const char *fn, int n_threads, htsThreadPool
         return -1;
     }
     r->is_text = f == vcf;
-    if (pool && pool->pool) {
-        if (hts_set_thread_pool(r->fp, pool) < 0)
-            spin_warn("could not decompress '%s' in the run's thread pool; reading single-threaded", fn);
-    } else if (r->n_threads > 1 && hts_set_threads(r->fp, r->n_threads) < 0)
-        spin_warn("could not start %d decompression threads for '%s'; reading single-threaded", r->n_threads, fn);
+    if (r->n_threads > 1) {
+        if (pool && pool->pool) r->tp = pool->pool;
+        else if (!(r->tp = r->own_tp = hts_tpool_init(r->n_threads)))
+            spin_warn("could not start %d threads for '%s'; reading single-threaded", r->n_threads, fn);
+        htsThreadPool hp = {r->tp, 0};
+        if (r->tp && hts_set_thread_pool(r->fp, &hp) < 0)
+            spin_warn("could not decompress '%s' in the thread pool; decompressing single-threaded", fn);
+    }
     if (!(r->hdr = bcf_hdr_read(r->fp))) {
         spin_error("cannot read the VCF/BCF header of '%s' (not a VCF, or truncated?)", fn);
         reader_close(r);
         return -1;
     }
-    /* one line at a time unless there is parallel work: text to parse or a panel's GT to decode */
-    int m = 1;
-    if (r->n_threads > 1 && (r->is_text || panel)) {
-        size_t per = (size_t)bcf_hdr_nsamples(r->hdr) * SLOT_BYTES_PER_SAMPLE + 1024, n = BLOCK_BYTES / per;
-        size_t lo = 2 * (size_t)r->n_threads, hi = 32 * (size_t)r->n_threads;
-        m = (int)(n < lo ? lo : n > hi ? hi : n);
+    /* one line at a time unless there is work for jobs: text to parse or a panel's GT to decode */
+    int m = 1, nj = 1;
+    if (r->tp && (r->is_text || panel) && (r->tq = hts_tpool_process_init(r->tp, 4 * JOBS_PER_THREAD * r->n_threads, 0))) {
+        nj = JOBS_PER_THREAD * r->n_threads;
+        size_t per = (size_t)bcf_hdr_nsamples(r->hdr) * SLOT_BYTES_PER_SAMPLE + 1024, n = BLOCK_BYTES / per / nj;
+        m = nj * (int)(n < 4 ? 4 : n > 64 ? 64 : n);
     }
-    if (!(r->slot = calloc((size_t)m, sizeof(*r->slot)))) {
-        spin_error("out of memory reading '%s'", fn);
-        reader_close(r);
-        return -1;
-    }
-    r->m_slot = m;
+    r->n_job = nj, r->m_slot = m;
+    for (int k = 0; k < 2; k++)
+        if (!(r->blk[k].slot = calloc((size_t)m, sizeof(slot_t))) || !(r->blk[k].job = calloc((size_t)nj, sizeof(job_t)))) {
+            spin_error("out of memory reading '%s'", fn);
+            reader_close(r);
+            return -1;
+        }
     return 0;
 }
 
@@ -530,17 +571,17 @@ static int pack_allele(const int8_t *alleles, int n_hap, int k, uint64_t *row)
 }
 
 /* A panel record's GT, read and checked quietly and packed per ALT into the
- * slot (sl->gt_ok = 1), in the parallel part; h is the thread's header. Any
+ * slot (sl->gt_ok = 1), by its parse job; j->h is the job's header. Any
  * problem leaves gt_ok 0: the fold then reads the record itself, loudly. */
-static void panel_prep(const reader_t *r, slot_t *sl, const bcf_hdr_t *h)
+static void panel_prep(job_t *j, slot_t *sl)
 {
     const bcf1_t *rec = sl->rec;
     sl->gt_ok = 0;
     if (sl->kind != SLOT_REC || sl->ret < 0 || (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF)) ||
         rec->pos < 0 || rec->n_allele < 2 || rec->n_allele > INT8_MAX)
         return;
-    int n_sample = bcf_hdr_nsamples(h), n_hap = 2 * n_sample, nw = (n_hap + 63) / 64, na = rec->n_allele - 1;
-    if (!sl->alleles && !(sl->alleles = malloc((size_t)n_hap + 1))) return;
+    int n_sample = bcf_hdr_nsamples(j->h), n_hap = 2 * n_sample, nw = (n_hap + 63) / 64, na = rec->n_allele - 1;
+    if (!j->alleles && !(j->alleles = malloc((size_t)n_hap + 1))) return;
     if ((size_t)na * nw > sl->m_bits) {
         uint64_t *b = realloc(sl->bits, (size_t)na * nw * sizeof(*b));
         if (!b) return;
@@ -551,36 +592,66 @@ static void panel_prep(const reader_t *r, slot_t *sl, const bcf_hdr_t *h)
         if (!c) return;
         sl->n_carrier = c, sl->m_carrier = (size_t)na;
     }
-    if (read_phased_gt(r->fn, h, sl->rec, r->panel, n_sample, NULL, &sl->gt, &sl->ngt_arr, sl->alleles, NULL, NULL,
-                       NULL, 1) < 0)
+    if (read_phased_gt(j->r->fn, j->h, sl->rec, j->r->panel, n_sample, NULL, &j->gt, &j->ngt_arr, j->alleles, NULL,
+                       NULL, NULL, 1) < 0)
         return;
-    for (int k = 1; k <= na; k++) sl->n_carrier[k - 1] = pack_allele(sl->alleles, n_hap, k, sl->bits + (size_t)(k - 1) * nw);
+    for (int k = 1; k <= na; k++)
+        sl->n_carrier[k - 1] = pack_allele(j->alleles, n_hap, k, sl->bits + (size_t)(k - 1) * nw);
     sl->gt_ok = 1;
 }
 
-/* Reads the next block: lines or records in order by this thread until the
- * block is full, the data end or a read fails; then r->n_threads threads
- * check and parse the text lines (and decode a panel's GT), each with its own
- * header. 0, or -1 when out of memory (logged). */
-static int reader_fill(reader_t *r, int queried)
+/* A parse job (thread pool, or inline with one thread): checks and parses
+ * the text lines of slots [lo, hi) and decodes a panel's GT. With a header
+ * copy (j->h != r->hdr) a line naming what the copy lacks is left for the
+ * landing (parse = 2): HTSlib would add it to the header. */
+static void *parse_job(void *arg)
 {
-    r->n_slot = r->next = 0;
+    job_t *j = arg;
+    const reader_t *r = j->r;
+    int own = j->h == r->hdr, n_col = 8 + (bcf_hdr_nsamples(j->h) > 0) + bcf_hdr_nsamples(j->h);
+    j->foreign = 0;
+    for (int i = j->lo; i < j->hi; i++) {
+        slot_t *sl = &j->b->slot[i];
+        if (sl->parse == 1) {
+            const char *bad = vcf_line_problem(&sl->ks, n_col, sl->why, sizeof(sl->why));
+            if (bad) {
+                if (bad != sl->why) snprintf(sl->why, sizeof(sl->why), "%s", bad);
+                sl->kind = SLOT_BAD_LINE, sl->parse = 0;
+            } else if (!own && line_needs_header(&sl->ks, j->h))
+                sl->parse = 2;
+            else {
+                if (vcf_parse1(&sl->ks, j->h, sl->rec) < 0) sl->ret = r->queried ? -2 : -3;
+                sl->parse = 0;
+                /* a copy that grew a header line: records it parses later would not match r->hdr */
+                if (!own && (sl->rec->errcode & (BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF))) j->foreign = 1;
+            }
+        }
+        if (sl->parse == 0 && r->panel) panel_prep(j, sl);
+    }
+    return j;
+}
+
+/* Reads block b in file order (until it is full, the data end or a read
+ * fails) and dispatches its parse jobs. 0, or -1 when out of memory (logged). */
+static int reader_launch(reader_t *r, block_t *b)
+{
+    b->n_slot = b->next = 0;
     for (int i = 0; i < r->m_slot && !r->done; i++) {
-        slot_t *sl = &r->slot[i];
+        slot_t *sl = &b->slot[i];
         if (!sl->rec && !(sl->rec = bcf_init())) {
             spin_error("out of memory reading '%s'", r->fn);
             return -1;
         }
         sl->kind = SLOT_REC, sl->parse = 0, sl->gt_ok = 0;
-        if (queried && !r->itr) sl->ret = -1;
-        else if (queried && r->idx) {
+        if (r->queried && !r->itr) sl->ret = -1;
+        else if (r->queried && r->idx) {
             sl->rec->rid = r->last_rid, sl->rec->pos = r->last_pos; /* as one record read over and over */
             if ((sl->ret = bcf_itr_next(r->fp, r->itr, sl->rec)) >= 0) r->last_rid = sl->rec->rid, r->last_pos = sl->rec->pos;
-        }
-        else if (queried) sl->parse = (sl->ret = tbx_itr_next(r->fp, r->tbx, r->itr, &sl->ks)) >= 0;
+        } else if (r->queried)
+            sl->parse = (sl->ret = tbx_itr_next(r->fp, r->tbx, r->itr, &sl->ks)) >= 0;
         else if (r->is_text) {
             if ((sl->ret = hts_getline(r->fp, KS_SEP_LINE, &sl->ks)) >= 0) {
-                ++r->n_line;
+                ++r->n_read;
                 /* a BGZF read error can end the text mid-line: that is the problem, not the line */
                 BGZF *bg = hts_get_bgzfp(r->fp);
                 if (bg && bg->errcode) sl->kind = SLOT_BGZF_ERR;
@@ -589,61 +660,63 @@ static int reader_fill(reader_t *r, int queried)
         } else {
             sl->rec->rid = r->last_rid, sl->rec->pos = r->last_pos;
             if ((sl->ret = bcf_read(r->fp, r->hdr, sl->rec)) >= 0)
-                ++r->n_line, r->last_rid = sl->rec->rid, r->last_pos = sl->rec->pos;
+                ++r->n_read, r->last_rid = sl->rec->rid, r->last_pos = sl->rec->pos;
         }
-        sl->n_line = r->n_line;
-        r->n_slot++;
+        sl->n_line = r->n_read;
+        b->n_slot++;
         if (sl->ret < 0 || sl->kind != SLOT_REC) r->done = 1; /* the end, or nothing sound after it */
     }
-    int nt = r->n_threads < r->n_slot ? r->n_threads : r->n_slot;
-    if (nt > 1 && !r->thdr && !(r->thdr = spin_hdr_copies(r->hdr, r->n_threads))) nt = 1;
-    int n_col = 8 + (bcf_hdr_nsamples(r->hdr) > 0) + bcf_hdr_nsamples(r->hdr), foreign = 0;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1) reduction(| : foreign)
-    for (int i = 0; i < r->n_slot; i++) {
-        slot_t *sl = &r->slot[i];
-#ifdef _OPENMP
-        int tid = omp_get_thread_num();
-#else
-        int tid = 0;
-#endif
-        bcf_hdr_t *h = tid ? r->thdr[tid - 1] : r->hdr;
-        if (sl->parse) {
-            const char *bad = vcf_line_problem(&sl->ks, n_col, sl->why, sizeof(sl->why));
-            if (bad) {
-                if (bad != sl->why) snprintf(sl->why, sizeof(sl->why), "%s", bad);
-                sl->kind = SLOT_BAD_LINE, sl->parse = 0;
-            } else if (nt > 1 && line_needs_header(&sl->ks, h))
-                sl->parse = 2;
-            else {
-                if (vcf_parse1(&sl->ks, h, sl->rec) < 0) sl->ret = queried ? -2 : -3;
-                sl->parse = 0;
-                /* a copy that grew a header line: records it parses later would not match r->hdr */
-                if (tid && (sl->rec->errcode & (BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF))) foreign = 1;
-            }
-        }
-        if (!sl->parse && r->panel) panel_prep(r, sl, h);
+    if (!r->tq || b->n_slot == 0) return 0; /* one thread: parsed inline when it lands */
+    if (b->hcopy && b->hdr_gen != r->hdr_gen) { /* HTSlib added to r->hdr since (a file without ##contig lines) */
+        spin_hdr_copies_destroy(b->hcopy, r->n_job);
+        b->hcopy = NULL;
     }
-    int n_alone = 0;
-    for (int i = 0; i < r->n_slot; i++) { /* undeclared names: HTSlib adds them to r->hdr, one line at a time */
-        slot_t *sl = &r->slot[i];
-        if (sl->parse != 2) continue;
-        if (vcf_parse1(&sl->ks, r->hdr, sl->rec) < 0) sl->ret = queried ? -2 : -3;
-        sl->parse = 0, n_alone++;
-        if (r->panel) panel_prep(r, sl, r->hdr);
-    }
-    if (n_alone) { /* the next block's copies get what HTSlib added (a file without ##contig lines, say) */
-        spin_hdr_copies_destroy(r->thdr, r->n_threads);
-        r->thdr = NULL;
-    }
-    if (foreign) { /* cannot happen if line_needs_header mirrors vcf_parse: refuse the whole block */
-        r->slot[0].kind = SLOT_FOREIGN;
-        r->n_slot = 1, r->done = 1;
+    if (!b->hcopy && (b->hcopy = spin_hdr_copies(r->hdr, r->n_job))) b->hdr_gen = r->hdr_gen;
+    int per = (b->n_slot + r->n_job - 1) / r->n_job;
+    for (int k = 0; k < r->n_job && k * per < b->n_slot; k++) {
+        job_t *j = &b->job[k];
+        j->r = r, j->b = b, j->lo = k * per, j->hi = (k + 1) * per < b->n_slot ? (k + 1) * per : b->n_slot;
+        j->h = b->hcopy ? b->hcopy[k] : r->hdr;
+        if (b->hcopy && hts_tpool_dispatch2(r->tp, r->tq, parse_job, j, -1) == 0) b->in_flight++;
+        else parse_job(j); /* no copies or no dispatch: here, with r->hdr */
     }
     return 0;
 }
 
+/* Waits for block b's jobs (one thread: parses it here) and parses the lines
+ * left to r->hdr, in order. */
+static void reader_land(reader_t *r, block_t *b)
+{
+    int foreign = 0;
+    for (; b->in_flight > 0; b->in_flight--) {
+        hts_tpool_result *res = hts_tpool_next_result_wait(r->tq);
+        if (!res) break; /* only at the pool's shutdown */
+        foreign |= ((job_t *)hts_tpool_result_data(res))->foreign;
+        hts_tpool_delete_result(res, 0);
+    }
+    if (!r->tq && b->n_slot > 0) {
+        job_t *j = &b->job[0];
+        j->r = r, j->b = b, j->lo = 0, j->hi = b->n_slot, j->h = r->hdr;
+        parse_job(j);
+    }
+    for (int i = 0; i < b->n_slot; i++) { /* undeclared names: HTSlib adds them to r->hdr, one line at a time */
+        slot_t *sl = &b->slot[i];
+        if (sl->parse != 2) continue;
+        job_t j = b->job[0];
+        j.r = r, j.b = b, j.lo = i, j.hi = i + 1, j.h = r->hdr;
+        sl->parse = 1; /* with r->hdr itself: parsed whatever it names */
+        parse_job(&j);
+        b->job[0].gt = j.gt, b->job[0].ngt_arr = j.ngt_arr, b->job[0].alleles = j.alleles; /* scratch it grew */
+        r->hdr_gen++;
+    }
+    if (foreign) { /* cannot happen if line_needs_header mirrors vcf_parse: refuse the whole block */
+        b->slot[0].kind = SLOT_FOREIGN;
+        b->n_slot = 1, r->done = 1;
+    }
+}
+
 /* The slot of the record reader_next returned last. */
-static const slot_t *reader_slot(const reader_t *r) { return &r->slot[r->next - 1]; }
+static const slot_t *reader_slot(const reader_t *r) { return &r->blk[r->cur].slot[r->blk[r->cur].next - 1]; }
 
 /* Next record (*out, valid until the next call): 0 ok, 1 end of data, <0
  * error (logged). `queried` = 1 if reader_query() was called (then a NULL
@@ -654,12 +727,25 @@ static const slot_t *reader_slot(const reader_t *r) { return &r->slot[r->next - 
 static int reader_next(reader_t *r, bcf1_t **out, int queried)
 {
     char where[64];
-    if (r->next == r->n_slot) {
-        if (r->done) return 1;
-        if (reader_fill(r, queried) < 0) return -1;
-        if (r->n_slot == 0) return 1;
+    block_t *b = &r->blk[r->cur];
+    if (b->next == b->n_slot) {
+        if (r->finished) return 1;
+        r->queried = queried;
+        if (!r->started) { /* two blocks ahead: one parses while the other is handed out */
+            r->started = 1;
+            if (reader_launch(r, &r->blk[0]) < 0) return -1;
+            r->cur = 1;
+        }
+        if (reader_launch(r, &r->blk[r->cur]) < 0) return -1; /* the lines after the other block's */
+        r->cur ^= 1;
+        b = &r->blk[r->cur];
+        reader_land(r, b);
+        if (b->n_slot == 0) {
+            r->finished = 1;
+            return 1;
+        }
     }
-    slot_t *sl = &r->slot[r->next++];
+    slot_t *sl = &b->slot[b->next++];
     bcf1_t *rec = *out = sl->rec;
     int ret = sl->ret;
     r->n_line = sl->n_line;

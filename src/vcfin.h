@@ -6,13 +6,15 @@
  * (which accepts "abc" or "12ab3" as a position): a malformed line is an error
  * naming the file and line, never a skipped record.
  *
- * Threads: with n_threads > 1 lines are read ahead in blocks (up to 32 per
- * thread, about 32 MB) by one thread, then checked and parsed by n_threads
- * OpenMP threads, each with its own copy of the header (a panel's GT is also
- * decoded, checked and packed there); records are then taken in file order,
- * so results and the first error reported do not depend on n_threads. A line
- * naming a contig or tag the header lacks is parsed alone (HTSlib adds it to
- * the header). */
+ * Threads: with n_threads > 1 the file is decompressed in an HTSlib thread
+ * pool (the run's, or one of the reader's own), and lines are read ahead in
+ * two blocks (of at most about 32 MB each) by the calling thread; each block
+ * is checked and parsed by jobs in the same pool, 2 per thread, each with its
+ * own copy of the header (a panel's GT is also decoded, checked and packed
+ * there), while the other block's records are handed out in file order. So
+ * results and the first error reported do not depend on n_threads. A line
+ * naming a contig or tag the header lacks is parsed alone, in order (HTSlib
+ * adds it to the header). */
 #ifndef SPIN_VCFIN_H
 #define SPIN_VCFIN_H
 
@@ -46,16 +48,16 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
                                           spin_match_stats_t *st);
 
 /* spin_panel_read with `shown` naming the region in messages (NULL: region).
- * Text VCF lines are parsed a block at a time by n_threads OpenMP threads
- * (the panel is the same for every n_threads, messages too); `pool` (may be
- * NULL: n_threads threads of the reader's own) decompresses BGZF and BCF. */
+ * With n_threads > 1, `pool` (may be NULL: n_threads threads of the
+ * reader's own) decompresses the file and parses its text lines (the panel is
+ * the same for every n_threads, messages too). */
 spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads,
                                     htsThreadPool *pool);
 
-/* n - 1 copies of h, for threads 1 .. n-1 of a parallel vcf_parse (which uses
- * the header's scratch memory, so no two threads may share one; thread 0 uses
- * h). Every copy has h's dictionary ids, which is checked. NULL if n < 2 or on
- * failure (then parse with one thread). Free with spin_hdr_copies_destroy(c, n). */
+/* n copies of h, one for each of n jobs that vcf_parse at the same time
+ * (vcf_parse uses the header's scratch memory, so no two may share one).
+ * Every copy has h's dictionary ids, which is checked. NULL on failure (then
+ * parse in one thread, with h). Free with spin_hdr_copies_destroy(c, n). */
 bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n);
 void spin_hdr_copies_destroy(bcf_hdr_t **c, int n);
 

@@ -9,11 +9,8 @@
 
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
+#include <htslib/thread_pool.h>
 #include <htslib/vcf.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "dosage.h"
 #include "vcfin.h"
@@ -27,11 +24,13 @@ typedef struct {
 
 #define MAX_COMPANION 4
 
-/* Records are formatted a block at a time, in parallel: a block holds at most
- * 64 records per thread (1 with one thread: each record is written as it
- * comes) and BLOCK_PROBS probabilities (bounds its memory for many samples). */
+/* Records are formatted a block at a time by jobs in the thread pool (2 per
+ * thread), while the caller fills the next block: a block holds at most 64
+ * records per thread (1 with one thread: each record is written as it comes)
+ * and BLOCK_PROBS probabilities (bounds its memory for many samples). */
 #define BLOCK_PER_THREAD 64
 #define BLOCK_PROBS ((size_t)1 << 22)
+#define JOBS_PER_THREAD 2
 
 /* A record waiting to be formatted: copies of what spin_writer_record was
  * given (the caller's buffers are its own again when the call returns). */
@@ -42,19 +41,37 @@ typedef struct {
     int n_alt;      /* 0: a REF-only record */
     int imputed;
     int rc;         /* format_record (and vcf_parse for BCF): 0, -1 out of memory, -2 not parsed */
+    int parsed;     /* BCF: rec holds the line parsed */
     kstring_t line; /* the formatted line, newline included; kept with its slot across blocks */
     bcf1_t *rec;    /* BCF output: the line parsed */
 } pending_t;
 
-struct spin_writer_s {
-    htsFile *fp;
-    bcf_hdr_t *hdr;
-    bcf_hdr_t **thdr; /* BCF with threads: header copies for threads 1.. (spin_hdr_copies) */
+struct wblock_s;
+typedef struct { /* records [lo, hi) of a block; h: a header copy to parse BCF with, or NULL */
+    const struct spin_writer_s *w;
+    struct wblock_s *b;
+    int lo, hi;
+    bcf_hdr_t *h;
+} wjob_t;
+
+typedef struct wblock_s {
     pending_t *q;     /* [m_q] slots, the first n_q pending */
-    int n_q, m_q, block;
+    int n_q, m_q;
     kstring_t arena;  /* the pending records' strings */
     float *probs;     /* [m_probs] the pending records' probabilities, n_probs used */
     size_t n_probs, m_probs;
+    wjob_t *job;      /* [n_job] */
+    int in_flight;    /* jobs dispatched whose results are not collected */
+} wblock_t;
+
+struct spin_writer_s {
+    htsFile *fp;
+    bcf_hdr_t *hdr;
+    wblock_t blk[2];  /* blk[cur] is filled while the other one is formatted */
+    int cur, block, n_job;
+    hts_tpool *tp, *own_tp; /* the run's pool or own_tp; NULL: one thread */
+    hts_tpool_process *tq;  /* the format jobs' queue (results in dispatch order) */
+    bcf_hdr_t **hcopy; /* BCF with a pool: 2 * n_job header copies (spin_hdr_copies), job k of blk[i] has i * n_job + k */
     int failed;       /* a block could not be written: the output is incomplete */
     char *fn;      /* requested name as given (for messages), NULL for stdout */
     char *dest;    /* renamed onto at close: fn, or a symlink's final target; NULL when writing directly */
@@ -96,15 +113,24 @@ static char infer_fmt(const char *fn)
     return 'z';
 }
 
+static int land_block(spin_writer_t *w, struct wblock_s *b, int write);
+
 static void writer_free(spin_writer_t *w)
 {
     if (!w) return;
-    for (int i = 0; i < w->m_q; i++) {
-        free(w->q[i].line.s);
-        if (w->q[i].rec) bcf_destroy(w->q[i].rec);
+    for (int k = 0; k < 2; k++) /* format jobs still running use the blocks */
+        if (w->blk[k].in_flight) land_block(w, &w->blk[k], 0);
+    for (int k = 0; k < 2; k++) {
+        wblock_t *b = &w->blk[k];
+        for (int i = 0; i < b->m_q; i++) {
+            free(b->q[i].line.s);
+            if (b->q[i].rec) bcf_destroy(b->q[i].rec);
+        }
+        free(b->q), free(b->arena.s), free(b->probs), free(b->job);
     }
-    free(w->q), free(w->arena.s), free(w->probs);
-    spin_hdr_copies_destroy(w->thdr, w->n_threads);
+    if (w->tq) hts_tpool_process_destroy(w->tq);
+    if (w->own_tp) hts_tpool_destroy(w->own_tp); /* after hts_close: the caller closed w->fp */
+    spin_hdr_copies_destroy(w->hcopy, 2 * w->n_job);
     if (w->hdr) bcf_hdr_destroy(w->hdr);
     free(w->fn), free(w->dest), free(w->tmp), free(w->tmp_idx), free(w->dest_idx);
     for (int i = 0; i < w->n_comp; i++) free(w->comp[i].shown), free(w->comp[i].dest), free(w->comp[i].tmp);
@@ -288,14 +314,21 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("cannot open %s for writing: %s", where, strerror(errno));
         goto fail;
     }
-    /* BGZF compression in the run's thread pool, else in n_threads threads of its own */
-    if (w->fmt == 'z' || w->fmt == 'b') {
-        if (opt->pool && opt->pool->pool) {
-            if (hts_set_thread_pool(w->fp, opt->pool) < 0)
-                spin_warn("could not compress %s in the run's thread pool; compressing single-threaded", where);
-        } else if (n_threads > 1 && hts_set_threads(w->fp, n_threads) < 0)
-            spin_warn("could not start %d compression threads for %s; compressing single-threaded", n_threads, where);
+    /* BGZF compression and the format jobs in the run's thread pool, else in one of n_threads of the writer's own */
+    if (w->n_threads > 1) {
+        if (opt->pool && opt->pool->pool) w->tp = opt->pool->pool;
+        else if (!(w->tp = w->own_tp = hts_tpool_init(w->n_threads)))
+            spin_warn("could not start %d threads for %s; writing single-threaded", w->n_threads, where);
+        htsThreadPool hp = {w->tp, 0};
+        if (w->tp && (w->fmt == 'z' || w->fmt == 'b') && hts_set_thread_pool(w->fp, &hp) < 0)
+            spin_warn("could not compress %s in the thread pool; compressing single-threaded", where);
+        w->n_job = JOBS_PER_THREAD * w->n_threads;
+        if (w->tp && !(w->tq = hts_tpool_process_init(w->tp, 4 * w->n_job, 0)))
+            spin_warn("could not queue format jobs for %s; formatting single-threaded", where);
     }
+    if (!w->tq) w->block = 1, w->n_job = 1;
+    for (int k = 0; k < 2; k++)
+        if (!(w->blk[k].job = calloc((size_t)w->n_job, sizeof(wjob_t)))) goto fail;
     if (build_header(w, opt) < 0) {
         spin_error("cannot build the output header for %s", where);
         goto fail;
@@ -304,6 +337,8 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("cannot write the header to %s: %s", where, strerror(errno));
         goto fail;
     }
+    /* BCF: the jobs parse their lines, each with a header of its own (NULL: parsed at the landing) */
+    if (w->tq && (w->fmt == 'b' || w->fmt == 'u')) w->hcopy = spin_hdr_copies(w->hdr, 2 * w->n_job);
     return w;
 fail:
     spin_writer_abort(w);
@@ -319,13 +354,13 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
 /* Appends s and its NUL to the block's string arena. */
 static int arena_put(kstring_t *a, const char *s) { return kputsn(s, strlen(s), a) < 0 || kputc('\0', a) < 0 ? -1 : 0; }
 
-/* Formats pending record e as its VCF line, newline included, into e->line:
- * a pure function of e and w's settings, run by several threads at once on
- * different records. The bytes are those of one record written alone. */
-static int format_record(const spin_writer_t *w, pending_t *e)
+/* Formats pending record e of block blk as its VCF line, newline included,
+ * into e->line: a pure function of e and w's settings, run by several jobs at
+ * once on different records. The bytes are those of one record written alone. */
+static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t *e)
 {
     kstring_t *s = &e->line;
-    const char *chrom = w->arena.s + e->str, *id = chrom + strlen(chrom) + 1, *ref = id + strlen(id) + 1;
+    const char *chrom = blk->arena.s + e->str, *id = chrom + strlen(chrom) + 1, *ref = id + strlen(id) + 1;
     const char *alt = ref + strlen(ref) + 1;
     int n_alt = e->n_alt, n_hap = 2 * w->n_sample;
     char b[24];
@@ -349,7 +384,7 @@ static int format_record(const spin_writer_t *w, pending_t *e)
             return -1;
         }
     }
-    for (int k = 0; k < n_alt; k++) q[k] = w->probs + e->prob + (size_t)k * n_hap;
+    for (int k = 0; k < n_alt; k++) q[k] = blk->probs + e->prob + (size_t)k * n_hap;
     kputs(chrom, s), kputc('\t', s), kputll(e->pos, s), kputc('\t', s);
     kputs(id, s), kputc('\t', s), kputs(ref, s), kputc('\t', s);
     for (int k = 0; k < n_alt; k++, alt += strlen(alt) + 1) kputs(alt, s), kputc(k + 1 < n_alt ? ',' : '\t', s);
@@ -407,57 +442,97 @@ static int format_record(const spin_writer_t *w, pending_t *e)
     return kputc('\n', s) < 0 || !s->s ? -1 : 0;
 }
 
-/* Formats the pending block (in parallel, one record per task: a record's text
- * depends on that record alone, so the bytes do not depend on the threads),
- * then writes it in order. 0, or -1 with a message naming the first record
- * that could not be formatted or written; the writer is then failed. */
-static int flush_block(spin_writer_t *w)
+/* A format job: records [lo, hi) of a block formatted (and, with a header
+ * copy, parsed for BCF). A record's text depends on that record alone, so the
+ * bytes do not depend on how the block is split. */
+static void *format_job(void *arg)
 {
-    int n = w->n_q, nt = w->n_threads < n ? w->n_threads : n, bcf = w->fmt == 'b' || w->fmt == 'u';
-    if (n == 0) return 0;
-    double t0 = spin_realtime();
-    /* BCF: each thread parses its lines with its own copy of the header
-     * (vcf_parse uses the header's scratch memory); thread 0 with w->hdr */
-    if (bcf && nt > 1 && !w->thdr) {
-        if (!(w->thdr = spin_hdr_copies(w->hdr, w->n_threads))) nt = 1;
+    wjob_t *j = arg;
+    for (int i = j->lo; i < j->hi; i++) {
+        pending_t *e = &j->b->q[i];
+        e->parsed = 0;
+        if ((e->rc = format_record(j->w, j->b, e)) < 0 || !j->h) continue;
+        e->line.s[--e->line.l] = 0; /* the line without its newline, as vcf_parse takes it */
+        if (!e->rec && !(e->rec = bcf_init())) e->rc = -1;
+        else e->rc = vcf_parse(&e->line, j->h, e->rec) == 0 ? 0 : -2, e->parsed = 1;
     }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-    for (int i = 0; i < n; i++) {
-        pending_t *e = &w->q[i];
-#ifdef _OPENMP
-        int tid = omp_get_thread_num();
-#else
-        int tid = 0;
-#endif
-        e->rc = format_record(w, e);
-        if (e->rc == 0 && bcf) {
-            e->line.s[--e->line.l] = 0; /* the line without its newline, as vcf_parse takes it */
-            if (!e->rec && !(e->rec = bcf_init())) e->rc = -1;
-            else e->rc = vcf_parse(&e->line, tid ? w->thdr[tid - 1] : w->hdr, e->rec) == 0 ? 0 : -2;
-        }
+    return j;
+}
+
+/* Block b (its records all queued) formatted by jobs in the pool, running
+ * while the caller goes on; blk_index chooses the jobs' BCF header copies. */
+static void launch_block(spin_writer_t *w, int blk_index)
+{
+    wblock_t *b = &w->blk[blk_index];
+    int per = (b->n_q + w->n_job - 1) / w->n_job;
+    for (int k = 0; k < w->n_job && k * per < b->n_q; k++) {
+        wjob_t *j = &b->job[k];
+        j->w = w, j->b = b, j->lo = k * per, j->hi = (k + 1) * per < b->n_q ? (k + 1) * per : b->n_q;
+        j->h = w->hcopy ? w->hcopy[blk_index * w->n_job + k] : NULL;
+        if (hts_tpool_dispatch2(w->tp, w->tq, format_job, j, -1) == 0) b->in_flight++;
+        else format_job(j); /* not queued: here */
+    }
+}
+
+/* Waits for block b's jobs (or formats it here if none ran), then writes its
+ * records in order and empties it. 0, or -1 with a message naming the first
+ * record that could not be formatted or written (write = 0: only waits). */
+static int land_block(spin_writer_t *w, wblock_t *b, int write)
+{
+    int bcf = w->fmt == 'b' || w->fmt == 'u', ret = 0;
+    double t0 = spin_realtime();
+    int launched = b->in_flight > 0;
+    for (; b->in_flight > 0; b->in_flight--) {
+        hts_tpool_result *res = hts_tpool_next_result_wait(w->tq);
+        if (!res) break; /* only at the pool's shutdown */
+        hts_tpool_delete_result(res, 0);
+    }
+    if (!write) {
+        b->n_q = 0, b->arena.l = 0, b->n_probs = 0;
+        return 0;
+    }
+    if (!launched && b->n_q > 0) {
+        wjob_t j = {w, b, 0, b->n_q, NULL};
+        format_job(&j);
+    }
+    for (int i = 0; i < b->n_q; i++) { /* BCF lines no job parsed (no header copies): here, with w->hdr */
+        pending_t *e = &b->q[i];
+        if (!bcf || e->rc < 0 || e->parsed) continue;
+        e->line.s[--e->line.l] = 0;
+        if (!e->rec && !(e->rec = bcf_init())) e->rc = -1;
+        else e->rc = vcf_parse(&e->line, w->hdr, e->rec) == 0 ? 0 : -2, e->parsed = 1;
     }
     double t1 = spin_realtime();
     w->times->format_s += t1 - t0;
-    int ret = 0;
-    for (int i = 0; i < n && ret == 0; i++) {
-        pending_t *e = &w->q[i];
-        const char *chrom = w->arena.s + e->str;
+    for (int i = 0; i < b->n_q && ret == 0; i++) {
+        pending_t *e = &b->q[i];
+        const char *chrom = b->arena.s + e->str;
         errno = 0;
         if (e->rc == -1) {
             spin_error("out of memory formatting the record at %s:%lld for %s", chrom, (long long)e->pos,
                        w->fn ? w->fn : "standard output");
             ret = -1;
-        } else if ((e->rc == 0 && (bcf ? bcf_write(w->fp, w->hdr, e->rec) : vcf_write_line(w->fp, &e->line)) < 0) ||
-                   e->rc < 0) {
+        } else if (e->rc < 0 || (bcf ? bcf_write(w->fp, w->hdr, e->rec) : vcf_write_line(w->fp, &e->line)) < 0) {
             spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)e->pos,
                        w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
             ret = -1;
         }
     }
     w->times->write_s += spin_realtime() - t1;
-    w->n_q = 0, w->arena.l = 0, w->n_probs = 0;
+    b->n_q = 0, b->arena.l = 0, b->n_probs = 0;
     if (ret < 0) w->failed = 1;
     return ret;
+}
+
+/* The current block is full (or the output ends): with a pool it is
+ * launched and the older block, formatted meanwhile, is written; the older
+ * one is then the one to fill. With one thread it is formatted and written. */
+static int push_block(spin_writer_t *w)
+{
+    if (!w->tq) return land_block(w, &w->blk[w->cur], 1);
+    launch_block(w, w->cur);
+    w->cur ^= 1;
+    return land_block(w, &w->blk[w->cur], 1);
 }
 
 /* Queues a record: its strings into the arena, its n_alt rows of n_hap
@@ -469,27 +544,28 @@ static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const 
         spin_error("internal: a record written to %s after a write error", w->fn ? w->fn : "standard output");
         return -1;
     }
-    size_t need = w->n_probs + (size_t)n_alt * n_hap;
-    if (w->n_q == w->m_q || need > w->m_probs) {
-        int mq = w->n_q == w->m_q ? (w->m_q ? 2 * w->m_q : 16) : w->m_q;
-        size_t mp = need > w->m_probs ? need + need / 2 : w->m_probs;
-        pending_t *q = mq != w->m_q ? realloc(w->q, (size_t)mq * sizeof(*q)) : w->q;
+    wblock_t *bk = &w->blk[w->cur];
+    size_t need = bk->n_probs + (size_t)n_alt * n_hap;
+    if (bk->n_q == bk->m_q || need > bk->m_probs) {
+        int mq = bk->n_q == bk->m_q ? (bk->m_q ? 2 * bk->m_q : 16) : bk->m_q;
+        size_t mp = need > bk->m_probs ? need + need / 2 : bk->m_probs;
+        pending_t *q = mq != bk->m_q ? realloc(bk->q, (size_t)mq * sizeof(*q)) : bk->q;
         if (q) {
-            if (mq != w->m_q) memset(q + w->m_q, 0, (size_t)(mq - w->m_q) * sizeof(*q));
-            w->q = q, w->m_q = mq;
+            if (mq != bk->m_q) memset(q + bk->m_q, 0, (size_t)(mq - bk->m_q) * sizeof(*q));
+            bk->q = q, bk->m_q = mq;
         }
-        float *pr = q && mp != w->m_probs ? realloc(w->probs, mp * sizeof(float)) : w->probs;
-        if (pr) w->probs = pr, w->m_probs = mp;
+        float *pr = q && mp != bk->m_probs ? realloc(bk->probs, (mp ? mp : 1) * sizeof(float)) : bk->probs;
+        if (pr) bk->probs = pr, bk->m_probs = mp;
         if (!q || !pr) {
             spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
             return -1;
         }
     }
-    pending_t *e = &w->q[w->n_q];
-    e->pos = pos, e->n_alt = n_alt, e->imputed = imputed, e->str = w->arena.l, e->prob = w->n_probs;
-    int bad = arena_put(&w->arena, chrom) < 0 || arena_put(&w->arena, id && *id ? id : ".") < 0 ||
-              arena_put(&w->arena, ref) < 0;
-    for (int k = 0; k < n_alt && !bad; k++) bad = arena_put(&w->arena, alt[k]) < 0;
+    pending_t *e = &bk->q[bk->n_q];
+    e->pos = pos, e->n_alt = n_alt, e->imputed = imputed, e->str = bk->arena.l, e->prob = bk->n_probs;
+    int bad = arena_put(&bk->arena, chrom) < 0 || arena_put(&bk->arena, id && *id ? id : ".") < 0 ||
+              arena_put(&bk->arena, ref) < 0;
+    for (int k = 0; k < n_alt && !bad; k++) bad = arena_put(&bk->arena, alt[k]) < 0;
     if (bad) {
         spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
         return -1;
@@ -498,7 +574,7 @@ static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const 
      * haplotype's ALT probabilities may sum above 1; they are then divided by
      * their sum (P(REF) = 0), and every field uses the renormalised values.
      * P(REF) = 1 - sum of the ALT probabilities. */
-    float *dst = w->probs + w->n_probs;
+    float *dst = bk->probs + bk->n_probs;
     if (n_alt == 1) memcpy(dst, p_alt[0], (size_t)n_hap * sizeof(float));
     else if (n_alt > 1)
         for (int h = 0; h < n_hap; h++) {
@@ -509,8 +585,8 @@ static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const 
                 dst[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
             }
         }
-    w->n_probs = need;
-    w->n_q++;
+    bk->n_probs = need;
+    bk->n_q++;
     return 0;
 }
 
@@ -519,7 +595,7 @@ static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const 
 static int queued(spin_writer_t *w, double t0, int ret)
 {
     w->times->format_s += spin_realtime() - t0;
-    if (ret == 0 && (w->n_q >= w->block || w->n_probs >= BLOCK_PROBS)) ret = flush_block(w);
+    if (ret == 0 && (w->blk[w->cur].n_q >= w->block || w->blk[w->cur].n_probs >= BLOCK_PROBS)) ret = push_block(w);
     return ret;
 }
 
@@ -635,7 +711,8 @@ static int publish(spin_writer_t *w)
 int spin_writer_close(spin_writer_t *w)
 {
     const char *where = w->fn ? w->fn : "standard output";
-    if (!w->failed && flush_block(w) < 0) goto fail;
+    /* the last block, and the one formatted meanwhile before it */
+    if (!w->failed && (push_block(w) < 0 || land_block(w, &w->blk[w->cur ^ 1], 1) < 0)) goto fail;
     double t0 = spin_realtime();
     spin_writer_times_t *times = w->times;
     int ret = hts_close(w->fp);
