@@ -21,11 +21,12 @@
  * number formats, dosage.h); BCF ('b', 'u') parses the same line, so both carry
  * identical values. Output bytes do not depend on the number of threads.
  *
- * Threads: with n_threads > 1 records are queued (copied) and formatted a
- * block of 64 per thread at a time, in parallel, then written in order; BGZF
- * compression runs in opt->pool (or n_threads threads of the writer's own). A
- * record's checks fail at its own call; a write error is reported, naming the
- * record, by the call that writes its block or by spin_writer_close. */
+ * Threads: with n_threads > 1 records are queued (copied) in blocks of 64 per
+ * thread; a full block is formatted by jobs in opt->pool (or in a pool of
+ * n_threads of the writer's own), which also compresses, while the next block
+ * fills; blocks are written in order. A record's checks fail at its own call;
+ * a write error is reported, naming the record, by a later call (the one that
+ * writes its block) or by spin_writer_close. */
 #ifndef SPIN_WRITER_H
 #define SPIN_WRITER_H
 
@@ -37,7 +38,7 @@ typedef struct spin_writer_s spin_writer_t;
 
 /* Wall seconds a writer spent, added to by every call until its close. */
 typedef struct {
-    double format_s; /* records checked and formatted as text (and parsed, for BCF) */
+    double format_s; /* records checked, copied and formatted as text (and parsed, for BCF), or waited for */
     double write_s;  /* records handed to HTSlib, compressed and flushed; close and -W index included */
 } spin_writer_times_t;
 
