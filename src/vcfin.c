@@ -300,7 +300,7 @@ typedef struct block_s {
 
 /* Read-ahead: two blocks of lines (one handed out while the other is
  * parsed), each of what fits in BLOCK_BYTES (text line and parsed record:
- * about SLOT_BYTES_PER_SAMPLE bytes a sample), 4 to 64 lines per job and
+ * about SLOT_BYTES_PER_SAMPLE bytes a sample), 4 to 32 lines per job and
  * 2 jobs per thread. */
 #define SLOT_BYTES_PER_SAMPLE 8
 #define BLOCK_BYTES ((size_t)32 << 20)
@@ -391,11 +391,11 @@ static int reader_open(reader_t *r, const char *fn, int n_threads, htsThreadPool
         return -1;
     }
     /* one line at a time unless there is work for jobs: text to parse or a panel's GT to decode */
-    int m = 1, nj = 1;
+    int m = 1, nj = 1; /* slots per block, jobs per block */
     if (r->tp && (r->is_text || panel) && (r->tq = hts_tpool_process_init(r->tp, 4 * JOBS_PER_THREAD * r->n_threads, 0))) {
         nj = JOBS_PER_THREAD * r->n_threads;
         size_t per = (size_t)bcf_hdr_nsamples(r->hdr) * SLOT_BYTES_PER_SAMPLE + 1024, n = BLOCK_BYTES / per / nj;
-        m = nj * (int)(n < 4 ? 4 : n > 64 ? 64 : n);
+        m = nj * (int)(n < 4 ? 4 : n > 32 ? 32 : n);
     }
     r->n_job = nj, r->m_slot = m;
     for (int k = 0; k < 2; k++)
