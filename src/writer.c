@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
 #include <htslib/thread_pool.h>
@@ -319,8 +320,10 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         if (opt->pool && opt->pool->pool) w->tp = opt->pool->pool;
         else if (!(w->tp = w->own_tp = hts_tpool_init(w->n_threads)))
             spin_warn("could not start %d threads for %s; writing single-threaded", w->n_threads, where);
-        htsThreadPool hp = {w->tp, 0};
-        if (w->tp && (w->fmt == 'z' || w->fmt == 'b') && hts_set_thread_pool(w->fp, &hp) < 0)
+        /* bgzf_thread_pool itself: HTSlib 1.16's hts_set_thread_pool takes a VCF being
+         * written for SAM text and leaks a SAM reader state on it */
+        BGZF *bg = w->fmt == 'z' || w->fmt == 'b' ? hts_get_bgzfp(w->fp) : NULL;
+        if (w->tp && bg && bgzf_thread_pool(bg, w->tp, 0) < 0)
             spin_warn("could not compress %s in the thread pool; compressing single-threaded", where);
         w->n_job = JOBS_PER_THREAD * w->n_threads;
         if (w->tp && !(w->tq = hts_tpool_process_init(w->tp, 4 * w->n_job, 0)))
