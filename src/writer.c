@@ -10,6 +10,7 @@
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
+#include <htslib/tbx.h> /* hts_get_bgzfp */
 #include <htslib/thread_pool.h>
 #include <htslib/vcf.h>
 
