@@ -730,9 +730,8 @@ static int reader_next(reader_t *r, bcf1_t **out, int queried)
     block_t *b = &r->blk[r->cur];
     if (b->next == b->n_slot) {
         if (r->finished) return 1;
-        r->queried = queried;
         if (!r->started) { /* two blocks ahead: one parses while the other is handed out */
-            r->started = 1;
+            r->started = 1, r->queried = queried; /* read by the jobs: set before any runs */
             if (reader_launch(r, &r->blk[0]) < 0) return -1;
             r->cur = 1;
         }
