@@ -715,8 +715,12 @@ static int publish(spin_writer_t *w)
 int spin_writer_close(spin_writer_t *w)
 {
     const char *where = w->fn ? w->fn : "standard output";
+    if (w->failed) {
+        spin_error("%s is incomplete (a record could not be written): not kept", where);
+        goto fail;
+    }
     /* the last block, and the one formatted meanwhile before it */
-    if (!w->failed && (push_block(w) < 0 || land_block(w, &w->blk[w->cur ^ 1], 1) < 0)) goto fail;
+    if (push_block(w) < 0 || land_block(w, &w->blk[w->cur ^ 1], 1) < 0) goto fail;
     double t0 = spin_realtime();
     spin_writer_times_t *times = w->times;
     int ret = hts_close(w->fp);
@@ -739,6 +743,8 @@ int spin_writer_close(spin_writer_t *w)
     writer_free(w);
     return 0;
 fail:
+    if (w->fp) hts_close(w->fp); /* a block failed before the close */
+    w->fp = NULL;
     spin_writer_unlink_temps(w);
     writer_free(w);
     return -1;

@@ -380,6 +380,12 @@ if [ -c /dev/full ]; then
     "$SPIN" -m "$M" -o /dev/full "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
     rc=$?
     [ $rc -eq 1 ] && [ -c /dev/full ] && pass "-o /dev/full fails and leaves the device" || fail "-o /dev/full (exit $rc)"
+    for f in z v b; do # records formatted and written by blocks, compressed in the pool
+        "$SPIN" -m "$M" -t 3 -O $f -o /dev/full "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+        rc=$?
+        [ $rc -eq 1 ] && grep -q "/dev/full" "$T/err" && pass "-O $f -o /dev/full --threads 3 fails naming it" \
+            || { fail "-O $f -o /dev/full --threads 3 (exit $rc)"; cat "$T/err"; }
+    done
 fi
 cp "$D/target.vcf" "$T/tgt.vcf"
 ln "$T/tgt.vcf" "$T/tgt-hardlink.vcf"
