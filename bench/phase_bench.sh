@@ -6,8 +6,15 @@
 #   bench/phase_bench.sh PANEL.vcf.gz MAP DENSITY WORKDIR [NTARGET]
 #
 # Prints one line per tool: switch error rate at the typed sites (pooled over samples,
-# against truth.vcf.gz's phase) and imputation pooled R2 / mean per-variant r2 on the
-# masked sites. Accuracy only: the machine is shared, no timing is reported.
+# against truth.vcf.gz's phase), imputation pooled R2 / mean per-variant r2 on the
+# masked sites, and the phasing wall time each tool logs (spin-impute's "phased ...
+# (N iterations, X s)", Beagle's "Haplotype phasing time", SHAPEIT4's "Total running
+# time"; indicative only on a shared machine). The tables of doc/phasing.md:
+#   D=../shared/data; for d in 1000 5000 10000; do
+#     bench/phase_bench.sh $D/1kgp3_eur_chr2_lct/example.vcf.gz \
+#       $D/1kgp3_eur_chr2_lct/CEU_recombination_map_hapmap_format_hg19_chr_2.txt $d bench/work/phase/eur_d$d
+#     bench/phase_bench.sh $D/sim_ooa3_chr20_1mb/sim.vcf.gz $D/sim_ooa3_chr20_1mb/sim.map $d bench/work/phase/sim_d$d
+#   done
 # Needs bcftools, tabix, beagle, shapeit4; SPIN = spin-impute binary [./spin-impute].
 set -eu
 panel=$1 map=$2 dens=$3 w=$4 ntgt=${5:-100}
@@ -54,8 +61,12 @@ if [ ! -s "$w/shapeit4.phased.bcf" ]; then
 fi
 [ -s "$w/shapeit4.spin.vcf.gz" ] || "$SPIN" impute -t "$th" --map "$w/map.plink" -o "$w/shapeit4.spin.vcf.gz" \
     "$w/panel.bcf" "$w/shapeit4.phased.bcf" 2>"$w/log.shapeit4.spin"
-printf 'tool\tswitch_error\tpooled_R2\tmean_r2\n'
-printf 'spin-impute (in-tool phasing)\t%s\t%s\n' "$(sw "$w/spin.phased.vcf.gz")" "$(r2 "$w/spin.imputed.vcf.gz" spin)"
-printf 'Beagle 5.4\t%s\t%s\n' "$(sw "$w/beagle.phased.vcf.gz")" "$(r2 "$w/beagle.imputed.vcf.gz" beagle)"
-printf 'SHAPEIT4 + spin-impute\t%s\t%s\n' "$(sw "$w/shapeit4.phased.bcf")" "$(r2 "$w/shapeit4.spin.vcf.gz" shapeit4)"
-printf 'spin-impute, true phase\t0\t%s\n' "$(r2 "$w/spin.truephase.vcf.gz" truephase)"
+# phasing wall seconds as each tool logs them
+t_spin=$(sed -n 's/.*phased .* iterations, \([0-9.]*\) s).*/\1/p' "$w/log.spin.phase" | tail -1)
+t_bgl=$(sed -n 's/^Haplotype phasing time: *\([0-9]*\) second.*/\1/p' "$w/log.beagle.phase" | tail -1)
+t_shp=$(sed -n 's/.*Total running time = \([0-9]*\) second.*/\1/p' "$w/log.shapeit4" | tail -1)
+printf 'tool\tswitch_error\tpooled_R2\tmean_r2\tphase_s\n'
+printf 'spin-impute (in-tool phasing)\t%s\t%s\t%s\n' "$(sw "$w/spin.phased.vcf.gz")" "$(r2 "$w/spin.imputed.vcf.gz" spin)" "$t_spin"
+printf 'Beagle 5.4\t%s\t%s\t%s\n' "$(sw "$w/beagle.phased.vcf.gz")" "$(r2 "$w/beagle.imputed.vcf.gz" beagle)" "$t_bgl"
+printf 'SHAPEIT4 + spin-impute\t%s\t%s\t%s\n' "$(sw "$w/shapeit4.phased.bcf")" "$(r2 "$w/shapeit4.spin.vcf.gz" shapeit4)" "$t_shp"
+printf 'spin-impute, true phase\t0\t%s\t-\n' "$(r2 "$w/spin.truephase.vcf.gz" truephase)"

@@ -124,6 +124,8 @@ const char *spin_panel_alt(const spin_panel_t *p, int s);
 int spin_panel_is_snp(const spin_panel_t *p, int s);
 
 /* Reads a phased reference panel (VCF, VCF.gz or BCF) into a bit-packed panel.
+ * A prepared panel (`spin-impute prepare`) is recognised by its magic and read
+ * as the identical panel of the VCF/BCF it was made from (region or not).
  * region NULL: the whole file, which must hold exactly one contig (error
  * otherwise, suggesting --region). region "CHR:FROM-TO": read through the
  * index (.tbi/.csi; error if there is none). Keeps every record with an ALT
@@ -196,11 +198,12 @@ void spin_targets_destroy(spin_targets_t *t);
 /* Phasing of the targets' typed sites (doc/phasing.md)                 */
 /* ------------------------------------------------------------------ */
 
-#define SPIN_PHASE_ITER 8      /* iterations (state choice + diploid Viterbi) */
+#define SPIN_PHASE_ITER 5      /* iterations (state choice + forward-backward) */
 #define SPIN_PHASE_STATES 48   /* composite conditioning haplotypes per sample */
-#define SPIN_PHASE_P 4         /* PBWT neighbours per haplotype, site and direction */
+#define SPIN_PHASE_P 2         /* PBWT neighbours per haplotype, site and direction */
 #define SPIN_PHASE_NE 1000000.0 /* effective population size of the jump probability */
 #define SPIN_PHASE_ERR 0.0001  /* per-allele mismatch probability */
+#define SPIN_PHASE_AVG 2       /* last iterations whose switch posteriors are averaged */
 
 typedef struct {
     int n_iter;       /* >= 1 [SPIN_PHASE_ITER] */
@@ -208,7 +211,9 @@ typedef struct {
     int P;            /* >= 1 [SPIN_PHASE_P] */
     double ne;        /* > 0 [SPIN_PHASE_NE] */
     double err;       /* in (0, 0.5) [SPIN_PHASE_ERR] */
-    int fill_missing; /* 1: missing alleles get the allele of the path's state (hard call); 0: left -1 */
+    int n_avg;        /* 0..n_iter (<= 255): the calls average the switch posteriors of the last n_avg
+                       * iterations (0 or 1: the last one's) [SPIN_PHASE_AVG] */
+    int fill_missing; /* 1: missing alleles get their most probable alleles (a hard call); 0: left -1 */
     int n_threads;    /* OpenMP threads; results do not depend on it [1] */
 } spin_phase_opt_t;
 
@@ -257,6 +262,15 @@ typedef struct {
  * t may be NULL (no typed sites). Returns 0, <0 on error (w < 1, c < 0, OOM). */
 int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int c, int64_t from, int64_t to,
                       spin_window_t **win, int *n_win, int **store);
+/* Segments (spin_config_t.seg = B): as spin_windows_make, but a block is B
+ * consecutive non-empty typed intervals (an interval: the untyped sites between
+ * two consecutive typed sites, or before the first / after the last) with all
+ * their untyped sites, anchored at the interval of the first untyped site in
+ * [from, to]; a remainder of fewer than B/4 intervals joins the last block. So
+ * region and chunk runs rebuild the whole run's segments exactly as for
+ * windows. */
+int spin_windows_make_seg(const spin_panel_t *p, const spin_targets_t *t, int B, int c, int64_t from, int64_t to,
+                          spin_window_t **win, int *n_win, int **store);
 
 /* ------------------------------------------------------------------ */
 /* Model                                                                */
@@ -275,6 +289,15 @@ typedef struct {
     int enc_rows; /* max panel rows encoded per window (evenly strided); 0 = all */
     int hmm;      /* 1: the copy path also weighs neighbours by their Li-Stephens posterior;
                    * 0: by IBS lengths only (models written before this setting existed) */
+    int seg;      /* 0: v1 windows (w untyped sites, neighbours by longest match at the
+                   * centre). B > 0: segments (doc/engine-v2.md): a window is B typed
+                   * intervals (gaps holding untyped sites) with every untyped site in
+                   * them, c typed context sites a side, and copy states chosen per gap
+                   * by the PBWT; K then caps the union of states per target, and w caps
+                   * the untyped sites of a training window only */
+    int pbwt_p;   /* segments: PBWT neighbours per direction per gap (a gap's copy states
+                   * are the P longest left matches at its left typed site and the P
+                   * longest right matches at its right one) */
 } spin_config_t;
 
 void spin_config_default(spin_config_t *cfg);
@@ -285,7 +308,14 @@ void spin_config_default(spin_config_t *cfg);
  * share a long segment with the target (what rare variants need) at the cost
  * of bit operations only. Windows are made with this context. */
 #define SPIN_NBR_CONTEXT_MULT 3
-static inline int spin_config_nbr_context(const spin_config_t *c) { return SPIN_NBR_CONTEXT_MULT * c->c; }
+static inline int spin_config_nbr_context(const spin_config_t *c)
+{
+    return c->seg > 0 ? c->c : SPIN_NBR_CONTEXT_MULT * c->c; /* segments: the PBWT sees the tokens only */
+}
+
+/* The windows of model settings cfg (spin_windows_make or spin_windows_make_seg). */
+int spin_windows_make_cfg(const spin_panel_t *p, const spin_targets_t *t, const spin_config_t *cfg, int64_t from,
+                          int64_t to, spin_window_t **win, int *n_win, int **store);
 
 typedef struct spin_model_s spin_model_t;
 

@@ -104,7 +104,7 @@ spin_chunks_t *spin_chunk_run(const spin_chunk_opt_t *o, const spin_config_t *cf
     if (!(r->chrom = strdup(p->chrom))) goto oom;
     r->chrom_len = p->chrom_len;
     if (!(t = spin_targets_read(o->target_fn, p, o->region, o->n_threads, o->min_match))) goto end;
-    if (spin_windows_make(p, t, cfg->w, spin_config_nbr_context(cfg), 0, INT64_MAX, &win, &n_win, &store) < 0)
+    if (spin_windows_make_cfg(p, t, cfg, 0, INT64_MAX, &win, &n_win, &store) < 0)
         goto end;
     r->n_win = n_win;
     if (n_win > 0) {

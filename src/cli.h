@@ -17,6 +17,7 @@ int main_train(int argc, char **argv);
 int main_score(int argc, char **argv);
 int main_modelinfo(int argc, char **argv);
 int main_chunk(int argc, char **argv);
+int main_prepare(int argc, char **argv);
 /* impute's option list (cmd_impute.c), for `spin-impute --help` too */
 void cli_impute_options(FILE *fp);
 

@@ -48,7 +48,8 @@ int main_modelinfo(int argc, char **argv)
     printf("weights_crc32\t%08lx\n",
            (unsigned long)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)m->w, (uInt)(m->n_params * sizeof(float))));
     printf("e\t%d\nheads\t%d\nk\t%d\nh\t%d\nL\t%d\nffn\t%d\n", g->e, g->heads, g->k, g->h, g->L, g->ffn);
-    printf("w\t%d\nc\t%d\nK\t%d\nenc_rows\t%d\nhmm\t%d\n", g->w, g->c, g->K, g->enc_rows, g->hmm);
+    printf("w\t%d\nc\t%d\nK\t%d\nenc_rows\t%d\nhmm\t%d\nseg\t%d\npbwt_p\t%d\n", g->w, g->c, g->K, g->enc_rows, g->hmm,
+           g->seg, g->pbwt_p);
     printf("train_command\t%s\n", p->command && *p->command ? p->command : ".");
     printf("train_data\t%s\n", p->data && *p->data ? p->data : ".");
     printf("train_seed\t%" PRIu64 "\n", p->seed);

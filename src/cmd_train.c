@@ -48,10 +48,14 @@ static void usage(FILE *fp, const spin_train_opt_t *d)
             "      --neighbours INT     panel neighbours per target K [%d]\n"
             "      --enc-rows INT       panel rows encoded per window, 0 = all [%d]\n"
             "      --copy-hmm INT       1: weigh neighbours by a Li-Stephens posterior too, 0: IBS only [%d]\n"
+            "      --segment INT        0: windows of w untyped SNPs; B: segments of B typed intervals with\n"
+            "                           PBWT-chosen copy states (K caps them per target, w caps a training\n"
+            "                           window's untyped SNPs) [%d]\n"
+            "      --pbwt-p INT         segments: PBWT matches per direction per gap [%d]\n"
             "  -h, --help               this help\n\n",
             d->out_fn, (long long)d->steps, d->n_threads, (unsigned long long)d->seed, d->val_every, d->val_windows,
             d->log_every, d->lr, d->wd, d->n_ctx, d->n_q, d->maf_weight, c->e, c->heads, c->k, c->h, c->L, c->ffn, c->w, c->c, c->K,
-            c->enc_rows, c->hmm);
+            c->enc_rows, c->hmm, c->seg, c->pbwt_p);
 }
 
 static int num(const char *s, const char *opt, long lo, long hi, long *out)
@@ -69,7 +73,7 @@ static int fnum(const char *s, const char *opt, double lo, double hi, float *out
 
 enum {
     O_STEPS = 256, O_SEED, O_MAP, O_VALS, O_VALE, O_VALW, O_LOGE, O_INIT, O_CKPT, O_RESUME, O_LR, O_WD, O_BCTX, O_BQ,
-    O_MAFW, O_EMBED, O_HEADS, O_LAT, O_IND, O_LAY, O_FFN, O_WIN, O_CTX, O_NB, O_ENC, O_HMM
+    O_MAFW, O_EMBED, O_HEADS, O_LAT, O_IND, O_LAY, O_FFN, O_WIN, O_CTX, O_NB, O_ENC, O_HMM, O_SEG, O_PBWTP
 };
 
 int main_train(int argc, char **argv)
@@ -90,7 +94,8 @@ int main_train(int argc, char **argv)
         {"inducing", required_argument, 0, O_IND}, {"layers", required_argument, 0, O_LAY},
         {"ffn", required_argument, 0, O_FFN}, {"window", required_argument, 0, O_WIN},
         {"context", required_argument, 0, O_CTX}, {"neighbours", required_argument, 0, O_NB},
-        {"enc-rows", required_argument, 0, O_ENC}, {"copy-hmm", required_argument, 0, O_HMM}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"enc-rows", required_argument, 0, O_ENC}, {"copy-hmm", required_argument, 0, O_HMM},
+        {"segment", required_argument, 0, O_SEG}, {"pbwt-p", required_argument, 0, O_PBWTP}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     long v;
     optind = 1;
@@ -126,6 +131,8 @@ int main_train(int argc, char **argv)
         case O_NB: bad = num(optarg, "--neighbours", 0, 4096, &v), o.cfg.K = (int)v; o.cfg_set |= SPIN_SET_NBR_K; break;
         case O_ENC: bad = num(optarg, "--enc-rows", 0, 10000000, &v), o.cfg.enc_rows = (int)v; o.cfg_set |= SPIN_SET_ENC; break;
         case O_HMM: bad = num(optarg, "--copy-hmm", 0, 1, &v), o.cfg.hmm = (int)v; o.cfg_set |= SPIN_SET_HMM; break;
+        case O_SEG: bad = num(optarg, "--segment", 0, 100000, &v), o.cfg.seg = (int)v; o.cfg_set |= SPIN_SET_SEG; break;
+        case O_PBWTP: bad = num(optarg, "--pbwt-p", 1, 1024, &v), o.cfg.pbwt_p = (int)v; o.cfg_set |= SPIN_SET_PBWTP; break;
         case 'h': usage(stdout, &o); return SPIN_EXIT_OK;
         default: bad = 1;
         }

@@ -155,7 +155,7 @@ static inline float rescale(float *x, int K, float s)
 /* Posterior per gap at switch rate lambda: out[g * os_g + j * os_j], as log(p + 1e-6)
  * if logp. sa: [T + K] scratch (forward sums, then one gap's posterior). */
 static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *mid, float lambda, float *out, size_t os_g,
-                size_t os_j, int logp, float *sa)
+                size_t os_j, int logp, const uint8_t *act, float *sa)
 {
     const int K = v->K, T = v->T, ng = v->ng;
     const float iK = 1.0f / (float)K;
@@ -209,7 +209,9 @@ static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *
             for (int j = 0; j < K; ++j) z += pg[j] = (ql * a[j] + cl) * (qr * b[j] + cr);
             z = z > 0 ? 1.0f / z : 0.0f; /* z == 0 cannot happen with the bounds above */
             float *o = out + (size_t)g * os_g;
-            if (logp) {
+            if (logp && act) { /* inactive (neighbour, gap) pairs are never scored: skip their logs */
+                for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = act[(size_t)j * ng + g] ? logf(pg[j] * z + 1e-6f) : 0.0f;
+            } else if (logp) {
                 for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = logf(pg[j] * z + 1e-6f);
             } else {
                 for (int j = 0; j < K; ++j) o[(size_t)j * os_j] = pg[j] * z;
@@ -224,7 +226,7 @@ void spin_copy_hmm(const spin_wtok_t *w, int ng, const int *g0, const float *mid
     copy_view_t v;
     int *mm;
     view_init(&v, w, ng, g0, row, K, nb, 1, eps, scratch, &mm);
-    hmm_posteriors(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0, v.eb + K);
+    hmm_posteriors(&v, w->dcm, mid, lambda, post, (size_t)K, 1, 0, NULL, v.eb + K);
 }
 
 void spin_copy_feats(int hmm, const spin_wtok_t *w, int ng, const int *g0, const float *mid,
@@ -238,7 +240,7 @@ void spin_copy_feats(int hmm, const spin_wtok_t *w, int ng, const int *g0, const
     ibs(&v, w, mid, row, beyond, mm, nf, F);
     if (!hmm) return;
     for (int r = 0; r < SPIN_NHMM; ++r)
-        hmm_posteriors(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1, v.eb + K);
+        hmm_posteriors(&v, w->dcm, mid, hmm_rate[r], F + SPIN_NIBS + r, (size_t)nf, (size_t)ng * nf, 1, w->act, v.eb + K);
 }
 
 /* ------------------------------------------------------------------ */
@@ -265,7 +267,7 @@ int spin_gaps(const spin_wtok_t *w, int *g0, float *mid)
     return ng;
 }
 
-void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, float *Gh, float *s)
+void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, const uint8_t *mask, float *H1, float *Gh, float *s)
 {
     const int nf = mlp.nf;
     const float *W1 = mlp.W1, *b1 = mlp.b1, *W2 = mlp.W2, *wl = mlp.wl;
@@ -274,6 +276,7 @@ void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, floa
     for (int o = 0; o < SPIN_CHID; ++o)
         for (int j = 0; j < nf; ++j) W1t[j * SPIN_CHID + o] = W1[o * nf + j];
     for (int i = 0; i < n; ++i) {
+        if (mask && !mask[i]) continue;
         const float *fi = f + (size_t)i * nf;
         float *h = H1 + (size_t)i * SPIN_CHID;
         memcpy(h, b1, SPIN_CHID * sizeof(float));
@@ -282,9 +285,13 @@ void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, floa
             NN_SIMD
             for (int o = 0; o < SPIN_CHID; ++o) h[o] += x * wt[o];
         }
+        nn_gelu_fwd(SPIN_CHID, h, Gh + (size_t)i * SPIN_CHID);
     }
-    nn_gelu_fwd((size_t)n * SPIN_CHID, H1, Gh);
     for (int i = 0; i < n; ++i) {
+        if (mask && !mask[i]) {
+            s[i] = 0.0f;
+            continue;
+        }
         const float *fi = f + (size_t)i * nf, *gi = Gh + (size_t)i * SPIN_CHID;
         float a = 0;
         NN_SIMD_SUM(a)
@@ -294,24 +301,90 @@ void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, floa
     }
 }
 
-void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
-                   const float *s, float *a, float *pc, float *lc)
+int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                  const spin_copy_src_t *src, const float *s, float *a, float *pc, float *lc)
 {
     const int D = w->D;
+    const uint8_t *act = w->act;
+    spin_copy_wts_t *wt = src ? src->wts : NULL;
+    if (wt) wt->ng = ng, wt->gofs[0] = 0;
     for (int g = 0; g < ng; ++g) {
-        float mx = s[g];
-        for (int j = 1; j < K; ++j) mx = s[(size_t)j * ng + g] > mx ? s[(size_t)j * ng + g] : mx;
+        /* a gap with no active neighbour (cannot happen with segments' state
+         * selection, which takes each gap's best first) mixes all of them */
+        int any = 0;
+        if (act)
+            for (int j = 0; j < K && !any; ++j) any = act[(size_t)j * ng + g];
+        const uint8_t *ag = act && any ? act + g : NULL;
+        float mx = -INFINITY;
+        for (int j = 0; j < K; ++j)
+            if (!ag || ag[(size_t)j * ng]) mx = s[(size_t)j * ng + g] > mx ? s[(size_t)j * ng + g] : mx;
         float z = 0;
-        for (int j = 0; j < K; ++j) z += a[(size_t)j * ng + g] = nn_exp(s[(size_t)j * ng + g] - mx);
+        for (int j = 0; j < K; ++j)
+            z += a[(size_t)j * ng + g] = !ag || ag[(size_t)j * ng] ? nn_exp(s[(size_t)j * ng + g] - mx) : 0.0f;
         float iz = 1.0f / z;
         for (int j = 0; j < K; ++j) a[(size_t)j * ng + g] *= iz;
+        if (wt) {
+            int n = wt->gofs[g];
+            for (int j = 0; j < K; ++j) {
+                float aj = a[(size_t)j * ng + g];
+                if (aj == 0.0f) continue;
+                if (n >= wt->cap) return -1;
+                wt->wd[n] = src->hap[j] >> 6, wt->bt[n] = src->hap[j] & 63, wt->wa[n++] = aj;
+            }
+            wt->gofs[g + 1] = n;
+            continue;
+        }
+        if (src) {
+            /* site-major: each untyped site's panel row is read once, its words for
+             * the gap's weighted states from L1; states in index order, as nb's sum */
+            for (int u = g0[g]; u < g0[g + 1]; ++u) pc[u] = 0.0f;
+            enum { CH = 128 };
+            int wd[CH], bt[CH];
+            float wa[CH];
+            for (int j0 = 0; j0 < K; j0 += CH) {
+                int n = 0;
+                for (int j = j0; j < K && j < j0 + CH; ++j) {
+                    float aj = a[(size_t)j * ng + g];
+                    if (aj == 0.0f) continue;
+                    wd[n] = src->hap[j] >> 6, bt[n] = src->hap[j] & 63, wa[n++] = aj;
+                }
+                for (int u = g0[g]; u < g0[g + 1]; ++u) {
+                    const uint64_t *row = src->bits + (size_t)src->usite[u] * src->nw;
+                    float p = pc[u];
+                    for (int i = 0; i < n; ++i) /* branch-free: adding 0 * a leaves p exact */
+                        p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+                    pc[u] = p;
+                }
+            }
+        }
         for (int u = g0[g]; u < g0[g + 1]; ++u) {
             float p = 0;
-            for (int j = 0; j < K; ++j)
-                p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
+            if (src) {
+                p = pc[u];
+            } else {
+                for (int j = 0; j < K; ++j)
+                    p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
+            }
             pc[u] = p;
             float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
             lc[u] = logf(q / (1.0f - q));
         }
+    }
+    return 0;
+}
+
+void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const uint64_t *bits, int nw,
+                         const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride)
+{
+    const int e0 = wt->gofs[g], n = wt->gofs[g + 1] - e0;
+    const int *wd = wt->wd + e0, *bt = wt->bt + e0;
+    const float *wa = wt->wa + e0;
+    for (int u = g0[g]; u < g0[g + 1]; ++u) {
+        const uint64_t *row = bits + (size_t)usite[u] * nw;
+        float p = 0.0f;
+        for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+        float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
+        float l = lg[u] + (beta * logf(q / (1.0f - q)) + cb);
+        out[(size_t)u * ostride] = 1.0f / (1.0f + nn_exp(-l));
     }
 }

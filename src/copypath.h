@@ -42,12 +42,47 @@ typedef struct {
     const float *W1, *b1, *W2, *wl; /* [CHID x nf], [CHID], [1 x CHID], [1 x nf] */
     int nf;                         /* features per vector: spin_copy_nfeat */
 } spin_copy_mlp_t;
-/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n]. */
-void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, float *H1, float *Gh, float *s);
-/* Softmax over K neighbours per gap, s [K x ng] -> a [K x ng]; per untyped token
- * pc[nu] = sum_j a_j allele_j; lc[nu] = logit(clamp(pc)). */
-void spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
-                   const float *s, float *a, float *pc, float *lc);
+/* Copy-path scores of n feature vectors: H1 [n x CHID] pre-activation, Gh = GELU(H1), s [n].
+ * mask (may be NULL): vectors i with mask[i] == 0 are skipped (s[i] = 0, H1 and
+ * Gh left unset), e.g. inactive (neighbour, gap) pairs at inference. */
+void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, const uint8_t *mask, float *H1, float *Gh, float *s);
+/* Where the mix reads the neighbours' alleles at untyped tokens, if not from
+ * nb: bit-packed panel rows (bit j of word j/64 of bits + site * nw is
+ * haplotype j's allele), the panel site of each untyped token and the panel
+ * haplotype of each neighbour. Saves gathering K x nu alleles per target when
+ * only a few neighbours are active per gap. */
+typedef struct spin_copy_wts_s spin_copy_wts_t;
+typedef struct {
+    const uint64_t *bits;
+    int nw;
+    const int *usite; /* [nu] */
+    const int *hap;   /* [K] */
+    /* Optional: deferred mixing. The mix only stores each gap's weighted states
+     * here (spin_copy_apply_gap finishes it), so a caller can run the site loop
+     * gap by gap over many targets while the gap's panel rows stay in cache. */
+    spin_copy_wts_t *wts;
+} spin_copy_src_t;
+/* One target's weighted copy states per gap: entries gofs[g] .. gofs[g + 1] - 1,
+ * panel word wd, bit bt, weight wa (states in index order). */
+struct spin_copy_wts_s {
+    int cap, ng;
+    int *gofs; /* [ng + 1] */
+    int *wd, *bt;
+    float *wa;
+};
+/* Finishes target wt's P(ALT) over untyped tokens [g0[g], g0[g + 1]) as
+ * spin_model_predict would: pc = sum of weights of ALT carriers, clamped to
+ * [SPIN_PC_EPS, 1 - SPIN_PC_EPS]; out[u * ostride] = sigmoid(lg[u] + beta logit(pc) + cb),
+ * lg: the network's logits (what the deferred predict wrote). */
+void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const uint64_t *bits, int nw,
+                         const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride);
+/* Softmax over the K neighbours per gap (over the active ones, w->act), s [K x ng]
+ * -> a [K x ng] (0 where inactive); per untyped token pc[nu] = sum_j a_j allele_j;
+ * lc[nu] = logit(clamp(pc)). Alleles from nb [K x D], or from src if not NULL;
+ * with src->wts only the weights are stored (pc, lc untouched). Returns 0, or -1
+ * if src->wts is too small. */
+int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
+                   const spin_copy_src_t *src, const float *s, float *a, float *pc, float *lc);
 /* Allele of neighbour j at untyped token u as a float: 0/1, or af_u when missing. */
 static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
 {

@@ -13,6 +13,8 @@
 
 #include "model.h"
 #include "neighbors.h"
+#include "copystates.h"
+#include "pbwt.h"
 
 struct spin_engine_s {
     const spin_model_t *m;
@@ -42,6 +44,10 @@ void spin_engine_log_costs(const spin_engine_t *e)
               1e6 * e->t_pred / (double)e->n_pred);
 }
 
+/* Targets per PBWT pass in a segment: bounds the neighbour buffers (sites x
+ * block x P ints) whatever the number of targets. */
+#define SEG_TARGET_BLOCK 256
+
 /* One thread's scratch, sized for the largest window of a call. */
 typedef struct {
     int n_enc, K;
@@ -58,6 +64,19 @@ typedef struct {
     float *p_untyped;    /* [max_nu] P(ALT) of one haplotype at the untyped tokens */
     float *beyond;       /* [4K] spin_wtok_t.nb_beyond */
     spin_nbr_ws_t *nbr_ws;
+    /* segments (cfg.seg > 0) */
+    spin_cstates_t cs;   /* PBWT rows and state selection */
+    int *gl;             /* [max_nu] typed (list) index left of each gap, -1 if none */
+    int *usite;          /* [max_nu] panel site of each untyped token */
+    uint8_t *act;        /* [K x max_nu] active (state, gap) */
+    int *tidx;           /* [max_t] token index of each typed token */
+    /* deferred mixing over a block of targets (gap by gap, so a gap's panel rows
+     * stay in cache across targets) */
+    float *lgb;          /* [mb x max_nu] network logits per target */
+    spin_copy_wts_t *wts;/* [mb] weighted states per gap */
+    int *g0;             /* [max_ng + 1] first untyped token of each gap */
+    float *mid;          /* [max_ng] */
+    uint8_t *done;       /* [mb] target finished in phase 1 (no copy states) */
 } engine_scratch_t;
 
 static void scratch_free(engine_scratch_t *s)
@@ -66,10 +85,16 @@ static void scratch_free(engine_scratch_t *s)
     free(s->enc_s), free(s->pred_s), free(s->HD), free(s->dcm), free(s->af), free(s->typed);
     free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nbr_alleles), free(s->nbr_hap), free(s->tgt_alleles), free(s->p_untyped), free(s->beyond);
     spin_nbr_ws_destroy(s->nbr_ws);
+    free(s->gl), free(s->usite), free(s->act), free(s->tidx);
+    if (s->wts)
+        for (int i = 0; i < s->cs.mb; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
+    free(s->wts), free(s->lgb), free(s->g0), free(s->mid), free(s->done);
+    spin_cstates_destroy(&s->cs);
     memset(s, 0, sizeof(*s));
 }
 
-static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, int max_nu, int max_t, int n_enc, int n_hap)
+static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, int max_nu, int max_t, int max_ng,
+                        int n_enc, int n_hap)
 {
     const spin_config_t *c = &m->cfg;
     memset(s, 0, sizeof(*s));
@@ -80,7 +105,7 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
     int Kb = s->K > 0 ? s->K : 1;
     s->wc = spin_wctx_init(m, max_D, max_nu);
     s->enc_s = malloc(spin_enc_scratch_size(c, max_D, n_enc) * sizeof(float));
-    s->pred_s = malloc(spin_pred_scratch_size(c, max_D, max_nu, s->K) * sizeof(float));
+    s->pred_s = malloc(spin_pred_scratch_size(c, max_D, max_nu, max_ng, s->K) * sizeof(float));
     s->HD = malloc(spin_model_hd_size(c) * sizeof(float));
     s->dcm = malloc((size_t)max_D * sizeof(float));
     s->af = malloc((size_t)max_D * sizeof(float));
@@ -95,6 +120,33 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
     s->tgt_alleles = malloc((size_t)max_t);
     s->p_untyped = malloc((size_t)max_nu * sizeof(float));
     s->beyond = malloc((size_t)4 * Kb * sizeof(float));
+    if (c->seg > 0) {
+        s->gl = malloc((size_t)max_nu * sizeof(int)), s->usite = malloc((size_t)max_nu * sizeof(int));
+        s->act = malloc((size_t)Kb * max_nu);
+        s->tidx = malloc((size_t)max_t * sizeof(int));
+        if (!s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
+            scratch_free(s);
+            return -1;
+        }
+        int mb = s->cs.mb, cap = max_ng * 2 * c->pbwt_p + Kb; /* a gap mixes its 2P candidates (all K if none) */
+        s->lgb = malloc((size_t)mb * max_nu * sizeof(float));
+        s->wts = calloc((size_t)mb, sizeof(*s->wts));
+        s->g0 = malloc((size_t)(max_ng + 1) * sizeof(int)), s->mid = malloc((size_t)max_ng * sizeof(float));
+        s->done = malloc((size_t)mb);
+        int ok = s->lgb && s->wts && s->g0 && s->mid && s->done;
+        for (int i = 0; ok && i < mb; i++) {
+            spin_copy_wts_t *w = &s->wts[i];
+            w->cap = cap;
+            w->gofs = malloc((size_t)(max_ng + 1) * sizeof(int));
+            w->wd = malloc((size_t)cap * sizeof(int)), w->bt = malloc((size_t)cap * sizeof(int));
+            w->wa = malloc((size_t)cap * sizeof(float));
+            ok = w->gofs && w->wd && w->bt && w->wa;
+        }
+        if (!ok) {
+            scratch_free(s);
+            return -1;
+        }
+    }
     if (!s->tgt_alleles || !s->p_untyped || !s->beyond || !s->wc || !s->enc_s || !s->pred_s || !s->HD || !s->dcm || !s->af || !s->typed || !s->uidx ||
         !s->tok_site || !s->rows || !s->row || !s->nbr_alleles || !s->nbr_hap || !s->nbr_ws) {
         scratch_free(s);
@@ -128,6 +180,7 @@ static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const sp
     }
     tok->D = D, tok->typed = s->typed, tok->dcm = s->dcm, tok->af = s->af, tok->nu = nu, tok->uidx = s->uidx;
     tok->nb_beyond = NULL;
+    tok->act = NULL;
 }
 
 /* Panel haplotype of encoder row i: n_enc rows evenly strided over the panel. */
@@ -174,7 +227,7 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
         spin_nbr_beyond(p, t->site + wi->t0, s->tgt_alleles, k0 - wi->t0, k1 - wi->t0, nt, K, s->nbr_hap, s->ccm, s->beyond);
         tok.nb_beyond = s->beyond;
         nbr_time += spin_realtime() - nbr_start;
-        if (spin_model_predict(m, &tok, s->wc, s->row, K, s->nbr_alleles, s->p_untyped, s->pred_s) < 0) return -1;
+        if (spin_model_predict(m, &tok, s->wc, s->row, K, s->nbr_alleles, NULL, s->p_untyped, s->pred_s) < 0) return -1;
         for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
     }
     double time_end = spin_realtime();
@@ -182,11 +235,101 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
     return 0;
 }
 
-static int max_window(const spin_targets_t *t, const spin_window_t *win, int n_win, int *max_D, int *max_nu,
-                      int *max_t)
+
+/* A segment (doc/engine-v2.md): PBWT passes each way per block of targets over
+ * the segment's typed sites [t0, t1) (its typed tokens), then per target its
+ * copy states (copystates.h), their alleles at the typed tokens, and the
+ * predictor, which reads untyped alleles from the panel bits for the active
+ * states only. */
+static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const spin_targets_t *t,
+                          const spin_window_t *wi, float *out, engine_scratch_t *s, phase_cost_t *cost)
 {
-    *max_D = *max_nu = *max_t = 1;
+    double time_start = spin_realtime();
+    spin_wtok_t tok;
+    make_tokens(p, t, wi, wi->t0, wi->t1, s, &tok);
+    int D = tok.D, n_hap = t->n_hap, nt = wi->t1 - wi->t0, K = s->K;
+    for (int i = 0; i < s->n_enc; i++) {
+        int h = enc_hap(i, s->n_enc, p->n_hap);
+        for (int d = 0; d < D; d++) s->rows[(size_t)i * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], h);
+    }
+    if (spin_model_window(m, &tok, s->wc) < 0) return -1;
+    if (spin_model_encode(m, &tok, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
+    if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
+    double time_encoded = spin_realtime(), nbr_time = 0;
+    int ng = spin_cstates_gaps(s->typed, s->tok_site, D, s->gl, s->usite);
+    for (int d = 0, k = 0; d < D; d++)
+        if (s->typed[d]) s->tidx[k++] = d;
+    spin_cstates_t *cs = &s->cs;
+    spin_cstates_range(cs, s->gl, ng, nt);
+    if (K < 1) cs->kmin = 0, cs->kmax = -1;
+    if (spin_gaps(&tok, s->g0, s->mid) != ng) {
+        spin_error("internal: gap count");
+        return -1;
+    }
+    float beta, cb;
+    spin_model_copy_gain(m, &beta, &cb);
+    for (int m0 = 0; m0 < n_hap; m0 += cs->mb) {
+        int M = n_hap - m0 < cs->mb ? n_hap - m0 : cs->mb;
+        double nbr_start = spin_realtime();
+        if (spin_cstates_pbwt(cs, p->hap, p->nw, t->site + wi->t0, nt, NULL, 0, t->allele + (size_t)wi->t0 * n_hap + m0,
+                              (size_t)n_hap, M) < 0)
+            return -1;
+        nbr_time += spin_realtime() - nbr_start;
+        /* phase 1, per target: states, network logits and each gap's weights */
+        for (int mm = 0; mm < M; mm++) {
+            int h = m0 + mm;
+            double ns = spin_realtime();
+            int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
+            /* the states' alleles at the typed tokens only (the copy path reads no others) */
+            for (int j = 0; j < Kt; j++) {
+                const int hj = s->nbr_hap[j], wj = hj >> 6, bj = hj & 63;
+                int8_t *o = s->nbr_alleles + (size_t)j * D;
+                for (int k = 0; k < nt; k++)
+                    o[s->tidx[k]] = (int8_t)((p->hap[(size_t)t->site[wi->t0 + k] * p->nw + wj] >> bj) & 1);
+            }
+            for (int d = 0; d < D; d++) s->row[d] = -1;
+            for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
+            tok.act = s->act;
+            nbr_time += spin_realtime() - ns;
+            spin_copy_src_t src = {p->hap, p->nw, s->usite, s->nbr_hap, &s->wts[mm]};
+            float *lg = s->lgb + (size_t)mm * tok.nu;
+            s->done[mm] = Kt == 0 || ng == 0;
+            if (spin_model_predict(m, &tok, s->wc, s->row, Kt, s->nbr_alleles, s->done[mm] ? NULL : &src,
+                                   s->done[mm] ? s->p_untyped : lg, s->pred_s) < 0)
+                return -1;
+            if (s->done[mm])
+                for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
+        }
+        /* phase 2, gap by gap over the block: P(ALT) from the weighted states' alleles */
+        for (int g = 0; g < ng; g++)
+            for (int mm = 0; mm < M; mm++)
+                if (!s->done[mm])
+                    spin_copy_apply_gap(&s->wts[mm], g, s->g0, p->hap, p->nw, s->usite, s->lgb + (size_t)mm * tok.nu, beta,
+                                        cb, out + m0 + mm, (size_t)n_hap);
+    }
+    double time_end = spin_realtime();
+    cost->enc += time_encoded - time_start, cost->pred += time_end - time_encoded - nbr_time, cost->nbr += nbr_time;
+    return 0;
+}
+
+/* Gaps of window wi: its untyped sites split by typed sites between them. */
+static int window_gaps(const spin_targets_t *t, const spin_window_t *wi)
+{
+    int ng = 1;
+    for (int j = 1, k = wi->t0; j < wi->n_untyped; j++) {
+        while (k < wi->t1 && t->site[k] < wi->untyped[j - 1]) k++;
+        ng += k < wi->t1 && t->site[k] < wi->untyped[j];
+    }
+    return ng;
+}
+
+static int max_window(const spin_targets_t *t, const spin_window_t *win, int n_win, int *max_D, int *max_nu,
+                      int *max_t, int *max_ng)
+{
+    *max_D = *max_nu = *max_t = *max_ng = 1;
     for (int i = 0; i < n_win; i++) {
+        int ng = window_gaps(t, &win[i]);
+        if (ng > *max_ng) *max_ng = ng;
         int nt = win[i].t1 - win[i].t0, D = nt + win[i].n_untyped;
         if (D > *max_D) *max_D = D;
         if (win[i].n_untyped > *max_nu) *max_nu = win[i].n_untyped;
@@ -203,14 +346,14 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
                        const spin_window_t *win, int n_win, float **p_alt)
 {
     const spin_model_t *m = e->m;
-    int max_D, max_nu, max_t;
+    int max_D, max_nu, max_t, max_ng;
     if (t->n_unphased > 0) { /* haplotypes needed: never impute from an arbitrary order */
         spin_error("target file '%s' has %lld unphased heterozygous genotypes: phase them first (spin_phase_run)",
                    t->fn ? t->fn : "", (long long)t->n_unphased);
         return -1;
     }
     if (n_win <= 0) return 0;
-    if (max_window(t, win, n_win, &max_D, &max_nu, &max_t) < 0) return -1;
+    if (max_window(t, win, n_win, &max_D, &max_nu, &max_t, &max_ng) < 0) return -1;
     int n_enc = m->cfg.enc_rows > 0 && m->cfg.enc_rows < p->n_hap ? m->cfg.enc_rows : p->n_hap;
     int nth = e->n_threads < n_win ? e->n_threads : n_win;
     int err = 0;
@@ -219,12 +362,14 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
     {
         engine_scratch_t s;
         phase_cost_t cost = {0, 0, 0};
-        if (scratch_init(&s, m, max_D, max_nu, max_t, n_enc, p->n_hap) < 0) {
+        if (scratch_init(&s, m, max_D, max_nu, max_t, max_ng, n_enc, p->n_hap) < 0) {
             err = 1;
         } else {
 #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < n_win; i++)
-                if (!err && impute_window(m, p, t, &win[i], p_alt[i], &s, &cost) < 0) err = 1;
+                if (!err && (m->cfg.seg > 0 ? impute_segment(m, p, t, &win[i], p_alt[i], &s, &cost)
+                                            : impute_window(m, p, t, &win[i], p_alt[i], &s, &cost)) < 0)
+                    err = 1;
             scratch_free(&s);
         }
         cost_enc += cost.enc, cost_pred += cost.pred, cost_nbr += cost.nbr;
@@ -235,6 +380,69 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
     return err ? -1 : 0;
 }
 
+/* Segments: a missing typed allele of haplotype h at typed site k from the same
+ * PBWT matches the copy states come from: the P longest left matches ending at
+ * typed site k-1 (a forward pass over the c typed sites before k) and the P
+ * longest right matches starting at k+1 (a backward pass over the c after it),
+ * their alleles at k weighted by match length (sites). Each site's passes see
+ * only its own 2c neighbours, so region runs reproduce whole runs. Only the
+ * targets missing at k are swept. */
+static int typed_missing_seg(spin_engine_t *e, const spin_panel_t *p, const spin_targets_t *t, float *p_miss)
+{
+    const int c = e->m->cfg.c > 0 ? e->m->cfg.c : 1, P = e->m->cfg.pbwt_p, n_hap = t->n_hap;
+    int err = 0;
+#pragma omp parallel num_threads(e->n_threads) reduction(| : err)
+    {
+        int *tg = malloc((size_t)n_hap * sizeof(int)), *hp = malloc((size_t)n_hap * P * sizeof(int)),
+            *ln = malloc((size_t)n_hap * P * sizeof(int));
+        int8_t *ta = malloc((size_t)c * n_hap);
+        double *sw = malloc((size_t)n_hap * sizeof(double)), *sa = malloc((size_t)n_hap * sizeof(double));
+        if (!tg || !hp || !ln || !ta || !sw || !sa) err = 1;
+#pragma omp for schedule(dynamic, 4)
+        for (int k = 0; k < t->n_typed; k++) {
+            if (err) continue;
+            const int8_t *a = t->allele + (size_t)k * n_hap;
+            int M = 0;
+            for (int h = 0; h < n_hap; h++) {
+                p_miss[(size_t)k * n_hap + h] = (float)a[h];
+                if (a[h] < 0) tg[M] = h, sw[M] = sa[M] = 0, M++;
+            }
+            if (M == 0) continue;
+            for (int side = 0; side < 2 && !err; side++) {
+                /* forward over [k - c, k), or backward over (k, k + c] */
+                int lo = side ? k + 1 : (k - c > 0 ? k - c : 0), hi = side ? (k + 1 + c < t->n_typed ? k + 1 + c : t->n_typed) : k;
+                int n = hi - lo;
+                if (n <= 0) continue;
+                for (int q = 0; q < n; q++)
+                    for (int i = 0; i < M; i++) ta[(size_t)q * M + i] = t->allele[(size_t)(lo + q) * n_hap + tg[i]];
+                spin_pbwt_opt_t po = {p->hap, p->nw, p->n_hap, t->site + lo, n, NULL, 0, ta, (size_t)M, M,
+                                      side ? SPIN_PBWT_BACKWARD : SPIN_PBWT_FORWARD, P, 1};
+                spin_pbwt_t *w = spin_pbwt_init(&po);
+                if (!w) {
+                    err = 1;
+                    break;
+                }
+                int kk, last = side ? 0 : n - 1; /* the site next to k */
+                while ((kk = spin_pbwt_next_site(w, hp, ln, NULL)) >= 0)
+                    if (kk == last) break;
+                spin_pbwt_destroy(w);
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < P; j++) {
+                        int hj = hp[(size_t)i * P + j];
+                        if (hj < 0) break;
+                        double wj = ln[(size_t)i * P + j] + 1.0;
+                        sw[i] += wj, sa[i] += wj * spin_panel_allele(p, t->site[k], hj);
+                    }
+            }
+            for (int i = 0; i < M; i++)
+                p_miss[(size_t)k * n_hap + tg[i]] = sw[i] > 0 ? (float)(sa[i] / sw[i]) : p->af[t->site[k]];
+        }
+        free(tg), free(hp), free(ln), free(ta), free(sw), free(sa);
+    }
+    if (err) spin_error("out of memory imputing missing typed alleles");
+    return err ? -1 : 0;
+}
+
 /* A missing typed allele of haplotype h at typed site k: the mean allele, at
  * that site, of its K panel neighbours matched on the typed sites around k
  * (k itself left out), c typed sites each side. */
@@ -242,6 +450,7 @@ int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, co
                                      float *p_miss)
 {
     const spin_model_t *m = e->m;
+    if (m->cfg.seg > 0 && t->n_unphased == 0) return typed_missing_seg(e, p, t, p_miss);
     int c = m->cfg.c > 0 ? m->cfg.c : 1, K = m->cfg.K > 0 ? m->cfg.K : 16, n_hap = t->n_hap;
     if (K > p->n_hap) K = p->n_hap;
     if (t->n_unphased > 0) {

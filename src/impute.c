@@ -375,7 +375,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         goto done;
     }
     const spin_config_t *cfg = spin_model_config(model);
-    if (spin_windows_make(panel, tg, cfg->w, spin_config_nbr_context(cfg), from, to, &win, &n_win, &win_store) < 0)
+    if (spin_windows_make_cfg(panel, tg, cfg, from, to, &win, &n_win, &win_store) < 0)
         goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",
               panel->n_hap, tg->n_sample, tg->n_typed, n_win, cfg->w);
@@ -402,7 +402,10 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
      * untyped sites from the block's results, typed sites with observed alleles */
     size_t max_u = 0;
     for (int i = 0; i < n_win; i++) max_u = (size_t)win[i].n_untyped > max_u ? (size_t)win[i].n_untyped : max_u;
-    int blk = BLOCK_WINDOWS * n_threads;
+    /* about BLOCK_WINDOWS x 128 untyped sites per thread, whatever the window size
+     * (segments hold thousands), and at least one window per thread */
+    size_t per = (size_t)BLOCK_WINDOWS * 128 / (max_u ? max_u : 1);
+    int blk = (int)((per < 1 ? 1 : per > BLOCK_WINDOWS ? BLOCK_WINDOWS : per) * n_threads);
     if (!(pblk = calloc((size_t)blk, sizeof(float *))) || !(pbuf = malloc((size_t)blk * max_u * n_hap * sizeof(float) + 1)))
         goto oom;
     for (int i = 0; i < blk; i++) pblk[i] = pbuf + (size_t)i * max_u * n_hap;

@@ -15,6 +15,7 @@ static const struct {
     {"train", main_train, "train a SPIN model on a phased panel"},
     {"score", main_score, "score imputed dosages (r2 by MAF bin) or phase (switch error) against the truth"},
     {"chunk", main_chunk, "cut a contig into imputation chunks made of whole model windows"},
+    {"prepare", main_prepare, "write a reference panel as a prepared panel file that loads fast (any run takes it as REF)"},
     {"model-info", main_modelinfo, "print a model file's settings and provenance"},
 };
 #define N_COMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))

@@ -25,6 +25,8 @@ void spin_config_default(spin_config_t *c)
     c->K = 48;  /* neighbours: K=48 with the 3c neighbour context finds rare-allele carriers */
     c->enc_rows = 256;
     c->hmm = 1; /* eur_lct/sim_ooa3 mean r2 .8138/.9325 -> .8215/.9362 (model/README.md) */
+    c->seg = 0;
+    c->pbwt_p = 24;
 }
 
 int spin_config_check(const spin_config_t *c)
@@ -48,6 +50,9 @@ int spin_config_check(const spin_config_t *c)
     CHK(c->K >= 0 && c->K <= 4096, "model setting K=%d out of range [0,4096]", c->K);
     CHK(c->enc_rows >= 0, "model setting enc_rows=%d must be >= 0", c->enc_rows);
     CHK(c->hmm == 0 || c->hmm == 1, "model setting hmm=%d must be 0 or 1", c->hmm);
+    CHK(c->seg >= 0 && c->seg <= 100000, "model setting seg=%d out of range [0,100000]", c->seg);
+    CHK(c->seg == 0 || (c->pbwt_p >= 1 && c->pbwt_p <= 1024), "model setting pbwt_p=%d out of range [1,1024]", c->pbwt_p);
+    CHK(c->seg == 0 || c->K >= 1, "model setting K=%d must be >= 1 with segments", c->K);
     CHK((int64_t)c->k * c->e <= 65536, "model setting k*e=%d too large", c->k * c->e);
 #undef CHK
     return 0;

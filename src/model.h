@@ -79,6 +79,12 @@ static inline spin_copy_mlp_t spin_model_copy_mlp(const spin_model_t *m)
     return r;
 }
 
+/* The copy path's gain and bias on the final logit: l = l_nn + beta logit(pc) + cb. */
+static inline void spin_model_copy_gain(const spin_model_t *m, float *beta, float *cb)
+{
+    *beta = m->w[m->lay.beta], *cb = m->w[m->lay.cbias];
+}
+
 /* 0 if cfg is usable, else <0 with a message saying which field is wrong. */
 int spin_config_check(const spin_config_t *cfg);
 /* A model with the layout of cfg and all parameters zero (used by the loader). */
@@ -123,11 +129,15 @@ int spin_model_encode(const spin_model_t *m, const spin_wtok_t *w, const spin_wc
 int spin_model_set_hd(const spin_model_t *m, spin_wctx_t *wc, const float *H_D);
 
 /* One target haplotype: row [D] (typed alleles 0/1/-1; untyped entries ignored),
- * K neighbour haplotypes nb [K x D] (all alleles visible, 0/1), K >= 0 (0 = no copy path).
+ * K neighbour haplotypes nb [K x D] (all alleles visible, 0/1), K >= 0 (0 = no copy path);
+ * with src (may be NULL) the untyped alleles come from the panel bits instead and
+ * nb's untyped columns are not read; w->act (may be NULL) restricts each gap's mix.
  * Writes p_alt [w->nu] = P(ALT) at the untyped tokens. scratch: spin_pred_scratch_size floats. */
-size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int K);
+/* ng: the most copy-path gaps a window has (<= nu; <= typed tokens + 1). */
+size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int ng, int K);
 int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_wctx_t *wc,
-                       const int8_t *row, int K, const int8_t *nb, float *p_alt, float *scratch);
+                       const int8_t *row, int K, const int8_t *nb, const spin_copy_src_t *src, float *p_alt,
+                       float *scratch);
 
 /* ---------------- training ---------------- */
 

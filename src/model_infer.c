@@ -25,6 +25,13 @@ struct spin_wctx_s {
     float *q0;          /* [2 k e + 2 k] scratch for those queries */
     int ng, *g0;        /* copy-path gaps: [max_nu + 1] */
     float *mid;         /* [max_nu] */
+    /* A target row's layer-0 attention over its masked untyped tokens is the same
+     * for every target (queries HA0, keys and values of the UMASK state): per
+     * (head, latent) the running max u0m, sum u0z of exp(score - max), and u0y
+     * [k x e] the weighted value sum, merged with each row's typed tokens. */
+    int has_u0, T;
+    float *u0m, *u0z, *u0y;
+    int *tk;            /* [max_D] typed token indices */
     float *buf;
 };
 
@@ -45,7 +52,8 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     size_t hd = spin_model_hd_size(c);
     size_t ks = (size_t)c->k * c->heads;
     size_t n = (D * e + 16) + (D * 3 * e + 16) * (1 + 2 * c->L) + (nu * e + 16) + (nu + 16) + 2 * (hd + 16) +
-               (D * 3 * ks + 16) + (2 * (size_t)c->k * e + 2 * (size_t)c->k + 16);
+               (D * 3 * ks + 16) + (2 * (size_t)c->k * e + 2 * (size_t)c->k + 16) + 2 * (ks + 16) +
+               ((size_t)c->k * e + 16);
     wc->buf = aligned_alloc(64, ((n * sizeof(float)) + 63) & ~(size_t)63);
     if (!wc->buf) goto oom;
     float *p = wc->buf;
@@ -59,9 +67,11 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu)
     wc->Vp = take(&p, hd);
     wc->S0 = take(&p, D * 3 * ks);
     wc->q0 = take(&p, 2 * (size_t)c->k * e + 2 * (size_t)c->k);
+    wc->u0m = take(&p, ks), wc->u0z = take(&p, ks), wc->u0y = take(&p, (size_t)c->k * e);
     wc->g0 = malloc((nu + 1) * sizeof(int));
     wc->mid = malloc(nu * sizeof(float));
-    if (!wc->g0 || !wc->mid) goto oom;
+    wc->tk = malloc(D * sizeof(int));
+    if (!wc->g0 || !wc->mid || !wc->tk) goto oom;
     return wc;
 oom:
     spin_error("out of memory allocating a window context (%d tokens)", max_D);
@@ -74,6 +84,7 @@ void spin_wctx_destroy(spin_wctx_t *wc)
     if (!wc) return;
     free(wc->g0);
     free(wc->mid);
+    free(wc->tk);
     free(wc->buf);
     free(wc);
 }
@@ -119,6 +130,35 @@ int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *
             float *S = wc->S0 + ds * nh * k;
             for (int hh = 0; hh < nh; ++hh)
                 for (int i = 0; i < k; ++i) S[hh * k + i] = scale * nn_dot(dh, qc.Q + (size_t)i * e + hh * dh, Kd + hh * dh);
+        }
+    }
+    {
+        /* the masked untyped tokens' share of a target row's layer-0 attention */
+        int k = c->k, nh = c->heads, dh = e / nh, ks = k * nh;
+        wc->T = 0;
+        for (int d = 0; d < D; ++d)
+            if (w->typed[d]) wc->tk[wc->T++] = d;
+        wc->has_u0 = w->nu > 0;
+        for (int q = 0; q < ks; ++q) {
+            float mx = -INFINITY;
+            for (int u = 0; u < w->nu; ++u) {
+                float sc = wc->S0[((size_t)w->uidx[u] * 3 + 2) * ks + q];
+                mx = sc > mx ? sc : mx;
+            }
+            wc->u0m[q] = mx;
+        }
+        memset(wc->u0z, 0, (size_t)ks * sizeof(float));
+        memset(wc->u0y, 0, (size_t)k * e * sizeof(float));
+        for (int u = 0; u < w->nu; ++u) {
+            size_t ts = (size_t)w->uidx[u] * 3 + 2;
+            const float *S = wc->S0 + ts * ks, *V = wc->Vt[0] + ts * e;
+            for (int hh = 0; hh < nh; ++hh)
+                for (int i = 0; i < k; ++i) {
+                    float p = nn_exp(S[hh * k + i] - wc->u0m[hh * k + i]);
+                    wc->u0z[hh * k + i] += p;
+                    float *y = wc->u0y + (size_t)i * e + hh * dh;
+                    for (int x = 0; x < dh; ++x) y[x] += p * V[hh * dh + x];
+                }
         }
     }
     const float *bW = m->w + m->lay.bafW;
@@ -170,7 +210,39 @@ static void rows_layer(const spin_model_t *m, const spin_wctx_t *wc, int l, int 
     const spin_config_t *cf = &m->cfg;
     int e = cf->e, k = cf->k, D = wc->D, nh = cf->heads;
     const spin_mab_t *X = &m->lay.xaba[l], *A = &m->lay.abla[l];
-    if (l == 0) {
+    if (l == 0 && force_mask && wc->has_u0) {
+        /* target rows: typed tokens per row, the masked untyped ones from the
+         * window's precomputed share (same softmax, merged by its max) */
+        const int ks = k * nh, dh = e / nh, T = wc->T;
+        for (int i = 0; i < n; ++i) {
+            const int8_t *r = rows + (size_t)i * D;
+            float *O = c->O + (size_t)i * k * e;
+            for (int hh = 0; hh < nh; ++hh)
+                for (int q = 0; q < k; ++q) {
+                    const int hq = hh * k + q;
+                    float *sc = c->P; /* [T] scratch */
+                    float mx = wc->u0m[hq];
+                    for (int t = 0; t < T; ++t) {
+                        int d = wc->tk[t];
+                        sc[t] = wc->S0[((size_t)d * 3 + tab_state(1, r[d], 0)) * ks + hq];
+                        mx = sc[t] > mx ? sc[t] : mx;
+                    }
+                    float su = nn_exp(wc->u0m[hq] - mx), z = wc->u0z[hq] * su;
+                    float *o = O + (size_t)q * e + hh * dh;
+                    const float *yu = wc->u0y + (size_t)q * e + hh * dh;
+                    for (int x = 0; x < dh; ++x) o[x] = yu[x] * su;
+                    for (int t = 0; t < T; ++t) {
+                        int d = wc->tk[t];
+                        float p = nn_exp(sc[t] - mx);
+                        z += p;
+                        const float *V = wc->Vt[0] + ((size_t)d * 3 + tab_state(1, r[d], 0)) * e + hh * dh;
+                        for (int x = 0; x < dh; ++x) o[x] += p * V[x];
+                    }
+                    float iz = 1.0f / z;
+                    for (int x = 0; x < dh; ++x) o[x] *= iz;
+                }
+        }
+    } else if (l == 0) {
         /* every row starts from HA0: scores come from the window's table (wc->S0) */
         const int ks = k * nh;
         for (int i = 0; i < n; ++i) {
@@ -281,14 +353,14 @@ int spin_model_encode(const spin_model_t *m, const spin_wtok_t *w, const spin_wc
 /* Inference: predictor                                                 */
 /* ------------------------------------------------------------------ */
 
-static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *base, float **ptr)
+static size_t pred_layout(const spin_config_t *c, int D, int nu, int ng, int K, float *base, float **ptr)
 {
     size_t e = c->e, k = c->k, ke = k * e, nh = c->heads, h = c->h;
     size_t np = nh * k * (size_t)D;
     if (np < nh * k * k) np = nh * k * k;
     if (np < nh * h) np = nh * h;
     size_t rowc = mabc_size(k, e, c->ffn * e, 0), pc = mabc_size(1, ke, c->ffn * ke, 0);
-    size_t Kn = (size_t)(K > 0 ? K : 1) * (nu > 0 ? nu : 1);
+    size_t Kn = (size_t)(K > 0 ? K : 1) * (ng > 0 ? ng : 1); /* (neighbour, gap) pairs */
     size_t tot = (rowc > pc ? rowc : pc) + np + 16;
     tot += 2 * (ke + 16) + 2 * ((size_t)D * e + 16) + 2 * (ke + 16) + (ke + 16) + (e + 16);
     size_t nf = spin_ncopyf(c), hs = spin_copy_scratch_size(c->hmm, D, nu, K);
@@ -310,13 +382,14 @@ static size_t pred_layout(const spin_config_t *c, int D, int nu, int K, float *b
     return tot + 64;
 }
 
-size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int K)
+size_t spin_pred_scratch_size(const spin_config_t *c, int D, int nu, int ng, int K)
 {
-    return pred_layout(c, D, nu, K, NULL, NULL);
+    return pred_layout(c, D, nu, ng < nu ? ng : nu, K, NULL, NULL);
 }
 
 int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_wctx_t *wc,
-                       const int8_t *row, int K, const int8_t *nb, float *p_alt, float *scratch)
+                       const int8_t *row, int K, const int8_t *nb, const spin_copy_src_t *src, float *p_alt,
+                       float *scratch)
 {
     const spin_config_t *c = &m->cfg;
     if (!wc->has_hd || w->D != wc->D || w->nu != wc->nu || K < 0) {
@@ -326,7 +399,7 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
     size_t e = c->e, k = c->k, ke = k * e, h = c->h, nh = c->heads;
     int D = w->D, nu = w->nu;
     float *pt[18];
-    pred_layout(c, D, nu, K, scratch, pt);
+    pred_layout(c, D, nu, wc->ng, K, scratch, pt);
     float *HA = pt[0], *HB = pt[1], *cv = pt[6], *gc = pt[7];
     spin_mabc_t cc;
     float *p = pt[17];
@@ -362,10 +435,19 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];
         int ng = wc->ng;
         spin_copy_feats(m->cfg.hmm, w, ng, wc->g0, wc->mid, row, K, nb, w->nb_beyond, F, pt[16]);
-        spin_copy_score(spin_model_copy_mlp(m), K * ng, F, pt[9], pt[10], S);
-        spin_copy_mix(w, K, ng, wc->g0, nb, S, A, pc, lc);
+        spin_copy_score(spin_model_copy_mlp(m), K * ng, F, w->act, pt[9], pt[10], S);
+        if (spin_copy_mix(w, K, ng, wc->g0, nb, src, S, A, pc, lc) < 0) {
+            spin_error("internal: copy weights exceed their buffer");
+            return -1;
+        }
+        if (src && src->wts) { /* deferred: the caller mixes (spin_copy_apply_gap) */
+            memcpy(p_alt, lg, (size_t)nu * sizeof(float));
+            return 0;
+        }
         float beta = m->w[m->lay.beta], cb = m->w[m->lay.cbias];
         for (int u = 0; u < nu; ++u) lg[u] += beta * lc[u] + cb;
+    } else if (src && src->wts) { /* no copy path: nothing to mix, finish as below */
+        src->wts->ng = 0;
     }
     for (int u = 0; u < nu; ++u) p_alt[u] = 1.0f / (1.0f + nn_exp(-lg[u]));
     return 0;

@@ -96,10 +96,19 @@ static size_t rows_tmp(const spin_config_t *c, size_t D)
     return 4 * rnd16(CHUNK * ke) + rnd16(CHUNK * k * (2 * e + 2 * f)) + 3 * rnd16(CHUNK * D * e);
 }
 
+/* Copy-path gaps a training window can have: <= its untyped tokens; with
+ * segments a drawn window holds fewer than seg typed sites inside its block, so
+ * at most seg gaps (train.c draw_window). Strides of the (neighbour, gap) arrays. */
+static size_t ng_cap(const spin_config_t *c, size_t nu)
+{
+    size_t n = c->seg > 0 && (size_t)c->seg + 2 < nu ? (size_t)c->seg + 2 : nu;
+    return n ? n : 1;
+}
+
 static size_t tmp_floats(const spin_config_t *c, size_t D, size_t nu, size_t K)
 {
     size_t e = c->e, k = c->k, ke = k * e, f = c->ffn * e, fp = c->ffn * ke, B = CHUNK;
-    size_t Kn = (K ? K : 1) * (nu ? nu : 1);
+    size_t Kn = (K ? K : 1) * ng_cap(c, nu);
     size_t t = 4 * (B * ke + 16) + (B * k * (2 * e + 2 * f) + 16) + 3 * (B * D * e + 16); /* rows_bwd */
     t += (B * nu + 16) + 4 * (B * ke + 16) + (B * (2 * ke + 2 * fp) + 16);               /* predictor */
     t += 2 * (Kn * SPIN_CHID + 16) + (Kn + 16) + 2 * (e + 16) + (nu * e + 16) + (nu + 16) + (D * e + 16);
@@ -112,7 +121,7 @@ static size_t ws_layout(spin_train_ws_t *ws, const spin_config_t *c, float *base
 {
     size_t e = c->e, k = c->k, ke = k * e, h = c->h, nh = c->heads, fp = c->ffn * ke;
     size_t D = ws->max_D, nu = ws->max_nu, nc = ws->max_ctx, nq = ws->max_q;
-    size_t Kq = (size_t)nq * (ws->max_K ? ws->max_K : 1) * nu;
+    size_t Kq = (size_t)nq * (ws->max_K ? ws->max_K : 1) * ng_cap(c, nu);
     spin_train_ws_t tmp;
     float *p0 = (float *)64, *p = base ? base : p0; /* counting mode: never dereferenced */
     spin_train_ws_t *W = base ? ws : &tmp;
@@ -290,7 +299,7 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
     const spin_config_t *c = &m->cfg;
     const spin_layout_t *ly = &m->lay;
     size_t e = c->e, k = c->k, ke = k * e, fp = c->ffn * ke, nh = c->heads, h = c->h;
-    size_t D = w->D, nu = w->nu, Kn = (size_t)(K ? K : 1) * (nu ? nu : 1);
+    size_t D = w->D, nu = w->nu, Kn = (size_t)(K ? K : 1) * ng_cap(c, nu);
     rows_fwd(m, ws, &ws->Q, w, q, i0, nr, 1);
     float *p = tmp + rows_tmp(c, D); /* rows_bwd owns the start of tmp */
     float *dl = take(&p, CHUNK * nu), *dcv = take(&p, CHUNK * ke), *dz = take(&p, CHUNK * ke),
@@ -320,16 +329,19 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
             for (size_t j = 0; j < e; ++j) s += ws->qu[u * e + j] * gc[j];
             lg[u] = s;
         }
-        if (K > 0 && nu > 0) {
+        const int Kr = w->kq ? w->kq[qi] : K; /* this query's neighbours (stride K) */
+        if (Kr > 0 && nu > 0) {
             const int8_t *nbq = nb + qi * K * D;
             float *F = ws->F + qi * Kn * nf;
             int ng = ws->ng;
-            spin_copy_feats(m->cfg.hmm, w, ng, ws->g0, ws->mid, q + qi * D, K, nbq,
+            spin_wtok_t wq = *w; /* this query's active neighbours */
+            wq.act = w->act ? w->act + qi * (size_t)K * ng : NULL;
+            spin_copy_feats(m->cfg.hmm, &wq, ng, ws->g0, ws->mid, q + qi * D, Kr, nbq,
                             w->nb_beyond ? w->nb_beyond + qi * K * 4 : NULL, F, hs);
-            spin_copy_score(spin_model_copy_mlp(m), K * ng, F, ws->H1 + qi * Kn * SPIN_CHID, ws->Gh + qi * Kn * SPIN_CHID,
-                            ws->S + qi * Kn);
-            spin_copy_mix(w, K, ng, ws->g0, nbq, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
-                          ws->lc + qi * nu);
+            spin_copy_score(spin_model_copy_mlp(m), Kr * ng, F, NULL, ws->H1 + qi * Kn * SPIN_CHID,
+                            ws->Gh + qi * Kn * SPIN_CHID, ws->S + qi * Kn);
+            (void)spin_copy_mix(&wq, Kr, ng, ws->g0, nbq, NULL, ws->S + qi * Kn, ws->A + qi * Kn, ws->pcp + qi * nu,
+                                ws->lc + qi * nu); /* no deferred weights: cannot fail */
             for (size_t u = 0; u < nu; ++u) lg[u] += beta * ws->lc[qi * nu + u] + cb;
         }
         if (p_out)
@@ -368,13 +380,14 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
             }
             dcv[r * ke + i] = s;
         }
-        if (K > 0 && nu > 0) {
+        const int Kr = w->kq ? w->kq[qi] : K;
+        if (Kr > 0 && nu > 0) {
             const int8_t *nbq = nb + qi * K * D;
             const float *A = ws->A + qi * Kn, *lc = ws->lc + qi * nu, *pcp = ws->pcp + qi * nu;
             const float *F = ws->F + qi * Kn * nf, *H1 = ws->H1 + qi * Kn * SPIN_CHID,
                         *Gh = ws->Gh + qi * Kn * SPIN_CHID;
             int ng = ws->ng;
-            memset(ds, 0, (size_t)K * ng * sizeof(float));
+            memset(ds, 0, (size_t)Kr * ng * sizeof(float));
             for (int gi = 0; gi < ng; ++gi) {
                 /* dL/da_j(gap) = sum over the gap's tokens of dL/dpc(u) * allele_j(u) */
                 for (int u = ws->g0[gi]; u < ws->g0[gi + 1]; ++u) {
@@ -384,17 +397,17 @@ static double query_chunk(const spin_model_t *m, spin_train_ws_t *ws, const spin
                     float pv = pcp[u];
                     if (!(pv > SPIN_PC_EPS && pv < 1.0f - SPIN_PC_EPS)) continue; /* clamped */
                     float dpc = d * beta / (pv * (1.0f - pv));
-                    for (int j = 0; j < K; ++j)
+                    for (int j = 0; j < Kr; ++j)
                         ds[(size_t)j * ng + gi] += dpc * spin_nb_allele(w, nbq[(size_t)j * D + w->uidx[u]], u);
                 }
                 float sa = 0;
-                for (int j = 0; j < K; ++j) sa += A[(size_t)j * ng + gi] * ds[(size_t)j * ng + gi];
-                for (int j = 0; j < K; ++j) {
+                for (int j = 0; j < Kr; ++j) sa += A[(size_t)j * ng + gi] * ds[(size_t)j * ng + gi];
+                for (int j = 0; j < Kr; ++j) {
                     size_t jg = (size_t)j * ng + gi;
                     ds[jg] = A[jg] * (ds[jg] - sa);
                 }
             }
-            size_t n = (size_t)K * ng;
+            size_t n = (size_t)Kr * ng;
             float *gW1 = g + ly->cW1, *gb1 = g + ly->cb1, *gW2 = g + ly->cW2, *gwl = g + ly->cwl;
             for (size_t i = 0; i < n; ++i)
                 for (int o = 0; o < SPIN_CHID; ++o) {
@@ -471,6 +484,10 @@ double spin_model_train_step(const spin_model_t *m, spin_train_ws_t *ws, const s
             return -1.0;
         }
     ws->ng = spin_gaps(w, ws->g0, ws->mid);
+    if ((size_t)ws->ng > ng_cap(&m->cfg, (size_t)w->nu)) {
+        spin_error("internal: training window has %d gaps, more than its buffers' %zu", ws->ng, ng_cap(&m->cfg, (size_t)w->nu));
+        return -1;
+    }
     spin_tok_const(m, D, w->dcm, w->af, ws->tc);
     const float *bW = m->w + ly->bafW;
     for (int u = 0; u < nu; ++u) {

@@ -99,7 +99,9 @@ typedef struct {
 } setting_t;
 #define S(x) {#x, offsetof(spin_config_t, x), 0, 0}
 static const setting_t settings[] = {S(e), S(heads), S(k), S(h), S(L), S(ffn), S(w), S(c), S(K), S(enc_rows),
-                                     {"hmm", offsetof(spin_config_t, hmm), 1, 0}};
+                                     {"hmm", offsetof(spin_config_t, hmm), 1, 0},
+                                     {"seg", offsetof(spin_config_t, seg), 1, 0},
+                                     {"pbwt_p", offsetof(spin_config_t, pbwt_p), 1, 0}};
 #undef S
 #define N_SETTING (int)(sizeof(settings) / sizeof(settings[0]))
 

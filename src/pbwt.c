@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "pbwt.h"
+#include "util.h"
 
 /* What the targets read at one step: the panel's column and gap extensions. */
 typedef struct {
@@ -45,15 +46,6 @@ struct spin_pbwt_s {
     int *tpos, *tdu, *tdd; /* [n_tgt] gap, match starts with the haplotypes above / below */
 };
 
-/* Bits set in x. Branch-free SWAR count: the portable build has no POPCNT
- * instruction and __builtin_popcountll becomes a libgcc call. */
-static inline int popcount64(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-    return (int)((x * 0x0101010101010101ULL) >> 56);
-}
 
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
@@ -142,7 +134,7 @@ static void panel_step(spin_pbwt_t *w, int i, int s)
         g[4 * t + 2] = e0, g[4 * t + 3] = e1;
     }
     int acc = 0;
-    for (int x = 0; x < w->nwc; x++) sb->cum[x] = acc, acc += popcount64(col[x]);
+    for (int x = 0; x < w->nwc; x++) sb->cum[x] = acc, acc += spin_popcount64(col[x]);
     sb->cum[w->nwc] = acc;
     /* forward over ranks: p / q = max d since the last 0 / 1 (Durbin's
      * Algorithm 2); their values before rank r are gap r's up extensions */
@@ -175,7 +167,7 @@ static void target_step(spin_pbwt_t *w, int i, int k, int m, int *hap, int *len,
     }
     if (fill) fill[m] = (int8_t)x;
     /* rank: ones before gap t */
-    int ones = t < N ? sb->cum[t >> 6] + popcount64(sb->col[t >> 6] & ((1ULL << (t & 63)) - 1)) : sb->cum[w->nwc];
+    int ones = t < N ? sb->cum[t >> 6] + spin_popcount64(sb->col[t >> 6] & ((1ULL << (t & 63)) - 1)) : sb->cum[w->nwc];
     int t2 = x ? c0 + ones : t - ones;
     du = imax(du, sb->g[4 * t + x]);
     dd = imax(dd, sb->g[4 * t + 2 + x]);

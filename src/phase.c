@@ -10,14 +10,17 @@
  *      slots, each copying one panel haplotype over a stretch of sites; the
  *      sample's 4P neighbours at a site refresh their slot or take the slot
  *      seen least recently, from the midpoint since that slot's last use.
- *   3. Per sample, the most probable path of a diploid Li-Stephens HMM over
- *      the S x S slot pairs (spin_phase_viterbi, O(S^2) per site thanks to the
- *      product form of the transitions) orients each unphased heterozygote.
+ *   3. Per sample, forward-backward in a diploid Li-Stephens HMM over the
+ *      S x S slot pairs (spin_phase_posterior, O(S^2) per site thanks to the
+ *      product form of the transitions) gives, at each heterozygote, the
+ *      posterior probability of a switch relative to the previous one; the
+ *      calls chain them (averaged over the last n_avg iterations).
  * The new orientations are applied after the whole pass, so neither the order
  * of samples nor the number of threads changes any result.
  *
  * Memory: the backward neighbours T x 2N x P ints, the composites N x T x S
- * bytes, per thread T x S^2 bytes of back pointers (T typed sites, N samples). */
+ * bytes, the averaged posteriors T x N doubles; per thread T x S^2 floats of
+ * backward values (T typed sites, N samples). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,24 +42,22 @@ void spin_phase_opt_default(spin_phase_opt_t *o)
     o->P = SPIN_PHASE_P;
     o->ne = SPIN_PHASE_NE;
     o->err = SPIN_PHASE_ERR;
+    o->n_avg = SPIN_PHASE_AVG;
     o->fill_missing = 0;
     o->n_threads = 1;
 }
 
-int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T)
+int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T, int n_ev)
 {
     memset(s, 0, sizeof(*s));
-    s->S = S, s->T = T;
-    size_t S2 = (size_t)S * S, Tn = T > 0 ? (size_t)T : 1;
-    s->v = malloc(S2 * sizeof(double));
-    s->w = malloc(S2 * sizeof(double));
-    s->rmax = malloc((size_t)S * sizeof(double));
-    s->cmax = malloc((size_t)S * sizeof(double));
-    s->back = malloc(Tn * S2);
-    s->rarg = malloc(Tn * S * sizeof(int));
-    s->carg = malloc(Tn * S * sizeof(int));
-    s->garg = malloc(Tn * sizeof(int));
-    if (!s->v || !s->w || !s->rmax || !s->cmax || !s->back || !s->rarg || !s->carg || !s->garg) {
+    s->S = S, s->T = T, s->n_ev = n_ev;
+    size_t S2 = (size_t)S * S, Tn = T > 0 ? (size_t)T : 1, En = n_ev > 0 ? (size_t)n_ev : 1;
+    int bad = 0;
+    for (int j = 0; j < 8; ++j) bad |= !(s->m[j] = malloc(S2 * sizeof(double)));
+    for (int j = 0; j < 10; ++j) bad |= !(s->sum[j] = malloc((size_t)S * sizeof(double)));
+    bad |= !(s->beta = malloc(En * S2 * sizeof(float)));
+    bad |= !(s->ev = malloc(Tn * sizeof(int)));
+    if (bad) {
         spin_phase_scratch_destroy(s);
         return -1;
     }
@@ -65,8 +66,9 @@ int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T)
 
 void spin_phase_scratch_destroy(spin_phase_scratch_t *s)
 {
-    free(s->v), free(s->w), free(s->rmax), free(s->cmax);
-    free(s->back), free(s->rarg), free(s->carg), free(s->garg);
+    for (int j = 0; j < 8; ++j) free(s->m[j]);
+    for (int j = 0; j < 10; ++j) free(s->sum[j]);
+    free(s->beta), free(s->ev);
     memset(s, 0, sizeof(*s));
 }
 
@@ -82,85 +84,198 @@ static void site_emission(int a1, int a2, int ph, double q, double *em)
         }
 }
 
-double spin_phase_viterbi(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
-                          const int8_t *a1, const int8_t *a2, const uint8_t *ph, double err, int *pa, int *pb)
+/* A pair state's row and column sums and total: what the transition needs. */
+typedef struct {
+    double *rs, *cs, tot; /* [S], [S] */
+} sums_t;
+
+/* Row sums, column sums and total of v. */
+static void pair_sums(const double *v, int S, sums_t *o)
+{
+    for (int d = 0; d < S; ++d) o->cs[d] = 0.0;
+    o->tot = 0.0;
+    for (int c = 0; c < S; ++c) {
+        const double *vc = v + (size_t)c * S;
+        double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+        int d = 0;
+        for (; d + 4 <= S; d += 4) {
+            q0 += vc[d], q1 += vc[d + 1], q2 += vc[d + 2], q3 += vc[d + 3];
+            o->cs[d] += vc[d], o->cs[d + 1] += vc[d + 1], o->cs[d + 2] += vc[d + 2], o->cs[d + 3] += vc[d + 3];
+        }
+        for (; d < S; ++d) q0 += vc[d], o->cs[d] += vc[d];
+        o->rs[c] = (q0 + q1) + (q2 + q3);
+        o->tot += o->rs[c];
+    }
+}
+
+/* One site of either recursion, fused into one pass: y = sc * E .* T(v), T the
+ * pair transition (symmetric, so the same both ways):
+ *   T(v)(c, d) = sum_ab v(a, b) t(a, c) t(b, d),  t = (1 - r) [a == c] + r / S,
+ *   = (1-r)^2 v(c, d) + (1-r) r/S (row c + column d sum) + (r/S)^2 total,
+ * from in's sums; E(c, d) = E1[d] if state c carries ALT here, else E0[d]. Writes
+ * y's sums to out. The accumulations run in 4 lanes (no FP reassociation). */
+static void pair_step(const double *v, const sums_t *in, double sc, int S, double r, const uint8_t *xk,
+                      const double *E0, const double *E1, double *y, sums_t *out)
+{
+    const double B = r / S, s1 = 1.0 - r, AA = s1 * s1 * sc, AB = s1 * B * sc, BB = B * B * in->tot * sc;
+    double *cs = out->cs;
+    for (int d = 0; d < S; ++d) cs[d] = 0.0;
+    out->tot = 0.0;
+    for (int c = 0; c < S; ++c) {
+        const double *vc = v + (size_t)c * S, *E = xk[c] ? E1 : E0, *ci = in->cs;
+        double *yc = y + (size_t)c * S;
+        const double rc = AB * in->rs[c] + BB;
+        double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;
+        int d = 0;
+        for (; d + 4 <= S; d += 4) {
+            const double z0 = (AA * vc[d] + rc + AB * ci[d]) * E[d];
+            const double z1 = (AA * vc[d + 1] + rc + AB * ci[d + 1]) * E[d + 1];
+            const double z2 = (AA * vc[d + 2] + rc + AB * ci[d + 2]) * E[d + 2];
+            const double z3 = (AA * vc[d + 3] + rc + AB * ci[d + 3]) * E[d + 3];
+            yc[d] = z0, yc[d + 1] = z1, yc[d + 2] = z2, yc[d + 3] = z3;
+            cs[d] += z0, cs[d + 1] += z1, cs[d + 2] += z2, cs[d + 3] += z3;
+            q0 += z0, q1 += z1, q2 += z2, q3 += z3;
+        }
+        for (; d < S; ++d) {
+            const double z = (AA * vc[d] + rc + AB * ci[d]) * E[d];
+            yc[d] = z, cs[d] += z, q0 += z;
+        }
+        out->rs[c] = (q0 + q1) + (q2 + q3);
+        out->tot += out->rs[c];
+    }
+}
+
+/* E0, E1 of site k (pair_step): the emission of (x_c, x_d) is em[x_c * 2 + x_d]. */
+static void site_rows(const double *em, const uint8_t *xk, int S, double *E0, double *E1)
+{
+    for (int d = 0; d < S; ++d) E0[d] = em[xk[d]], E1[d] = em[2 + xk[d]];
+}
+
+void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
+                          const int8_t *a1, const int8_t *a2, const uint8_t *ph, double err, double *psw,
+                          double *mis)
 {
     const size_t S2 = (size_t)S * S;
     const double q = err / (1.0 - err);
-    double em[4], logsc = 0.0;
-    double *v = s->v, *w = s->w;
-    if (T <= 0 || S <= 0) return 0.0;
-    site_emission(a1[0], a2[0], ph[0], q, em);
-    for (int a = 0; a < S; ++a)
-        for (int b = 0; b < S; ++b) v[(size_t)a * S + b] = em[x[a] * 2 + x[b]];
-    for (int k = 1; k < T; ++k) {
-        const uint8_t *xk = x + (size_t)k * S;
-        int *rarg = s->rarg + (size_t)k * S, *carg = s->carg + (size_t)k * S;
-        uint8_t *back = s->back + (size_t)k * S2;
-        /* maxima of the previous site: rows, columns, all (ties: lowest index) */
-        double gmax = -1.0;
-        int garg = 0;
-        for (int j = 0; j < S; ++j) s->cmax[j] = -1.0, carg[j] = 0;
-        for (int a = 0; a < S; ++a) {
-            const double *va = v + (size_t)a * S;
-            double rm = -1.0;
-            int ra = 0;
-            for (int b = 0; b < S; ++b) {
-                double y = va[b];
-                if (y > rm) rm = y, ra = b;
-                if (y > s->cmax[b]) s->cmax[b] = y, carg[b] = a;
-            }
-            s->rmax[a] = rm, rarg[a] = ra;
-            if (rm > gmax) gmax = rm, garg = a * S + ra;
-        }
-        s->garg[k] = garg;
-        const double r = jump[k];
-        const double B = r / S, A = 1.0 - r + B;
-        const double AA = A * A, AB = A * B, BB = B * B;
-        const double gB = gmax * BB;
-        site_emission(a1[k], a2[k], ph[k], q, em);
-        double mx = 0.0;
-        for (int c = 0; c < S; ++c) {
-            const double *vc = v + (size_t)c * S;
-            double *wc = w + (size_t)c * S;
-            uint8_t *bc = back + (size_t)c * S;
-            const double rc = s->rmax[c] * AB;
-            for (int d = 0; d < S; ++d) {
-                double best = vc[d] * AA;
-                uint8_t code = 0;
-                if (rc > best) best = rc, code = 1;
-                double cd = s->cmax[d] * AB;
-                if (cd > best) best = cd, code = 2;
-                if (gB > best) best = gB, code = 3;
-                bc[d] = code;
-                double y = best * em[xk[c] * 2 + xk[d]];
-                wc[d] = y;
-                if (y > mx) mx = y;
-            }
-        }
-        /* rescale: the largest score is 1 (every emission is > 0, so mx > 0) */
-        double inv = 1.0 / mx;
-        for (size_t i = 0; i < S2; ++i) w[i] *= inv;
-        logsc += log(mx);
-        double *tmp = v;
-        v = w, w = tmp;
+    double em[4];
+    double *E0 = s->sum[8], *E1 = s->sum[9];
+    if (T <= 0 || S <= 0) return;
+    int n_ev = 0;
+    for (int k = 0; k < T; ++k) {
+        const int het = a1[k] >= 0 && a2[k] >= 0 && a1[k] != a2[k], miss = a1[k] < 0 || a2[k] < 0;
+        s->ev[k] = het || (miss && mis) ? n_ev++ : -1;
+        psw[k] = -1.0;
     }
-    size_t best = 0;
-    for (size_t i = 1; i < S2; ++i)
-        if (v[i] > v[best]) best = i;
-    logsc += log(v[best]);
-    int a = (int)(best / S), b = (int)(best % S);
-    for (int k = T - 1; k >= 0; --k) {
-        pa[k] = a, pb[k] = b;
+    /* backward: g_k = e_k .* beta_k, g_{k-1} = e_{k-1} .* T(g_k), each scaled to
+     * total 1; beta_k = g_k / e_k is kept (float) at the heterozygous and missing
+     * sites */
+    double *g = s->m[0], *g2 = s->m[1];
+    sums_t gs = {s->sum[0], s->sum[1], 0.0}, gs2 = {s->sum[2], s->sum[3], 0.0};
+    site_emission(a1[T - 1], a2[T - 1], ph[T - 1], q, em);
+    {
+        const uint8_t *xk = x + (size_t)(T - 1) * S;
+        for (int c = 0; c < S; ++c)
+            for (int d = 0; d < S; ++d) g[(size_t)c * S + d] = em[xk[c] * 2 + xk[d]];
+        pair_sums(g, S, &gs);
+    }
+    for (int k = T - 1;; --k) {
+        /* here g = g_k (scaled), em = e_k */
+        if (s->ev[k] >= 0) {
+            const uint8_t *xk = x + (size_t)k * S;
+            const double ie[4] = {1.0 / em[0], 1.0 / em[1], 1.0 / em[2], 1.0 / em[3]};
+            float *o = s->beta + (size_t)s->ev[k] * S2;
+            for (int c = 0; c < S; ++c)
+                for (int d = 0; d < S; ++d)
+                    o[(size_t)c * S + d] = (float)(g[(size_t)c * S + d] * ie[xk[c] * 2 + xk[d]] / gs.tot);
+        }
         if (k == 0) break;
-        switch (s->back[(size_t)k * S2 + (size_t)a * S + b]) {
-        case 1: b = s->rarg[(size_t)k * S + a]; break;
-        case 2: a = s->carg[(size_t)k * S + b]; break;
-        case 3: a = s->garg[k] / S, b = s->garg[k] % S; break;
-        default: break;
-        }
+        site_emission(a1[k - 1], a2[k - 1], ph[k - 1], q, em);
+        const uint8_t *xp = x + (size_t)(k - 1) * S;
+        site_rows(em, xp, S, E0, E1);
+        /* gs.tot > 0: every emission and transition is > 0 */
+        pair_step(g, &gs, 1.0 / gs.tot, S, jump[k], xp, E0, E1, g2, &gs2);
+        double *tp = g;
+        g = g2, g2 = tp;
+        sums_t ts = gs;
+        gs = gs2, gs2 = ts;
     }
-    return logsc;
+    /* forward, split by label: part 0 no label yet, part 1 + l label l; every
+     * part scaled by one factor per site (the total of all), so only relative
+     * weights count */
+    double *f[3] = {s->m[2], s->m[3], s->m[4]}, *fo[3] = {s->m[5], s->m[6], s->m[7]};
+    sums_t fs[3] = {{s->sum[0], s->sum[1], 0.0}, {s->sum[2], s->sum[3], 0.0}, {s->sum[4], s->sum[5], 0.0}};
+    sums_t fso = {s->sum[6], s->sum[7], 0.0};
+    int live[3] = {1, 0, 0};
+    double total = 1.0;
+    for (int k = 0; k < T; ++k) {
+        const uint8_t *xk = x + (size_t)k * S;
+        site_emission(a1[k], a2[k], ph[k], q, em);
+        if (k == 0) {
+            for (int c = 0; c < S; ++c)
+                for (int d = 0; d < S; ++d) f[0][(size_t)c * S + d] = em[xk[c] * 2 + xk[d]];
+            pair_sums(f[0], S, &fs[0]);
+        } else {
+            site_rows(em, xk, S, E0, E1);
+            for (int j = 0; j < 3; ++j) {
+                if (!live[j]) continue;
+                pair_step(f[j], &fs[j], 1.0 / total, S, jump[k], xk, E0, E1, fo[j], &fso);
+                double *tp = f[j];
+                f[j] = fo[j], fo[j] = tp;
+                sums_t ts = fs[j];
+                fs[j] = fso, fso = ts;
+            }
+        }
+        total = 0.0;
+        for (int j = 0; j < 3; ++j) total += live[j] ? fs[j].tot : 0.0;
+        /* the unlabelled part is dropped once it is below 1e-30 of the whole
+         * (past the first heterozygote it only holds paths that mismatched at
+         * every heterozygote so far) */
+        if (live[0] && (live[1] || live[2]) && fs[0].tot < 1e-30 * total) {
+            live[0] = 0;
+            total -= fs[0].tot;
+        }
+        if (s->ev[k] < 0) continue;
+        const float *bk = s->beta + (size_t)s->ev[k] * S2;
+        if (a1[k] < 0 || a2[k] < 0) {
+            double *m = mis + (size_t)k * 12, sum = 0.0;
+            for (int i = 0; i < 12; ++i) m[i] = 0.0;
+            for (int j = 0; j < 3; ++j) {
+                if (!live[j]) continue;
+                for (int c = 0; c < S; ++c)
+                    for (int d = 0; d < S; ++d) m[j * 4 + xk[c] * 2 + xk[d]] += f[j][(size_t)c * S + d] * bk[(size_t)c * S + d];
+            }
+            for (int i = 0; i < 12; ++i) sum += m[i];
+            if (sum > 0.0)
+                for (int i = 0; i < 12; ++i) m[i] /= sum;
+            continue;
+        }
+        /* a heterozygote: the switch posterior, then paths whose states differ
+         * take the label of their haplotype-1 allele here */
+        double pw[2][2] = {{0.0, 0.0}, {0.0, 0.0}}; /* [label][allele here] */
+        for (int l = 0; l < 2; ++l) {
+            if (!live[1 + l]) continue;
+            const double *fl = f[1 + l];
+            for (int c = 0; c < S; ++c)
+                for (int d = 0; d < S; ++d)
+                    if (xk[c] != xk[d]) pw[l][xk[c]] += fl[(size_t)c * S + d] * bk[(size_t)c * S + d];
+        }
+        const double den = pw[0][0] + pw[0][1] + pw[1][0] + pw[1][1];
+        if (den > 0.0) psw[k] = (pw[0][1] + pw[1][0]) / den;
+        for (int j = 0; j < 3; ++j)
+            if (!live[j])
+                for (size_t i = 0; i < S2; ++i) f[j][i] = 0.0;
+        for (int c = 0; c < S; ++c)
+            for (int d = 0; d < S; ++d) {
+                const size_t i = (size_t)c * S + d;
+                if (xk[c] == xk[d]) continue; /* no orientation here: the label stays */
+                const double z = f[0][i] + f[1][i] + f[2][i];
+                f[0][i] = 0.0;
+                f[1 + xk[c]][i] = z, f[2 - xk[c]][i] = 0.0;
+            }
+        live[1] = live[2] = 1;
+        for (int j = 0; j < 3; ++j)
+            if (live[j]) pair_sums(f[j], S, &fs[j]);
+    }
 }
 
 /* One sample's slots while the composites are built (forward over sites). */
@@ -210,30 +325,44 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
     int S = o->n_states;
     int ret = -1;
     if (n_phased) *n_phased = 0;
-    if (o->n_iter < 1 || S < 2 || S > 255 || P < 1 || !(o->err > 0.0 && o->err < 0.5) || !(o->ne > 0.0)) {
-        spin_error("phasing: bad options (iterations %d, states %d, neighbours %d, err %g, ne %g)", o->n_iter, S, P,
-                   o->err, o->ne);
+    if (o->n_iter < 1 || S < 2 || S > 255 || P < 1 || !(o->err > 0.0 && o->err < 0.5) || !(o->ne > 0.0) ||
+        o->n_avg < 0 || o->n_avg > o->n_iter || o->n_avg > 255) {
+        spin_error("phasing: bad options (iterations %d, averaged %d, states %d, neighbours %d, err %g, ne %g)",
+                   o->n_iter, o->n_avg, S, P, o->err, o->ne);
         return -1;
     }
     if (T == 0) return 0;
     if (S > p->n_hap) S = p->n_hap < 2 ? 2 : p->n_hap;
-    int8_t *cur = NULL, *nxt = NULL;
+    const int first_avg = o->n_iter - (o->n_avg > 1 ? o->n_avg : 0);
+    int8_t *cur = NULL, *nxt = NULL, *est = NULL;
     int *nb_b = NULL, *nb_f = NULL;
     uint8_t *comp = NULL;
-    double *jump = NULL;
+    double *psum = NULL, *jump = NULL;
     slots_t sl = {NULL, NULL, NULL};
     spin_phase_scratch_t *scr = NULL;
     int n_scr = 0;
     const size_t TH = (size_t)T * H;
-    if (!(cur = malloc(TH)) || !(nxt = malloc(TH)) || !(nb_b = malloc(TH * P * sizeof(int))) ||
+    if (!(cur = malloc(TH)) || !(nxt = malloc(TH)) || !(est = malloc(TH)) || !(nb_b = malloc(TH * P * sizeof(int))) ||
         !(nb_f = malloc((size_t)H * P * sizeof(int))) || !(comp = calloc((size_t)N * T * S, 1)) ||
-        !(jump = malloc((size_t)T * sizeof(double))) || !(sl.hap = malloc((size_t)N * S * sizeof(int))) ||
+        !(psum = calloc((size_t)T * N, sizeof(double))) || !(jump = malloc((size_t)T * sizeof(double))) || !(sl.hap = malloc((size_t)N * S * sizeof(int))) ||
         !(sl.last = malloc((size_t)N * S * sizeof(int))) || !(sl.from = malloc((size_t)N * S * sizeof(int))) ||
         !(scr = calloc((size_t)nth, sizeof(*scr))))
         goto oom;
+    /* backward values are kept at a sample's heterozygous and missing sites:
+     * room for the most any sample has */
+    int n_ev = 0;
+    for (int i = 0; i < N; ++i) {
+        int n = 0;
+        for (int k = 0; k < T; ++k) {
+            const int8_t *a = t->allele + (size_t)k * H + 2 * i;
+            n += a[0] < 0 || a[1] < 0 || a[0] != a[1];
+        }
+        if (n > n_ev) n_ev = n;
+    }
     for (n_scr = 0; n_scr < nth; ++n_scr)
-        if (spin_phase_scratch_init(&scr[n_scr], S, T) < 0) goto oom;
+        if (spin_phase_scratch_init(&scr[n_scr], S, T, n_ev) < 0) goto oom;
     memcpy(cur, t->allele, TH);
+    memcpy(est, t->allele, TH);
     /* jump probability between consecutive typed sites: Li-Stephens with
      * rho = 4 Ne per Morgan spread over the panel's haplotypes (Beagle's
      * 1 - exp(-0.04 Ne d_cM / n_hap)); a floor keeps the path able to leave a
@@ -250,7 +379,9 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
         spin_pbwt_opt_t po;
         memset(&po, 0, sizeof(po));
         po.hap = p->hap, po.nw = p->nw, po.n_hap = p->n_hap, po.sites = t->site, po.n_site = T;
-        po.ta = cur, po.ld = (size_t)H, po.n_tgt = H, po.P = P, po.n_threads = nth;
+        /* queries: the current estimates, with the missing alleles the last
+         * iteration filled (the PBWT fills them in the first) */
+        po.ta = it ? est : cur, po.ld = (size_t)H, po.n_tgt = H, po.P = P, po.n_threads = nth;
         po.dir = SPIN_PBWT_BACKWARD;
         spin_pbwt_t *w = spin_pbwt_init(&po);
         if (!w) goto oom;
@@ -287,8 +418,8 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
             slots_flush(p, t->site, &si, S, T, comp + (size_t)i * T * S);
         }
 
-        /* 3. per sample: the Viterbi path orients the unphased heterozygotes */
-        const int last = it == o->n_iter - 1;
+        /* 3. per sample: the switch posteriors orient the unphased heterozygotes */
+        const int last = it == o->n_iter - 1, vote = it >= first_avg && first_avg < o->n_iter;
         memcpy(nxt, cur, TH);
         int err = 0;
 #pragma omp parallel num_threads(nth) reduction(| : err)
@@ -302,9 +433,9 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
             /* per-thread buffers for one sample, allocated outside the sample loop */
             int8_t *a1 = malloc((size_t)T), *a2 = malloc((size_t)T);
             uint8_t *ph = malloc((size_t)T), *xs = malloc((size_t)T * S);
-            int *pa = malloc((size_t)T * sizeof(int)), *pb = malloc((size_t)T * sizeof(int));
             int *valid = malloc((size_t)S * sizeof(int));
-            if (!a1 || !a2 || !ph || !xs || !pa || !pb || !valid) err = 1;
+            double *psw = malloc((size_t)T * sizeof(double)), *mis = malloc((size_t)T * 12 * sizeof(double));
+            if (!a1 || !a2 || !ph || !xs || !valid || !psw || !mis) err = 1;
 #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < N; ++i) {
                 if (err) continue;
@@ -320,25 +451,63 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
                     a2[kk] = t->allele[(size_t)kk * H + 2 * i + 1];
                     ph[kk] = t->phased[(size_t)kk * N + i];
                 }
-                spin_phase_viterbi(sc, xs, Sv, T, jump, a1, a2, ph, o->err, pa, pb);
+                spin_phase_posterior(sc, xs, Sv, T, jump, a1, a2, ph, o->err, psw, mis);
+                /* the chain of calls: each unphased heterozygote switches
+                 * relative to the previous heterozygote's call when its switch
+                 * posterior (averaged over the iterations that vote) is above
+                 * 1/2, keeps the current relation on a tie or without
+                 * information; the first keeps its current order, those that
+                 * arrived phased their given one */
+                int prev_out = -1, prev_cur = -1; /* haplotype-1 allele at the previous het: new call, current */
                 for (int kk = 0; kk < T; ++kk) {
-                    int xa = xs[(size_t)kk * Sv + pa[kk]], xb = xs[(size_t)kk * Sv + pb[kk]];
-                    int8_t *out = nxt + (size_t)kk * H + 2 * i;
-                    if (!ph[kk]) {
-                        /* states that disagree give the order; states that agree
-                         * (a mismatch on the path) keep the current one */
-                        if (xa != xb) out[0] = (int8_t)xa, out[1] = (int8_t)xb;
-                    } else if (last && o->fill_missing) {
-                        if (a1[kk] < 0) out[0] = (int8_t)xa;
-                        if (a2[kk] < 0) out[1] = (int8_t)xb;
+                    int8_t *out = nxt + (size_t)kk * H + 2 * i, *e = est + (size_t)kk * H + 2 * i;
+                    const int8_t *cu = cur + (size_t)kk * H + 2 * i;
+                    if (a1[kk] >= 0 && a2[kk] >= 0) {
+                        if (a1[kk] == a2[kk]) continue;
+                        double pk = psw[kk];
+                        if (vote) {
+                            double *ps = psum + (size_t)kk * N + i;
+                            *ps += pk < 0 ? 0.5 : pk;
+                            pk = *ps / (double)(it - first_avg + 1);
+                        }
+                        if (!ph[kk] && prev_out >= 0) {
+                            const int sw = pk > 0.5 ? 1 : pk >= 0 && pk < 0.5 ? 0 : cu[0] != prev_cur;
+                            out[0] = (int8_t)(sw ? 1 - prev_out : prev_out), out[1] = (int8_t)(1 - out[0]);
+                        }
+                        prev_out = out[0], prev_cur = cu[0];
+                        continue;
                     }
+                    /* a missing allele: the most probable pair of alleles in
+                     * the new call's haplotype order (the path's label says
+                     * which of its haplotypes is the call's haplotype 1) */
+                    const double *m = mis + (size_t)kk * 12;
+                    double wg[4];
+                    for (int u = 0; u < 2; ++u)
+                        for (int v = 0; v < 2; ++v) {
+                            double z = 0.5 * (m[u * 2 + v] + m[v * 2 + u]);
+                            if (prev_out >= 0)
+                                for (int l = 0; l < 2; ++l) z += m[(1 + l) * 4 + (l == prev_out ? u * 2 + v : v * 2 + u)];
+                            wg[u * 2 + v] = z;
+                        }
+                    int best = -1;
+                    for (int g = 0; g < 4; ++g) {
+                        if ((a1[kk] >= 0 && g / 2 != a1[kk]) || (a2[kk] >= 0 && g % 2 != a2[kk])) continue;
+                        if (best < 0 || wg[g] > wg[best]) best = g;
+                    }
+                    e[0] = (int8_t)(best / 2), e[1] = (int8_t)(best % 2);
+                    if (last && o->fill_missing) out[0] = e[0], out[1] = e[1];
                 }
             }
-            free(a1), free(a2), free(ph), free(xs), free(pa), free(pb), free(valid);
+            free(a1), free(a2), free(ph), free(xs), free(valid);
+            free(psw), free(mis);
         }
         if (err) goto oom;
         int8_t *tmp = cur;
         cur = nxt, nxt = tmp;
+        /* the estimates the next iteration conditions on: the new orientations,
+         * missing alleles as filled above */
+        for (size_t g = 0; g < TH; ++g)
+            if (t->allele[g] >= 0) est[g] = cur[g];
     }
     {
         int64_t n = 0;
@@ -355,7 +524,8 @@ oom:
 done:
     for (int i = 0; i < n_scr; ++i) spin_phase_scratch_destroy(&scr[i]);
     free(scr);
-    free(cur), free(nxt), free(nb_b), free(nb_f), free(comp), free(jump);
+    free(cur), free(nxt), free(est), free(nb_b), free(nb_f), free(comp), free(psum);
+    free(jump);
     free(sl.hap), free(sl.last), free(sl.from);
     return ret;
 }

@@ -22,6 +22,15 @@ typedef struct {
      * on that side. The copy path's IBS distances use it where the tokens alone
      * would censor the match at their edge. Set per target before predict. */
     const float *nb_beyond;
+    /* Optional (NULL = every neighbour everywhere): 1 where neighbour j may be
+     * copied in gap g, act[j * ng + g] (per query x neighbour x gap in training,
+     * stride K * ng), ng = spin_gaps' count. With segments a gap's copy states
+     * are the PBWT matches at its two bounding typed sites; the others still
+     * take part in the Li-Stephens posteriors. Set per target before predict. */
+    const uint8_t *act;
+    /* Optional, training only (NULL = K each): neighbours of each query, <= K
+     * (the stride of its neighbour arrays stays K). */
+    const int *kq;
 } spin_wtok_t;
 
 #endif

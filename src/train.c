@@ -18,6 +18,7 @@
 
 #include "model.h"
 #include "nn.h"
+#include "copystates.h"
 #include "neighbors.h"
 #include "score.h"
 #include "train.h"
@@ -174,7 +175,8 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
     first_tok_typed = x->nt - cfg->c > 0 ? x->nt - cfg->c : 0;
     x->k0 = first_tok_typed;
     for (int k = first_tok_typed; k < x->nt; k++) x->site[x->D] = x->tsite[k], x->typed[x->D++] = 1;
-    /* the block */
+    /* the block (segments: until its cfg->seg-th typed interval ends, w untyped at most) */
+    int seg_end = 0;
     for (; s < p->n_site && nu < cfg->w && x->D < max_D - cfg->c; s++) {
         float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
         if (maf <= 0) continue;
@@ -185,6 +187,10 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
                 x->site[x->D] = s, x->typed[x->D++] = 1;
                 continue;
             }
+            if (cfg->seg > 0 && n_in + 1 >= cfg->seg) { /* the right context's first site */
+                seg_end = 1;
+                break;
+            }
             x->tsite[x->nt++] = s, n_in++;
         } else {
             x->uidx[x->nu++] = x->D, nu++;
@@ -193,6 +199,11 @@ static int draw_window(const spin_panel_t *p, const spin_config_t *cfg, double c
     }
     /* right neighbour context; the first c are tokens */
     int kr = x->nt;
+    if (seg_end) {
+        x->tsite[x->nt++] = s;
+        if (n_right < cfg->c) x->site[x->D] = s, x->typed[x->D++] = 1;
+        n_right++, s++;
+    }
     for (; s < p->n_site && n_right < cn; s++) {
         float maf = p->af[s] < 0.5f ? p->af[s] : 1 - p->af[s];
         if (maf <= 0) continue;
@@ -281,6 +292,12 @@ int spin_train_run(const spin_train_opt_t *o)
     float *grad = NULL, *mv = NULL, *best = NULL, *y = NULL, *beyond = NULL, *wt = NULL;
     uint8_t *dmask = NULL;
     int8_t *ctx = NULL, *q = NULL, *nb = NULL, *ta = NULL;
+    /* segments: queries' typed alleles [nt x n_q], excluded haplotypes, gaps, states per query, active pairs */
+    int8_t *tq = NULL;
+    int *qex = NULL, *sgl = NULL, *qk = NULL;
+    uint8_t *sact = NULL;
+    spin_cstates_t cst;
+    memset(&cst, 0, sizeof(cst));
     ex_t x;
     memset(&x, 0, sizeof(x));
     char *state_fn = NULL;
@@ -315,6 +332,9 @@ int spin_train_run(const spin_train_opt_t *o)
         if (b & SPIN_SET_NBR_K) c.K = o->cfg.K;
         if (b & SPIN_SET_ENC) c.enc_rows = o->cfg.enc_rows;
         if (b & SPIN_SET_HMM) c.hmm = o->cfg.hmm;
+        if (b & SPIN_SET_SEG) c.seg = o->cfg.seg;
+        if (b & SPIN_SET_PBWTP) c.pbwt_p = o->cfg.pbwt_p;
+        if (c.seg > 0 && c.pbwt_p < 1) c.pbwt_p = 24; /* models written before segments existed */
         int n_fresh = 0;
         spin_model_t *a = spin_model_adapt(m, &c, o->seed, &n_fresh);
         spin_model_destroy(m);
@@ -354,7 +374,7 @@ int spin_train_run(const spin_train_opt_t *o)
     }
     if (!(ptr = panel_subset(p, th, 2 * n_tr))) goto oom;
     if (!(tv = val_targets(p, ptr, vh, 2 * nv, &rng))) goto oom;
-    if (spin_windows_make(ptr, tv, cfg->w, spin_config_nbr_context(cfg), 0, INT64_MAX, &win, &n_win, &wstore) < 0) goto done;
+    if (spin_windows_make_cfg(ptr, tv, cfg, 0, INT64_MAX, &win, &n_win, &wstore) < 0) goto done;
     /* validation on val_windows windows spread over the panel */
     n_vwin = n_win < o->val_windows ? n_win : o->val_windows;
     if (!(vwin = malloc((size_t)(n_vwin ? n_vwin : 1) * sizeof(*vwin)))) goto oom;
@@ -387,6 +407,13 @@ int spin_train_run(const spin_train_opt_t *o)
         goto oom;
     if (!(ws = spin_train_ws_init(m, max_D, max_D, n_ctx, o->n_q, K, o->n_threads))) goto oom;
     if (!(nws = spin_nbr_ws_init(ptr->n_hap))) goto oom;
+    if (cfg->seg > 0) {
+        if (!(tq = malloc((size_t)max_T * o->n_q)) || !(qex = malloc((size_t)2 * o->n_q * sizeof(int))) ||
+            !(sgl = malloc((size_t)max_D * sizeof(int))) || !(qk = malloc((size_t)o->n_q * sizeof(int))) ||
+            !(sact = malloc((size_t)o->n_q * (K ? K : 1) * max_D)))
+            goto oom;
+        if (spin_cstates_init(&cst, cfg->pbwt_p, o->n_q, max_T, ptr->n_hap) < 0) goto done;
+    }
     spin_model_decay_mask(m, dmask);
     memcpy(best, m->w, (size_t)np * sizeof(float));
 
@@ -472,6 +499,10 @@ int spin_train_run(const spin_train_opt_t *o)
                     wt[(size_t)i * x.nu + u] = powf(maf > 0.005f ? maf / 0.5f : 0.01f, -o->maf_weight);
                 }
             }
+            if (cfg->seg > 0) { /* copy states for all queries at once, below */
+                for (int k = 0; k < x.nt; k++) tq[(size_t)k * o->n_q + i] = ta[k];
+                continue;
+            }
             int ex[2] = {qh[i] & ~1, qh[i] | 1};
             int got = spin_nbr_select(nws, ptr, x.nt, x.tsite, ta, x.ic, ex, 2, K, nbr, NULL);
             float *e = beyond + (size_t)i * K * 4;
@@ -482,7 +513,24 @@ int spin_train_run(const spin_train_opt_t *o)
                     nb[((size_t)i * K + j) * D + d] =
                         j < got ? (int8_t)spin_panel_allele(ptr, x.site[d], nbr[j]) : (int8_t)0;
         }
-        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, beyond};
+        if (cfg->seg > 0) {
+            /* segments, as the engine chooses them (copystates.h); the queries'
+             * samples are never states (each query copies from other samples only) */
+            for (int i = 0; i < o->n_q; i++) qex[2 * i] = qh[i] & ~1, qex[2 * i + 1] = qh[i] | 1;
+            int ng = spin_cstates_gaps(x.typed, x.site, D, sgl, NULL);
+            spin_cstates_range(&cst, sgl, ng, x.nt);
+            if (spin_cstates_pbwt(&cst, ptr->hap, ptr->nw, x.tsite, x.nt, qex, 2 * o->n_q, tq, (size_t)o->n_q, o->n_q) < 0)
+                goto loopfail;
+            for (int i = 0; i < o->n_q; i++) {
+                int got = spin_cstates_pick(&cst, i, sgl, ng, K, nbr, sact + (size_t)i * K * ng);
+                qk[i] = got;
+                for (int j = 0; j < got; j++)
+                    for (int d = 0; d < D; d++)
+                        nb[((size_t)i * K + j) * D + d] = (int8_t)spin_panel_allele(ptr, x.site[d], nbr[j]);
+            }
+        }
+        spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, cfg->seg > 0 ? NULL : beyond, cfg->seg > 0 ? sact : NULL,
+                         cfg->seg > 0 ? qk : NULL};
         memset(grad, 0, (size_t)np * sizeof(float));
         if (o->maf_weight > 0) { /* normalise: mean weight 1 */
             double sw = 0;
@@ -569,6 +617,8 @@ done:
     free(grad), free(mv), free(best), free(dmask), free(ctx), free(q), free(nb), free(ta), free(y), free(wt), free(nbr), free(beyond);
     free(perm), free(th), free(vh), free(win), free(wstore), free(vwin), free(state_fn);
     spin_nbr_ws_destroy(nws);
+    spin_cstates_destroy(&cst);
+    free(tq), free(qex), free(sgl), free(qk), free(sact);
     spin_train_ws_destroy(ws);
     spin_model_destroy(m);
     spin_targets_destroy(tv);

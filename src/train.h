@@ -21,7 +21,8 @@ typedef struct {
 
 enum {
     SPIN_SET_E = 1, SPIN_SET_HEADS = 2, SPIN_SET_K = 4, SPIN_SET_H = 8, SPIN_SET_L = 16, SPIN_SET_FFN = 32,
-    SPIN_SET_W = 64, SPIN_SET_C = 128, SPIN_SET_NBR_K = 256, SPIN_SET_ENC = 512, SPIN_SET_HMM = 1024
+    SPIN_SET_W = 64, SPIN_SET_C = 128, SPIN_SET_NBR_K = 256, SPIN_SET_ENC = 512, SPIN_SET_HMM = 1024,
+    SPIN_SET_SEG = 2048, SPIN_SET_PBWTP = 4096
 };
 
 void spin_train_opt_default(spin_train_opt_t *o);

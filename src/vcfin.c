@@ -18,6 +18,7 @@
 #include <htslib/vcf.h>
 
 #include "match.h"
+#include "panelfile.h"
 #include "vcfin.h"
 
 /* ------------------------------------------------------------------ */
@@ -898,6 +899,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     int64_t from = 0, to = INT64_MAX, n_dup = 0;
     char *rchrom = NULL;
     int8_t *alleles = NULL; /* [n_hap] one record's alleles */
+    if (spin_panelfile_detect(fn)) return spin_panelfile_read(fn, region, shown); /* `spin-impute prepare` made it */
     if (reader_open(&r, fn, n_threads, pool, &panel_gt) < 0) return NULL;
     if (!(p = calloc(1, sizeof(*p))) || !(p->fn = strdup(fn))) goto oom;
     p->n_sample = bcf_hdr_nsamples(r.hdr);
@@ -1108,9 +1110,9 @@ static const char *build_name(const char *chrom, int64_t len)
  * fails, only p->chrom_len is compared. */
 static int check_contig_lengths(const spin_panel_t *p, const char *fn, const bcf_hdr_t *th)
 {
-    bcf_hdr_t *ph = NULL;
+    bcf_hdr_t *ph = spin_panelfile_header(p->fn); /* a prepared panel stores its VCF header */
     struct stat sb;
-    htsFile *fp = strcmp(p->fn, "-") != 0 && stat(p->fn, &sb) == 0 && S_ISREG(sb.st_mode) ? hts_open(p->fn, "r") : NULL;
+    htsFile *fp = !ph && strcmp(p->fn, "-") != 0 && stat(p->fn, &sb) == 0 && S_ISREG(sb.st_mode) ? hts_open(p->fn, "r") : NULL;
     if (fp) ph = bcf_hdr_read(fp);
     int bad = 0;
     for (int i = 0; i < th->n[BCF_DT_CTG] && !bad; ++i) {

@@ -64,3 +64,79 @@ oom:
     spin_error("out of memory making windows over %d sites", p->n_site);
     return -1;
 }
+
+/* Segments: intervals are numbered by the typed sites before them (interval i
+ * holds the untyped sites between typed sites i-1 and i), so interval numbers
+ * come from the typed list alone and a region run that sees the same typed
+ * sites (its buffer) numbers them alike up to an offset. */
+int spin_windows_make_seg(const spin_panel_t *p, const spin_targets_t *t, int B, int c, int64_t from, int64_t to,
+                          spin_window_t **win, int *n_win, int **store)
+{
+    *win = NULL, *store = NULL, *n_win = 0;
+    if (B < 1 || c < 0) {
+        spin_error("segment size (%d) must be >= 1 and context (%d) >= 0", B, c);
+        return -1;
+    }
+    int n_typed = t ? t->n_typed : 0;
+    const int *tsite = t ? t->site : NULL;
+    int U = 0;
+    for (int s = 0, k = 0; s < p->n_site; ++s) {
+        while (k < n_typed && tsite[k] < s) ++k;
+        if (k < n_typed && tsite[k] == s) continue;
+        if (p->pos[s] >= from && p->pos[s] <= to) ++U;
+    }
+    if (U == 0) return 0;
+    int *u = malloc((size_t)U * sizeof(int)), *iv = malloc((size_t)U * sizeof(int));
+    if (!u || !iv) {
+        free(u), free(iv);
+        goto oom;
+    }
+    /* untyped sites in order with their interval; count non-empty intervals */
+    int j = 0, n_int = 0;
+    for (int s = 0, k = 0; s < p->n_site; ++s) {
+        while (k < n_typed && tsite[k] < s) ++k;
+        if (k < n_typed && tsite[k] == s) continue;
+        if (p->pos[s] >= from && p->pos[s] <= to) {
+            iv[j] = k;
+            n_int += j == 0 || iv[j - 1] != k;
+            u[j++] = s;
+        }
+    }
+    int n_full = n_int / B, rem = n_int % B;
+    int nw = n_full + (rem > 0);
+    if (rem > 0 && n_full > 0 && rem < (B + 3) / 4) nw = n_full;
+    spin_window_t *W = calloc((size_t)nw, sizeof(*W));
+    if (!W) {
+        free(u), free(iv);
+        goto oom;
+    }
+    for (int i = 0, off = 0; i < nw; ++i) {
+        int end = off, seen = 0;
+        if (i < nw - 1) {
+            while (end < U && (seen < B || iv[end] == iv[end - 1])) seen += end == off || iv[end] != iv[end - 1], ++end;
+        } else {
+            end = U;
+        }
+        int first = u[off], last = u[end - 1];
+        W[i].n_untyped = end - off;
+        W[i].untyped = u + off;
+        int lo = spin_int_lower_bound(tsite, n_typed, first);
+        int hi = spin_int_lower_bound(tsite, n_typed, last + 1);
+        W[i].t0 = lo - c > 0 ? lo - c : 0;
+        W[i].t1 = hi + c < n_typed ? hi + c : n_typed;
+        off = end;
+    }
+    free(iv);
+    *win = W, *store = u, *n_win = nw;
+    return 0;
+oom:
+    spin_error("out of memory making segments over %d sites", p->n_site);
+    return -1;
+}
+
+int spin_windows_make_cfg(const spin_panel_t *p, const spin_targets_t *t, const spin_config_t *cfg, int64_t from,
+                          int64_t to, spin_window_t **win, int *n_win, int **store)
+{
+    if (cfg->seg > 0) return spin_windows_make_seg(p, t, cfg->seg, cfg->c, from, to, win, n_win, store);
+    return spin_windows_make(p, t, cfg->w, spin_config_nbr_context(cfg), from, to, win, n_win, store);
+}

@@ -7,6 +7,6 @@ SPIN=${1:?usage: make-test-model.sh path/to/spin-impute}
 cd "$(dirname "$0")"
 "$SPIN" train --steps 100 --seed 7 --threads 1 --val-every 50 --log-every 0 \
     --embed 8 --heads 2 --latents 2 --inducing 4 --layers 1 --ffn 2 \
-    --window 64 --context 8 --neighbours 8 --enc-rows 64 --batch-ctx 64 --batch-q 16 \
+    --segment 4 --pbwt-p 4 --window 256 --context 8 --neighbours 16 --enc-rows 64 --batch-ctx 64 --batch-q 16 \
     --map map.txt -o test.spin ref.vcf.gz
 "$SPIN" -m test.spin --no-version -O v ref.vcf.gz target.vcf | gzip -9n > expected.vcf.gz

@@ -1,7 +1,8 @@
 #!/bin/sh
 # check-workflow.sh -- runs workflow/Snakefile for real on test-data/ with
 # `snakemake --cores 2`: phased targets (output records must equal a direct
-# whole-contig run) and unphased targets (pre-phased with SHAPEIT4 first); two
+# whole-contig run) and unphased targets (pre-phased by spin-impute, the default,
+# or SHAPEIT4 with phaser: shapeit4); two
 # contigs in one run with the genome-wide file; each chunk's declared memory
 # covers its measured peak RSS; a run killed midway resumes without redoing
 # completed chunks; a failed job shows the tool's error in the Snakemake log;
@@ -69,9 +70,10 @@ bcftools view -H "$tmp/rec.vcf.gz" | cmp -s - "$tmp/rec.txt" || fail "every-reco
 awk -F'\t' '$1 == "20" { ok = ($3 == 2443 && $5 == 57 && $6 != "nan") } END { exit !ok }' "$tmp/rec/results/summary.tsv" ||
     fail "every-record summary.tsv wrong: $(cat "$tmp/rec/results/summary.tsv")"
 
-# 2. unphased targets: SHAPEIT4 pre-phasing, then the same pipeline
+# 2. unphased targets: SHAPEIT4 pre-phasing (phaser: shapeit4), then the same pipeline
 if command -v shapeit4 >/dev/null; then
     config "$T/target_unphased.vcf" "$tmp/unphased"
+    echo "phaser: shapeit4" >> "$tmp/unphased/config.yaml"
     run "$tmp/unphased"
     out=$tmp/unphased/results
     [ -f "$out/phased/20.bcf" ] || fail "unphased targets were not phased"
@@ -82,10 +84,9 @@ else
     echo "note: shapeit4 not installed, pre-phasing path not tested" >&2
 fi
 
-# 2b. unphased targets phased by spin-impute itself (phaser: spin-impute): once per
+# 2b. unphased targets phased by spin-impute itself (the default phaser): once per
 # chromosome, so the chunked run equals phase-only on the whole contig + one impute
 config "$T/target_unphased_all.vcf.gz" "$tmp/sphase"
-echo "phaser: spin-impute" >> "$tmp/sphase/config.yaml"
 run "$tmp/sphase"
 out=$tmp/sphase/results
 [ -f "$out/phased/20.bcf.csi" ] || fail "phaser spin-impute: no indexed phased/20.bcf"

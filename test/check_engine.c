@@ -152,7 +152,7 @@ static float *impute_all(const char *top, int nth, spin_panel_t **pp, spin_targe
     ck_assert_ptr_nonnull(t);
     spin_window_t *win;
     int n_win, *store;
-    ck_assert_int_eq(spin_windows_make(p, t, m->cfg.w, spin_config_nbr_context(&m->cfg), 0, INT64_MAX, &win, &n_win, &store), 0);
+    ck_assert_int_eq(spin_windows_make_cfg(p, t, &m->cfg, 0, INT64_MAX, &win, &n_win, &store), 0);
     size_t tot = 0;
     for (int i = 0; i < n_win; i++) tot += (size_t)win[i].n_untyped * t->n_hap;
     float *all = malloc(tot * sizeof(float)), **pa = malloc(sizeof(float *) * n_win);

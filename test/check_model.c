@@ -247,7 +247,7 @@ START_TEST(test_predict_matches_train)
     spin_wctx_t *wc = spin_wctx_init(m, TD, TNU);
     ck_assert_ptr_nonnull(wc);
     float *es = malloc(spin_enc_scratch_size(&m->cfg, TD, TCTX) * sizeof(float));
-    float *ps = malloc(spin_pred_scratch_size(&m->cfg, TD, TNU, TK) * sizeof(float));
+    float *ps = malloc(spin_pred_scratch_size(&m->cfg, TD, TNU, TNU, TK) * sizeof(float));
     float *HD = malloc(spin_model_hd_size(&m->cfg) * sizeof(float));
     int n_mid = 0; /* unsaturated outputs without the copy path: the comparison means something */
     for (int K = TK; K >= 0; K -= TK) {
@@ -261,7 +261,7 @@ START_TEST(test_predict_matches_train)
             int8_t row[TD];
             memcpy(row, d.q + i * TD, TD);
             for (int u = 0; u < TNU; ++u) row[tuidx[u]] = (int8_t)(u & 1); /* must be ignored */
-            ck_assert_int_eq(spin_model_predict(m, &w, wc, row, K, nbk + (size_t)i * K * TD, p_inf, ps), 0);
+            ck_assert_int_eq(spin_model_predict(m, &w, wc, row, K, nbk + (size_t)i * K * TD, NULL, p_inf, ps), 0);
             for (int u = 0; u < TNU; ++u) {
                 if (K == 0) n_mid += p_inf[u] > 0.01f && p_inf[u] < 0.99f;
                 ck_assert_msg(fabsf(p_inf[u] - p_train[i * TNU + u]) < 1e-5f, "K%d q%d u%d: predict %g train %g",
@@ -300,12 +300,12 @@ START_TEST(test_copy_path_hand)
     spin_wctx_t *wc = spin_wctx_init(m, 8, 4);
     ck_assert_int_eq(spin_model_window(m, &w, wc), 0);
     float *es = malloc(spin_enc_scratch_size(&c, 5, 2) * sizeof(float));
-    float *ps = malloc(spin_pred_scratch_size(&c, 5, 2, 4) * sizeof(float));
+    float *ps = malloc(spin_pred_scratch_size(&c, 5, 2, 2, 4) * sizeof(float));
     float *HD = malloc(spin_model_hd_size(&c) * sizeof(float));
     ck_assert_int_eq(spin_model_encode(m, &w, wc, 2, nb, HD, es), 0);
     spin_model_set_hd(m, wc, HD);
     float p[2];
-    ck_assert_int_eq(spin_model_predict(m, &w, wc, row, 2, nb, p, ps), 0);
+    ck_assert_int_eq(spin_model_predict(m, &w, wc, row, 2, nb, NULL, p, ps), 0);
     /* gaps of the toy window: {1,2} | {4} | {6} */
     spin_wtok_t tw = toy_window();
     int g0[TNU + 1];
@@ -327,20 +327,20 @@ START_TEST(test_copy_path_hand)
     const int8_t nb4[4 * 5] = {1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0};
     spin_wctx_t *wc0 = spin_wctx_init(m, 5, 5);
     float *es0 = malloc(spin_enc_scratch_size(&c, 5, 4) * sizeof(float));
-    float *ps0 = malloc(spin_pred_scratch_size(&c, 5, 5, 4) * sizeof(float));
+    float *ps0 = malloc(spin_pred_scratch_size(&c, 5, 5, 5, 4) * sizeof(float));
     ck_assert_int_eq(spin_model_window(m, &w0, wc0), 0);
     ck_assert_int_eq(spin_model_encode(m, &w0, wc0, 4, nb4, HD, es0), 0);
     spin_model_set_hd(m, wc0, HD);
     float p5[5];
     int8_t row0[5] = {-1, -1, -1, -1, -1};
-    ck_assert_int_eq(spin_model_predict(m, &w0, wc0, row0, 4, nb4, p5, ps0), 0);
+    ck_assert_int_eq(spin_model_predict(m, &w0, wc0, row0, 4, nb4, NULL, p5, ps0), 0);
     const float expect[5] = {0.75f, 0.0f, 0.75f, 0.5f, 0.0f};
     for (int u = 0; u < 5; ++u) {
         float e = expect[u] < 1e-3f ? 1e-3f : expect[u];
         ck_assert_msg(fabsf(p5[u] - e) < 1e-4f, "u%d: %g expected %g", u, p5[u], e);
     }
     /* K = 0: the neural logit alone, here exactly 0 -> 0.5 */
-    ck_assert_int_eq(spin_model_predict(m, &w0, wc0, row0, 0, NULL, p5, ps0), 0);
+    ck_assert_int_eq(spin_model_predict(m, &w0, wc0, row0, 0, NULL, NULL, p5, ps0), 0);
     for (int u = 0; u < 5; ++u) ck_assert(fabsf(p5[u] - 0.5f) < 1e-6f);
     free(es);
     free(ps);

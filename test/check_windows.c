@@ -227,6 +227,98 @@ START_TEST(test_region)
 }
 END_TEST
 
+
+START_TEST(test_segments)
+{
+    /* 20 sites, typed {3, 4, 8, 12, 16}: intervals (untyped sites between typed)
+     * {0,1,2} | (empty: 3-4) | {5,6,7} | {9,10,11} | {13,14,15} | {17,18,19};
+     * 5 non-empty intervals, B = 2 -> segments {0..2, 5..7}, {9..11, 13..15}
+     * and {17..19} (a remainder of 1 interval is not below B/4 rounded up). */
+    int ts[5] = {3, 4, 8, 12, 16};
+    spin_panel_t *p = mk_panel(20);
+    spin_targets_t *t = mk_targets(ts, 5);
+    spin_window_t *w = NULL;
+    int nw, *store = NULL;
+    ck_assert_int_eq(spin_windows_make_seg(p, t, 2, 1, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 3);
+    ck_assert_int_eq(w[0].n_untyped, 6);
+    ck_assert_int_eq(w[0].untyped[0], 0); ck_assert_int_eq(w[0].untyped[5], 7);
+    /* typed inside the block: 3, 4 (indices 0, 1); context 1 on the right: 8 (2) */
+    ck_assert_int_eq(w[0].t0, 0); ck_assert_int_eq(w[0].t1, 3);
+    ck_assert_int_eq(w[1].n_untyped, 6);
+    ck_assert_int_eq(w[1].untyped[0], 9);
+    ck_assert_int_eq(w[1].t0, 2); ck_assert_int_eq(w[1].t1, 5); /* 8 | 12 | 16: c = 1 a side */
+    ck_assert_int_eq(w[2].n_untyped, 3);
+    ck_assert_int_eq(w[2].untyped[0], 17);
+    ck_assert_int_eq(w[2].t0, 4); ck_assert_int_eq(w[2].t1, 5);
+    free(w), free(store);
+    /* a region starting right after segment 0's last untyped site (pos 80) and
+     * ending at segment 1's last (pos 160) rebuilds segment 1 exactly */
+    ck_assert_int_eq(spin_windows_make_seg(p, t, 2, 1, 81, 160, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 1);
+    ck_assert_int_eq(w[0].n_untyped, 6);
+    ck_assert_int_eq(w[0].untyped[0], 9); ck_assert_int_eq(w[0].untyped[5], 15);
+    ck_assert_int_eq(w[0].t0, 2); ck_assert_int_eq(w[0].t1, 5);
+    free(w), free(store);
+    /* B = 8: one segment with everything */
+    ck_assert_int_eq(spin_windows_make_seg(p, t, 8, 1, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 1);
+    ck_assert_int_eq(w[0].n_untyped, 15);
+    free(w), free(store);
+    /* B = 4 over 5 intervals: a remainder of 1 is not below (4 + 3) / 4 = 1 -> 2;
+     * B = 8: 4 full + 1 would join, but there is no full one -> 1 (above) */
+    ck_assert_int_eq(spin_windows_make_seg(p, t, 4, 1, 0, INT64_MAX, &w, &nw, &store), 0);
+    ck_assert_int_eq(nw, 2);
+    free(w), free(store);
+    ck_assert_int_lt(spin_windows_make_seg(p, t, 0, 1, 0, INT64_MAX, &w, &nw, &store), 0);
+    free_pt(p, t);
+}
+END_TEST
+
+START_TEST(test_segments_partition_random)
+{
+    /* every untyped site in exactly one segment, in order, and regions cut at
+     * segment boundaries reproduce the whole run's segments */
+    uint64_t x = 12345;
+    for (int rep = 0; rep < 20; ++rep) {
+        int n = 200 + rep * 37, nt = 0;
+        spin_panel_t *p = mk_panel(n);
+        int *ts = malloc((size_t)n * sizeof(int));
+        for (int i = 0; i < n; ++i) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            if ((x >> 33) % 7 == 0) ts[nt++] = i;
+        }
+        spin_targets_t *t = mk_targets(ts, nt);
+        int B = 1 + rep % 5;
+        spin_window_t *w = NULL;
+        int nw, *store = NULL;
+        ck_assert_int_eq(spin_windows_make_seg(p, t, B, 2, 0, INT64_MAX, &w, &nw, &store), 0);
+        int prev = -1, tot = 0;
+        for (int i = 0; i < nw; ++i)
+            for (int j = 0; j < w[i].n_untyped; ++j) {
+                ck_assert_int_gt(w[i].untyped[j], prev);
+                prev = w[i].untyped[j], ++tot;
+            }
+        ck_assert_int_eq(tot, n - nt);
+        for (int i = 1; i + 1 < nw; ++i) {
+            int64_t from = p->pos[w[i - 1].untyped[w[i - 1].n_untyped - 1]] + 1;
+            int64_t to = p->pos[w[i].untyped[w[i].n_untyped - 1]];
+            spin_window_t *r = NULL;
+            int nr, *rs = NULL;
+            ck_assert_int_eq(spin_windows_make_seg(p, t, B, 2, from, to, &r, &nr, &rs), 0);
+            ck_assert_int_eq(nr, 1);
+            ck_assert_int_eq(r[0].n_untyped, w[i].n_untyped);
+            ck_assert_int_eq(memcmp(r[0].untyped, w[i].untyped, (size_t)w[i].n_untyped * sizeof(int)), 0);
+            ck_assert_int_eq(r[0].t0, w[i].t0);
+            ck_assert_int_eq(r[0].t1, w[i].t1);
+            free(r), free(rs);
+        }
+        free(w), free(store), free(ts);
+        free_pt(p, t);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("windows");
@@ -237,6 +329,8 @@ int main(void)
     tcase_add_test(tc, test_no_typed);
     tcase_add_test(tc, test_all_typed);
     tcase_add_test(tc, test_region);
+    tcase_add_test(tc, test_segments);
+    tcase_add_test(tc, test_segments_partition_random);
     suite_add_tcase(s, tc);
     return spin_check_run(s);
 }

@@ -143,10 +143,12 @@ if [ "$(grep -vc '^#' "$T/ph1.vcf" 2>/dev/null)" = 60 ] && ! grep -v '^#' "$T/ph
     ! gt_unphased "$T/ph1.vcf"; then pass "--phase-only writes the 60 typed sites, phased, none imputed"
 else fail "--phase-only"; sed 's/^/    /' "$T/err"; fi
 cmp -s "$T/ph1.vcf" "$T/ph3.vcf" && pass "--phase-only output does not depend on --threads" || fail "--phase-only -t 3 differs"
-# switch error against the true phase (target.vcf.gz): 6 of 347 heterozygotes (0.018) when
-# written; random orders give ~0.5, the bound 0.05 leaves room for a changed tie
+# switch error against the true phase (target.vcf.gz): 14 of 347 heterozygotes (0.040) with
+# the defaults and no map (Beagle 5.4 without a map: 9; with test-data/map.txt 8, Beagle 12);
+# random orders give ~0.5. Ne = 1e6 overstates the jumps of this 200-haplotype panel
+# (Ne = 3e5: 4 switches), so the count moves with small changes: the bound is 0.08
 sw=$("$SPIN" score --switch -t "$D/target.vcf.gz" "$T/ph1.vcf" | awk '$2 == "ALL" {print $5}')
-awk -v s="$sw" 'BEGIN {exit !(s != "" && s < 0.05)}' && pass "--phase-only switch error $sw < 0.05" ||
+awk -v s="$sw" 'BEGIN {exit !(s != "" && s < 0.08)}' && pass "--phase-only switch error $sw < 0.08" ||
     fail "--phase-only switch error '$sw'"
 # already-phased input is kept as it is
 "$SPIN" impute --phase-only --no-version -O v -o "$T/phk.vcf" "$D/ref.bcf" "$D/target.vcf.gz" 2>/dev/null &&
