@@ -36,7 +36,7 @@ void cli_impute_options(FILE *fp)
             "      --buffer INT         bp of typed context read on each side of --region [%d]\n"
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"
             "Other:\n"
-            "  -t, --threads INT        threads for the model and for BGZF [%d]\n"
+            "  -t, --threads INT        threads for the model, VCF parsing/formatting and BGZF [%d]\n"
             "  -q, --quiet              only errors on stderr (no progress)\n"
             "      --progress-every SEC seconds between progress lines when stderr is not a terminal\n"
             "                           (a terminal gets one line updated in place) [%d]\n"

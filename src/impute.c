@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <htslib/kstring.h>
+#include <htslib/thread_pool.h>
 
 #include "impute.h"
 #include "phase.h"
@@ -27,6 +28,19 @@ void spin_impute_opt_default(spin_impute_opt_t *o)
     o->buffer = SPIN_DEFAULT_BUFFER;
     o->min_match = SPIN_MIN_MATCH_FRAC;
     o->n_threads = 1;
+}
+
+/* Wall seconds per stage of a run, logged in one line at its end (stderr). */
+typedef struct {
+    double panel, targets, phase, miss, engine;
+    spin_writer_times_t wr; /* format, write/compress: filled by the writer */
+} stage_times_t;
+
+static void log_stages(const stage_times_t *t)
+{
+    spin_info("stage wall times: read panel %.2f s, read targets %.2f s, phasing %.2f s, typed-missing %.2f s, "
+              "engine %.2f s, format %.2f s, write/compress %.2f s",
+              t->panel, t->targets, t->phase, t->miss, t->engine, t->wr.format_s, t->wr.write_s);
 }
 
 /* Region bounds with the buffer, as "CHR:FROM-TO" for the readers. */
@@ -216,11 +230,12 @@ static void writer_opt(const spin_impute_opt_t *o, const spin_panel_t *panel, co
  * allele observed or filled by the phasing). */
 static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops, const spin_panel_t *panel,
                         const spin_targets_t *tg, const spin_match_stats_t *st, int64_t from, int64_t to,
-                        int n_threads, double wall0)
+                        int n_threads, double wall0, stage_times_t *tm, htsThreadPool *pool)
 {
     spin_writer_opt_t wo;
     const char *inputs[4];
     writer_opt(o, panel, tg, inputs, &wo);
+    wo.times = &tm->wr, wo.pool = pool;
     const char *stats_tmp = NULL;
     /* a typed multi-allelic record is typed whole (match.h): its ALT sites are
      * consecutive typed sites, collected and written as one record */
@@ -252,6 +267,7 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     wr = NULL;
     if (rc < 0) goto err;
     spin_stats_log_summary(st);
+    log_stages(tm);
     spin_info("done: %lld phased typed records written, %d target samples; %.2f s wall, %.2f s CPU", (long long)n,
               tg->n_sample, spin_realtime() - wall0, spin_cputime());
     free(prob), free(rows), free(alts);
@@ -284,7 +300,12 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     int64_t from = 0, to = INT64_MAX;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
     const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
+    stage_times_t tm;
+    double t0;
+    /* one HTSlib pool of n_threads for the run: panel and target decompression, output compression */
+    htsThreadPool tpool = {NULL, 0}, *pool = NULL;
     memset(&cur, 0, sizeof(cur));
+    memset(&tm, 0, sizeof(tm));
     if (!ops) ops = &direct_ops;
 
     /* the model first: a bad model file fails before any data work */
@@ -298,6 +319,10 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         return SPIN_ERR_USAGE;
     }
     if (!o->phase_only && !model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
+    if (n_threads > 1) {
+        if ((tpool.pool = hts_tpool_init(n_threads))) pool = &tpool;
+        else spin_warn("could not start a pool of %d HTSlib threads; (de)compressing in threads of each file", n_threads);
+    }
 
     if (o->region) {
         if (spin_region_parse(o->region, &rchrom, &from, &to) < 0) {
@@ -311,7 +336,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         if (o->buffer > 0) snprintf(rshown, n, "%s (or its %lld bp buffer)", o->region, (long long)o->buffer);
         else snprintf(rshown, n, "%s", o->region);
     }
-    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads))) goto done;
+    t0 = spin_realtime();
+    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads, pool))) goto done;
+    tm.panel = spin_realtime() - t0;
     if (panel->n_site == 0) {
         spin_error("%s: no records%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
                    o->region ? o->region : "");
@@ -326,7 +353,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (!(st = spin_match_stats_init())) goto oom;
     st->n_panel_snp = panel->n_rec_snp, st->n_panel_indel = panel->n_rec_indel;
     st->n_panel_other = panel->n_rec_other, st->n_panel_multi = panel->n_rec_multi;
-    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, rshown, n_threads, o->min_match, st))) goto done;
+    t0 = spin_realtime();
+    if (!(tg = spin_targets_read_matched(o->target_fn, panel, rbuf, rshown, n_threads, pool, o->min_match, st))) goto done;
+    tm.targets = spin_realtime() - t0;
     if (check_observed(tg) < 0) goto done;
     if (warn_shared_samples(panel, tg) < 0) goto oom;
     if (tg->n_unphased > 0 || o->phase_only) { /* the engine needs haplotypes */
@@ -334,14 +363,15 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         spin_phase_opt_default(&po);
         po.n_threads = n_threads, po.fill_missing = o->phase_only;
         int64_t n_ph = 0;
-        double t0 = spin_realtime();
+        t0 = spin_realtime();
         if (spin_phase_run(panel, tg, &po, &n_ph) < 0) goto done;
+        tm.phase = spin_realtime() - t0;
         spin_info("phased %lld unphased heterozygous genotypes of %d target samples at %d typed sites against %d "
                   "reference haplotypes (%d iterations, %.2f s)",
-                  (long long)n_ph, tg->n_sample, tg->n_typed, panel->n_hap, po.n_iter, spin_realtime() - t0);
+                  (long long)n_ph, tg->n_sample, tg->n_typed, panel->n_hap, po.n_iter, tm.phase);
     }
     if (o->phase_only) {
-        status = write_phased(o, ops, panel, tg, st, from, to, n_threads, wall0);
+        status = write_phased(o, ops, panel, tg, st, from, to, n_threads, wall0, &tm, pool);
         goto done;
     }
     const spin_config_t *cfg = spin_model_config(model);
@@ -354,6 +384,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     const char *inputs[4];
     writer_opt(o, panel, tg, inputs, &wo);
     wo.model_checksum = spin_model_checksum(model);
+    wo.times = &tm.wr, wo.pool = pool;
     if (!(cur.wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
     if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur.wr, o->stats_fn))) goto done;
 
@@ -363,7 +394,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     size_t nmiss = (size_t)tg->n_typed * n_hap;
     if (!(miss = malloc((nmiss ? nmiss : 1) * sizeof(float))) || !(prob = malloc((size_t)n_hap * sizeof(float))))
         goto oom;
+    t0 = spin_realtime();
     if (spin_engine_impute_typed_missing(eng, panel, tg, miss) < 0) goto done;
+    tm.miss = spin_realtime() - t0;
 
     /* impute windows in blocks and write every panel site of [from, to] in order:
      * untyped sites from the block's results, typed sites with observed alleles */
@@ -390,7 +423,9 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     if (o->progress && n_win > 0) o->progress(o->progress_ctx, 0, n_win, spin_realtime() - wall0);
     for (int w0 = 0; w0 < n_win; w0 += blk) {
         int n_blk = n_win - w0 < blk ? n_win - w0 : blk;
+        t0 = spin_realtime();
         if (spin_engine_impute(eng, panel, tg, win + w0, n_blk, pblk) < 0) goto done;
+        tm.engine += spin_realtime() - t0;
         for (int i = 0; i < n_blk; i++) {
             const spin_window_t *wi = &win[w0 + i];
             for (int j = 0; j < wi->n_untyped; j++) {
@@ -415,6 +450,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         spin_warn("%lld typed site(s) had every target allele missing: written as imputed, flagged IMP",
                   (long long)cur.n_typed_missing);
     spin_engine_log_costs(eng);
+    log_stages(&tm);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
     spin_info("done: %lld records written (%lld imputed, %lld typed), %d windows, %d target samples; "
               "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",
@@ -435,6 +471,7 @@ done:
     spin_gmap_destroy(map);
     spin_panel_destroy(panel);
     spin_model_destroy(own_model);
+    if (tpool.pool) hts_tpool_destroy(tpool.pool); /* after every file that used it is closed */
     free(rchrom), free(rbuf), free(rshown);
     return status;
 }

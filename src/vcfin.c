@@ -14,6 +14,7 @@
 #include <htslib/kseq.h>
 #include <htslib/kstring.h>
 #include <htslib/tbx.h>
+#include <htslib/thread_pool.h>
 #include <htslib/vcf.h>
 
 #include "match.h"
@@ -115,37 +116,257 @@ static int hdr_contig_find(const bcf_hdr_t *h, const char *name)
     return -1;
 }
 
+/* 1 if a and b give every contig, sample and tag the same id and types. */
+static int hdr_same_ids(const bcf_hdr_t *a, const bcf_hdr_t *b)
+{
+    for (int t = 0; t < 3; t++) { /* BCF_DT_ID, BCF_DT_CTG, BCF_DT_SAMPLE */
+        if (a->n[t] != b->n[t]) return 0;
+        for (int i = 0; i < a->n[t]; i++) {
+            const bcf_idpair_t *x = &a->id[t][i], *y = &b->id[t][i];
+            if (!x->key != !y->key || (x->key && strcmp(x->key, y->key) != 0)) return 0;
+            if (t != BCF_DT_SAMPLE && !x->val != !y->val) return 0;
+            if (t != BCF_DT_SAMPLE && x->val && memcmp(x->val->info, y->val->info, sizeof(x->val->info)) != 0) return 0;
+        }
+    }
+    return 1;
+}
+
+bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n)
+{
+    if (n < 1) return NULL;
+    bcf_hdr_t **c = calloc((size_t)n, sizeof(*c));
+    if (!c) return NULL;
+    for (int i = 0; i < n; i++) /* bcf_hdr_dup writes IDX= fields, so ids carry over */
+        if (!(c[i] = bcf_hdr_dup(h)) || !hdr_same_ids(h, c[i])) {
+            spin_hdr_copies_destroy(c, n);
+            return NULL;
+        }
+    return c;
+}
+
+void spin_hdr_copies_destroy(bcf_hdr_t **c, int n)
+{
+    if (!c) return;
+    for (int i = 0; i < n; i++)
+        if (c[i]) bcf_hdr_destroy(c[i]);
+    free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Genotypes                                                            */
+/* ------------------------------------------------------------------ */
+
+/* What a file's genotypes must satisfy; the one difference between the panel
+ * and the targets is how much is missing or unphased. */
+typedef struct {
+    const char *what;   /* "reference panel" / "target file", for messages */
+    int allow_missing;  /* targets: a missing allele is -1; panel: an error */
+    int phase_all;      /* panel: every genotype phased; targets: only called heterozygotes
+                         * ("0/0" or "./." carry no phase) */
+    int allow_unphased; /* targets: an unphased heterozygote is kept (flagged, phase.c phases it) */
+} gt_rules_t;
+
+static const gt_rules_t panel_gt = {"reference panel", 0, 1, 0};
+static const gt_rules_t target_gt = {"target file", 1, 0, 1};
+
+/* The one phased-GT reader: record rec's GT as alleles out[2i], out[2i+1]
+ * (0 = REF, 1 = ALT of the record; -1 missing, only if allowed) for the
+ * n_sample samples. Checks, in order, with an error naming the file, the
+ * sample and chrom:pos: a GT field, diploid samples, missing alleles (panel),
+ * phase, allele indices < n_allele. *gt and *ngt_arr are bcf_get_genotypes'
+ * reusable buffer. *n_missing (may be NULL) counts missing alleles. With
+ * rule->allow_unphased, unphased heterozygotes are accepted: ph[i] (ph not
+ * NULL) is 0 for one, 1 for every other genotype, and *n_unphased counts them.
+ * <0 on error (quiet: without a message; the function is pure, so a loud
+ * second call on the same record gives the message). */
+static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const gt_rules_t *rule, int n_sample,
+                          char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing,
+                          uint8_t *ph, int64_t *n_unphased, int quiet)
+{
+#define GT_ERR(...)                                                                                                    \
+    do {                                                                                                               \
+        if (!quiet) spin_error(__VA_ARGS__);                                                                           \
+        return -1;                                                                                                     \
+    } while (0)
+    const char *chr = bcf_seqname_safe(h, rec);
+    long long pos = (long long)rec->pos + 1;
+    int ngt = bcf_get_genotypes(h, rec, gt, ngt_arr);
+    if (ngt <= 0) {
+        GT_ERR("'%s' has no GT at %s:%lld: a phased GT field is required", fn, chr, pos);
+    }
+    if (ngt != 2 * n_sample) {
+        /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
+        int pl = n_sample ? ngt / n_sample : 0, who = 0;
+        for (int i = 0; pl > 2 && i < n_sample; ++i)
+            if ((*gt)[(size_t)i * pl + pl - 1] != bcf_int32_vector_end) {
+                who = i;
+                break;
+            }
+        GT_ERR("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
+               "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
+               "takes haploid calls, e.g. male chrX outside the PARs)",
+               n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
+    }
+    int64_t n_miss = 0;
+    for (int i = 0; i < n_sample; ++i) {
+        int32_t a = (*gt)[2 * i], b = (*gt)[2 * i + 1];
+        if (b == bcf_int32_vector_end) {
+            GT_ERR("sample %s in %s '%s' is haploid at %s:%lld: spin-impute needs diploid "
+                   "genotypes (impute haploid regions such as male chrX separately)",
+                   samples[i], rule->what, fn, chr, pos);
+        }
+        int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
+        if ((ma || mb) && !rule->allow_missing) {
+            GT_ERR("sample %s in %s '%s' has a missing genotype at %s:%lld: a reference "
+                   "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
+                   samples[i], rule->what, fn, chr, pos);
+        }
+        int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
+        if (rule->phase_all && !bcf_gt_is_phased(b)) {
+            GT_ERR("sample %s in %s '%s' is unphased at %s:%lld: phase the panel first "
+                   "(SHAPEIT5, Eagle2 or Beagle)",
+                   samples[i], rule->what, fn, chr, pos);
+        }
+        int unph = !rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b);
+        if (unph && !rule->allow_unphased) {
+            GT_ERR("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
+                   "targets first with SHAPEIT5, Eagle2 or Beagle",
+                   samples[i], rule->what, fn, aa, ab, chr, pos);
+        }
+        if (aa >= rec->n_allele || ab >= rec->n_allele || aa < -1 || ab < -1) {
+            GT_ERR("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, pos, samples[i]);
+        }
+        n_miss += ma + mb;
+        out[2 * i] = (int8_t)aa, out[2 * i + 1] = (int8_t)ab;
+        if (ph) ph[i] = (uint8_t)!unph;
+        if (unph && n_unphased) ++*n_unphased;
+    }
+    if (n_missing) *n_missing += n_miss;
+    return 0;
+#undef GT_ERR
+}
+
 /* ------------------------------------------------------------------ */
 /* A record reader: whole file, or a region through the index           */
 /* ------------------------------------------------------------------ */
 
+/* One line (text VCF) or record (BCF) of a reader's block. Blocks are read in
+ * file order by the calling thread and parsed by jobs in the thread pool
+ * while the previous block is handed out; reader_next then reports the first
+ * problem in file order exactly as a line-by-line read would. */
+enum {
+    SLOT_REC,      /* read (ret >= 0, or a parse failure ret -2 / -3), or the end (ret -1), or a read error */
+    SLOT_BAD_LINE, /* vcf_line_problem: `why` */
+    SLOT_BGZF_ERR, /* a BGZF read error under a streamed line */
+    SLOT_FOREIGN,  /* internal: a parse added a header line to a job's copy (line_needs_header missed it) */
+};
+
 typedef struct {
+    kstring_t ks;      /* text: the line as read (vcf_parse1 writes NULs into it) */
+    bcf1_t *rec;
+    int64_t n_line;    /* r->n_line after this line or record: its place in messages */
+    int ret;           /* the read's return, then -2 (through the index) or -3 (streamed) if the line did not parse */
+    int kind;          /* SLOT_* */
+    int parse;         /* text to parse: 0 none or done, 1 by a job, 2 alone with r->hdr when the block lands */
+    char why[128];
+    /* panel records (reader_t.panel): GT read and checked (quietly), each ALT's haplotypes packed */
+    int gt_ok;         /* 1: bits hold the record; 0: the fold reads it again, loudly */
+    uint64_t *bits;    /* [(n_allele - 1) * nw]: haplotypes carrying ALT k at row k - 1 */
+    int *n_carrier;    /* [n_allele - 1] */
+    size_t m_bits, m_carrier;
+} slot_t;
+
+struct reader_s;
+struct block_s;
+
+typedef struct { /* slots [lo, hi) of a block, parsed with a header copy of the job's own */
+    const struct reader_s *r;
+    struct block_s *b;
+    int lo, hi;
+    bcf_hdr_t *h;
+    int foreign;       /* the parse added a header line to h */
+    int32_t *gt;       /* panel GT scratch */
+    int ngt_arr;
+    int8_t *alleles;
+} job_t;
+
+typedef struct block_s {
+    slot_t *slot;      /* [m_slot], n_slot read, `next` the next to hand out */
+    int n_slot, next;
+    job_t *job;        /* [r->n_job], with their header copies (spin_hdr_copies) */
+    bcf_hdr_t **hcopy;
+    int hdr_gen;       /* r->hdr_gen the copies were made at */
+    int in_flight;     /* jobs dispatched whose results are not collected */
+} block_t;
+
+/* Read-ahead: two blocks of lines (one handed out while the other is
+ * parsed), each of what fits in BLOCK_BYTES (text line and parsed record:
+ * about SLOT_BYTES_PER_SAMPLE bytes a sample), 4 to 32 lines per job and
+ * 2 jobs per thread. */
+#define SLOT_BYTES_PER_SAMPLE 8
+#define BLOCK_BYTES ((size_t)32 << 20)
+#define JOBS_PER_THREAD 2
+
+typedef struct reader_s {
     const char *fn;
     htsFile *fp;
     bcf_hdr_t *hdr;
     hts_idx_t *idx; /* BCF */
     tbx_t *tbx;     /* VCF.gz */
     hts_itr_t *itr;
-    kstring_t ks;
     int is_text;     /* VCF text (plain, gzip or BGZF): lines are checked before vcf_parse1 */
-    int64_t n_line;  /* data lines read so far when streaming (not through the index) */
+    int64_t n_line;  /* data lines up to the record handed out last, when streaming (not through the index) */
+    int64_t n_read;  /* data lines read ahead so far, when streaming */
+    int n_threads;
+    const gt_rules_t *panel; /* not NULL: decode and pack GT in the jobs too (panel_gt) */
+    hts_tpool *tp;   /* the run's pool or own_tp; NULL: one thread, one line at a time */
+    hts_tpool *own_tp;
+    hts_tpool_process *tq; /* the parse jobs' queue (results in dispatch order) */
+    int n_job, m_slot;
+    block_t blk[2];
+    int cur, started, finished, queried;
+    int done;        /* reading ended: at the end of the data or at a problem */
+    int hdr_gen;     /* bumped when HTSlib adds a line to r->hdr (copies made before are stale) */
+    int last_rid;    /* BCF: the last record read, where a failed read leaves a slot's record */
+    int64_t last_pos;
 } reader_t;
+
+static void reader_land(reader_t *r, block_t *b);
 
 static void reader_close(reader_t *r)
 {
+    for (int k = 0; k < 2; k++) /* jobs still running use the blocks */
+        if (r->blk[k].in_flight) reader_land(r, &r->blk[k]);
+    if (r->tq) hts_tpool_process_destroy(r->tq);
     hts_itr_destroy(r->itr);
     if (r->idx) hts_idx_destroy(r->idx);
     if (r->tbx) tbx_destroy(r->tbx);
     if (r->hdr) bcf_hdr_destroy(r->hdr);
     if (r->fp) hts_close(r->fp);
-    free(r->ks.s);
+    if (r->own_tp) hts_tpool_destroy(r->own_tp); /* after the file that used it */
+    for (int k = 0; k < 2; k++) {
+        block_t *b = &r->blk[k];
+        for (int i = 0; b->slot && i < r->m_slot; i++) {
+            slot_t *sl = &b->slot[i];
+            free(sl->ks.s), free(sl->bits), free(sl->n_carrier);
+            if (sl->rec) bcf_destroy(sl->rec);
+        }
+        for (int j = 0; b->job && j < r->n_job; j++) free(b->job[j].gt), free(b->job[j].alleles);
+        spin_hdr_copies_destroy(b->hcopy, r->n_job);
+        free(b->slot), free(b->job);
+    }
     memset(r, 0, sizeof(*r));
 }
 
-static int reader_open(reader_t *r, const char *fn, int n_threads)
+/* Opens fn. With n_threads > 1, pool (or, if NULL, a pool of n_threads of
+ * the reader's own) decompresses it and runs the parse jobs (and, with
+ * panel, GT decoding). */
+static int reader_open(reader_t *r, const char *fn, int n_threads, htsThreadPool *pool, const gt_rules_t *panel)
 {
     memset(r, 0, sizeof(*r));
     r->fn = fn;
+    r->n_threads = n_threads < 1 ? 1 : n_threads;
+    r->panel = panel;
     if (!(r->fp = hts_open(fn, "r"))) {
         spin_error("cannot open '%s': %s", fn, errno ? strerror(errno) : "unknown error");
         return -1;
@@ -157,13 +378,33 @@ static int reader_open(reader_t *r, const char *fn, int n_threads)
         return -1;
     }
     r->is_text = f == vcf;
-    if (n_threads > 1 && hts_set_threads(r->fp, n_threads) < 0)
-        spin_warn("could not start %d decompression threads for '%s'; reading single-threaded", n_threads, fn);
+    if (r->n_threads > 1) {
+        if (pool && pool->pool) r->tp = pool->pool;
+        else if (!(r->tp = r->own_tp = hts_tpool_init(r->n_threads)))
+            spin_warn("could not start %d threads for '%s'; reading single-threaded", r->n_threads, fn);
+        htsThreadPool hp = {r->tp, 0};
+        if (r->tp && hts_set_thread_pool(r->fp, &hp) < 0)
+            spin_warn("could not decompress '%s' in the thread pool; decompressing single-threaded", fn);
+    }
     if (!(r->hdr = bcf_hdr_read(r->fp))) {
         spin_error("cannot read the VCF/BCF header of '%s' (not a VCF, or truncated?)", fn);
         reader_close(r);
         return -1;
     }
+    /* one line at a time unless there is work for jobs: text to parse or a panel's GT to decode */
+    int m = 1, nj = 1; /* slots per block, jobs per block */
+    if (r->tp && (r->is_text || panel) && (r->tq = hts_tpool_process_init(r->tp, 4 * JOBS_PER_THREAD * r->n_threads, 0))) {
+        nj = JOBS_PER_THREAD * r->n_threads;
+        size_t per = (size_t)bcf_hdr_nsamples(r->hdr) * SLOT_BYTES_PER_SAMPLE + 1024, n = BLOCK_BYTES / per / nj;
+        m = nj * (int)(n < 4 ? 4 : n > 32 ? 32 : n);
+    }
+    r->n_job = nj, r->m_slot = m;
+    for (int k = 0; k < 2; k++)
+        if (!(r->blk[k].slot = calloc((size_t)m, sizeof(slot_t))) || !(r->blk[k].job = calloc((size_t)nj, sizeof(job_t)))) {
+            spin_error("out of memory reading '%s'", fn);
+            reader_close(r);
+            return -1;
+        }
     return 0;
 }
 
@@ -265,47 +506,265 @@ static const char *vcf_line_problem(const kstring_t *ks, int n_col, char *buf, s
     return NULL;
 }
 
-/* Next record: 0 ok, 1 end of data, <0 error (logged). `queried` = 1 if
- * reader_query() was called (then a NULL itr means "no records").
- * Every record HTSlib cannot read soundly is an error naming the file and the
- * line (streamed) or the record's text (through the index): none is skipped. */
-static int reader_next(reader_t *r, bcf1_t *rec, int queried)
+/* 1 if the line names a contig, FILTER, INFO or FORMAT tag that h lacks:
+ * vcf_parse1 would add it to h, so such a line is parsed alone, with the
+ * reader's own header. The same lookups as HTSlib 1.16's vcf_parse (keys cut
+ * at the same separators, empty names included), 1 when in doubt. The line
+ * has passed vcf_line_problem. */
+static int line_needs_header(const kstring_t *ks, const bcf_hdr_t *h)
 {
-    int ret;
-    char why[128], where[64];
-    const char *bad = NULL;
-    int n_col = 8 + (bcf_hdr_nsamples(r->hdr) > 0) + bcf_hdr_nsamples(r->hdr);
-    if (queried) {
-        if (!r->itr) return 1;
-        if (r->idx) ret = bcf_itr_next(r->fp, r->itr, rec);
-        else {
-            ret = tbx_itr_next(r->fp, r->tbx, r->itr, &r->ks);
-            if (ret >= 0 && (bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
-                spin_error("malformed record in '%s': %s: '%.60s%s'", r->fn, bad, r->ks.s, r->ks.l > 60 ? "..." : "");
-                return -1;
+    const char *c = ks->s, *end = ks->s + ks->l, *col[9];
+    size_t len[9];
+    int n = 0;
+    while (n < 9) {
+        const char *t = memchr(c, '\t', (size_t)(end - c));
+        col[n] = c, len[n] = (size_t)((t ? t : end) - c), n++;
+        if (!t) break;
+        c = t + 1;
+    }
+    char key[256];
+#define KEY(p, l) ((size_t)(l) < sizeof(key) ? (memcpy(key, (p), (size_t)(l)), key[(l)] = 0, 1) : 0)
+    if (!KEY(col[0], len[0]) || bcf_hdr_name2id(h, key) < 0) return 1;
+    for (int f = 6; f <= 8 && f < n; f++) {
+        const char *p = col[f], *e = col[f] + len[f];
+        if (len[f] == 1 && *p == '.') continue;
+        if (f == 8 && bcf_hdr_nsamples(h) == 0) break;
+        if (f == 7) { /* INFO: a key ends at ';' or '=', its value at ';'; empty keys are skipped */
+            while (p < e) {
+                const char *k = p;
+                while (p < e && *p != ';' && *p != '=') p++;
+                size_t kl = (size_t)(p - k);
+                while (p < e && *p != ';') p++;
+                if (kl && (!KEY(k, kl) || !bcf_hdr_idinfo_exists(h, BCF_HL_INFO, bcf_hdr_id2int(h, BCF_DT_ID, key))))
+                    return 1;
+                p++;
             }
-            if (ret >= 0 && vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -2;
+            continue;
         }
-    } else if (r->is_text) {
-        ret = hts_getline(r->fp, KS_SEP_LINE, &r->ks);
-        if (ret >= 0) {
-            ++r->n_line;
-            /* a BGZF read error can end the text mid-line: that is the problem, not the line */
-            BGZF *bg = hts_get_bgzfp(r->fp);
-            if (bg && bg->errcode) {
-                spin_error("read error in '%s' at %s (truncated or corrupt file?)", r->fn,
-                           reader_where(r, where, sizeof(where)));
-                return -1;
-            }
-            if ((bad = vcf_line_problem(&r->ks, n_col, why, sizeof(why)))) {
-                spin_error("malformed record in '%s' at %s: %s", r->fn, reader_where(r, where, sizeof(where)), bad);
-                return -1;
-            }
-            if (vcf_parse1(&r->ks, r->hdr, rec) < 0) ret = -3;
+        /* FILTER names (';') and FORMAT keys (':'), every one */
+        for (char sep = f == 6 ? ';' : ':';;) {
+            const char *t = memchr(p, sep, (size_t)(e - p));
+            if (!t) t = e;
+            if (!KEY(p, t - p)) return 1;
+            int id = bcf_hdr_id2int(h, BCF_DT_ID, key);
+            if (f == 6 ? id < 0 : !bcf_hdr_idinfo_exists(h, BCF_HL_FMT, id)) return 1;
+            if (t == e) break;
+            p = t + 1;
         }
-    } else {
-        ret = bcf_read(r->fp, r->hdr, rec);
-        if (ret >= 0) ++r->n_line;
+    }
+#undef KEY
+    return 0;
+}
+
+/* Haplotypes carrying allele k in alleles[0..n_hap) as the bits of
+ * row[0..(n_hap+63)/64); returns their number. */
+static int pack_allele(const int8_t *alleles, int n_hap, int k, uint64_t *row)
+{
+    int n = 0;
+    for (int h0 = 0, w = 0; h0 < n_hap; h0 += 64, w++) {
+        int m = n_hap - h0 < 64 ? n_hap - h0 : 64;
+        uint64_t x = 0;
+        for (int j = 0; j < m; j++) x |= (uint64_t)(alleles[h0 + j] == k) << j;
+        row[w] = x;
+        n += __builtin_popcountll(x);
+    }
+    return n;
+}
+
+/* A panel record's GT, read and checked quietly and packed per ALT into the
+ * slot (sl->gt_ok = 1), by its parse job; j->h is the job's header. Any
+ * problem leaves gt_ok 0: the fold then reads the record itself, loudly. */
+static void panel_prep(job_t *j, slot_t *sl)
+{
+    const bcf1_t *rec = sl->rec;
+    sl->gt_ok = 0;
+    if (sl->kind != SLOT_REC || sl->ret < 0 || (rec->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF)) ||
+        rec->pos < 0 || rec->n_allele < 2 || rec->n_allele > INT8_MAX)
+        return;
+    int n_sample = bcf_hdr_nsamples(j->h), n_hap = 2 * n_sample, nw = (n_hap + 63) / 64, na = rec->n_allele - 1;
+    if (!j->alleles && !(j->alleles = malloc((size_t)n_hap + 1))) return;
+    if ((size_t)na * nw > sl->m_bits) {
+        uint64_t *b = realloc(sl->bits, (size_t)na * nw * sizeof(*b));
+        if (!b) return;
+        sl->bits = b, sl->m_bits = (size_t)na * nw;
+    }
+    if ((size_t)na > sl->m_carrier) {
+        int *c = realloc(sl->n_carrier, (size_t)na * sizeof(*c));
+        if (!c) return;
+        sl->n_carrier = c, sl->m_carrier = (size_t)na;
+    }
+    if (read_phased_gt(j->r->fn, j->h, sl->rec, j->r->panel, n_sample, NULL, &j->gt, &j->ngt_arr, j->alleles, NULL,
+                       NULL, NULL, 1) < 0)
+        return;
+    for (int k = 1; k <= na; k++)
+        sl->n_carrier[k - 1] = pack_allele(j->alleles, n_hap, k, sl->bits + (size_t)(k - 1) * nw);
+    sl->gt_ok = 1;
+}
+
+/* A parse job (thread pool, or inline with one thread): checks and parses
+ * the text lines of slots [lo, hi) and decodes a panel's GT. With a header
+ * copy (j->h != r->hdr) a line naming what the copy lacks is left for the
+ * landing (parse = 2): HTSlib would add it to the header. */
+static void *parse_job(void *arg)
+{
+    job_t *j = arg;
+    const reader_t *r = j->r;
+    int own = j->h == r->hdr, n_col = 8 + (bcf_hdr_nsamples(j->h) > 0) + bcf_hdr_nsamples(j->h);
+    j->foreign = 0;
+    for (int i = j->lo; i < j->hi; i++) {
+        slot_t *sl = &j->b->slot[i];
+        if (sl->parse == 1) {
+            const char *bad = vcf_line_problem(&sl->ks, n_col, sl->why, sizeof(sl->why));
+            if (bad) {
+                if (bad != sl->why) snprintf(sl->why, sizeof(sl->why), "%s", bad);
+                sl->kind = SLOT_BAD_LINE, sl->parse = 0;
+            } else if (!own && line_needs_header(&sl->ks, j->h))
+                sl->parse = 2;
+            else {
+                if (vcf_parse1(&sl->ks, j->h, sl->rec) < 0) sl->ret = r->queried ? -2 : -3;
+                sl->parse = 0;
+                /* a copy that grew a header line: records it parses later would not match r->hdr */
+                if (!own && (sl->rec->errcode & (BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF))) j->foreign = 1;
+            }
+        }
+        if (sl->parse == 0 && r->panel) panel_prep(j, sl);
+    }
+    return j;
+}
+
+/* Reads block b in file order (until it is full, the data end or a read
+ * fails) and dispatches its parse jobs. 0, or -1 when out of memory (logged). */
+static int reader_launch(reader_t *r, block_t *b)
+{
+    b->n_slot = b->next = 0;
+    for (int i = 0; i < r->m_slot && !r->done; i++) {
+        slot_t *sl = &b->slot[i];
+        if (!sl->rec && !(sl->rec = bcf_init())) {
+            spin_error("out of memory reading '%s'", r->fn);
+            return -1;
+        }
+        sl->kind = SLOT_REC, sl->parse = 0, sl->gt_ok = 0;
+        if (r->queried && !r->itr) sl->ret = -1;
+        else if (r->queried && r->idx) {
+            sl->rec->rid = r->last_rid, sl->rec->pos = r->last_pos; /* as one record read over and over */
+            if ((sl->ret = bcf_itr_next(r->fp, r->itr, sl->rec)) >= 0) r->last_rid = sl->rec->rid, r->last_pos = sl->rec->pos;
+        } else if (r->queried)
+            sl->parse = (sl->ret = tbx_itr_next(r->fp, r->tbx, r->itr, &sl->ks)) >= 0;
+        else if (r->is_text) {
+            if ((sl->ret = hts_getline(r->fp, KS_SEP_LINE, &sl->ks)) >= 0) {
+                ++r->n_read;
+                /* a BGZF read error can end the text mid-line: that is the problem, not the line */
+                BGZF *bg = hts_get_bgzfp(r->fp);
+                if (bg && bg->errcode) sl->kind = SLOT_BGZF_ERR;
+                else sl->parse = 1;
+            }
+        } else {
+            sl->rec->rid = r->last_rid, sl->rec->pos = r->last_pos;
+            if ((sl->ret = bcf_read(r->fp, r->hdr, sl->rec)) >= 0)
+                ++r->n_read, r->last_rid = sl->rec->rid, r->last_pos = sl->rec->pos;
+        }
+        sl->n_line = r->n_read;
+        b->n_slot++;
+        if (sl->ret < 0 || sl->kind != SLOT_REC) r->done = 1; /* the end, or nothing sound after it */
+    }
+    if (!r->tq || b->n_slot == 0) return 0; /* one thread: parsed inline when it lands */
+    if (b->hcopy && b->hdr_gen != r->hdr_gen) { /* HTSlib added to r->hdr since (a file without ##contig lines) */
+        spin_hdr_copies_destroy(b->hcopy, r->n_job);
+        b->hcopy = NULL;
+    }
+    if (!b->hcopy && (b->hcopy = spin_hdr_copies(r->hdr, r->n_job))) b->hdr_gen = r->hdr_gen;
+    int per = (b->n_slot + r->n_job - 1) / r->n_job;
+    for (int k = 0; k < r->n_job && k * per < b->n_slot; k++) {
+        job_t *j = &b->job[k];
+        j->r = r, j->b = b, j->lo = k * per, j->hi = (k + 1) * per < b->n_slot ? (k + 1) * per : b->n_slot;
+        j->h = b->hcopy ? b->hcopy[k] : r->hdr;
+        if (b->hcopy && hts_tpool_dispatch2(r->tp, r->tq, parse_job, j, -1) == 0) b->in_flight++;
+        else parse_job(j); /* no copies or no dispatch: here, with r->hdr */
+    }
+    return 0;
+}
+
+/* Waits for block b's jobs (one thread: parses it here) and parses the lines
+ * left to r->hdr, in order. */
+static void reader_land(reader_t *r, block_t *b)
+{
+    int foreign = 0;
+    for (; b->in_flight > 0; b->in_flight--) {
+        hts_tpool_result *res = hts_tpool_next_result_wait(r->tq);
+        if (!res) break; /* only at the pool's shutdown */
+        foreign |= ((job_t *)hts_tpool_result_data(res))->foreign;
+        hts_tpool_delete_result(res, 0);
+    }
+    if (!r->tq && b->n_slot > 0) {
+        job_t *j = &b->job[0];
+        j->r = r, j->b = b, j->lo = 0, j->hi = b->n_slot, j->h = r->hdr;
+        parse_job(j);
+    }
+    for (int i = 0; i < b->n_slot; i++) { /* undeclared names: HTSlib adds them to r->hdr, one line at a time */
+        slot_t *sl = &b->slot[i];
+        if (sl->parse != 2) continue;
+        job_t j = b->job[0];
+        j.r = r, j.b = b, j.lo = i, j.hi = i + 1, j.h = r->hdr;
+        sl->parse = 1; /* with r->hdr itself: parsed whatever it names */
+        parse_job(&j);
+        b->job[0].gt = j.gt, b->job[0].ngt_arr = j.ngt_arr, b->job[0].alleles = j.alleles; /* scratch it grew */
+        r->hdr_gen++;
+    }
+    if (foreign) { /* cannot happen if line_needs_header mirrors vcf_parse: refuse the whole block */
+        b->slot[0].kind = SLOT_FOREIGN;
+        b->n_slot = 1, r->done = 1;
+    }
+}
+
+/* The slot of the record reader_next returned last. */
+static const slot_t *reader_slot(const reader_t *r) { return &r->blk[r->cur].slot[r->blk[r->cur].next - 1]; }
+
+/* Next record (*out, valid until the next call): 0 ok, 1 end of data, <0
+ * error (logged). `queried` = 1 if reader_query() was called (then a NULL
+ * itr means "no records"). Every record HTSlib cannot read soundly is an
+ * error naming the file and the line (streamed) or the record's text (through
+ * the index): none is skipped, and the first problem in file order is the one
+ * reported, however many threads parsed the block. */
+static int reader_next(reader_t *r, bcf1_t **out, int queried)
+{
+    char where[64];
+    block_t *b = &r->blk[r->cur];
+    if (b->next == b->n_slot) {
+        if (r->finished) return 1;
+        if (!r->started) { /* two blocks ahead: one parses while the other is handed out */
+            r->started = 1, r->queried = queried; /* read by the jobs: set before any runs */
+            if (reader_launch(r, &r->blk[0]) < 0) return -1;
+            r->cur = 1;
+        }
+        if (reader_launch(r, &r->blk[r->cur]) < 0) return -1; /* the lines after the other block's */
+        r->cur ^= 1;
+        b = &r->blk[r->cur];
+        reader_land(r, b);
+        if (b->n_slot == 0) {
+            r->finished = 1;
+            return 1;
+        }
+    }
+    slot_t *sl = &b->slot[b->next++];
+    bcf1_t *rec = *out = sl->rec;
+    int ret = sl->ret;
+    r->n_line = sl->n_line;
+    switch (sl->kind) {
+    case SLOT_FOREIGN:
+        spin_error("internal: parsing '%s' with threads added a header line (an undeclared contig or tag "
+                   "before %s); rerun with --threads 1",
+                   r->fn, queried ? "this region's end" : reader_where(r, where, sizeof(where)));
+        return -1;
+    case SLOT_BGZF_ERR:
+        spin_error("read error in '%s' at %s (truncated or corrupt file?)", r->fn, reader_where(r, where, sizeof(where)));
+        return -1;
+    case SLOT_BAD_LINE:
+        if (queried)
+            spin_error("malformed record in '%s': %s: '%.60s%s'", r->fn, sl->why, sl->ks.s, sl->ks.l > 60 ? "..." : "");
+        else spin_error("malformed record in '%s' at %s: %s", r->fn, reader_where(r, where, sizeof(where)), sl->why);
+        return -1;
+    default:
+        break;
     }
     if (ret == -1) return 1;
     /* an undeclared contig or tag is only a header omission (htslib adds a
@@ -424,102 +883,13 @@ static int panel_has_record(const spin_panel_t *p, int64_t pos, char *const *al,
     return 0;
 }
 
-/* What a file's genotypes must satisfy; the one difference between the panel
- * and the targets is how much is missing or unphased. */
-typedef struct {
-    const char *what;   /* "reference panel" / "target file", for messages */
-    int allow_missing;  /* targets: a missing allele is -1; panel: an error */
-    int phase_all;      /* panel: every genotype phased; targets: only called heterozygotes
-                         * ("0/0" or "./." carry no phase) */
-    int allow_unphased; /* targets: an unphased heterozygote is kept (flagged, phase.c phases it) */
-} gt_rules_t;
-
-static const gt_rules_t panel_gt = {"reference panel", 0, 1, 0};
-static const gt_rules_t target_gt = {"target file", 1, 0, 1};
-
-/* The one phased-GT reader: record rec's GT as alleles out[2i], out[2i+1]
- * (0 = REF, 1 = ALT of the record; -1 missing, only if allowed) for the
- * n_sample samples. Checks, in order, with an error naming the file, the
- * sample and chrom:pos: a GT field, diploid samples, missing alleles (panel),
- * phase, allele indices < n_allele. *gt and *ngt_arr are bcf_get_genotypes'
- * reusable buffer. *n_missing (may be NULL) counts missing alleles. With
- * rule->allow_unphased, unphased heterozygotes are accepted: ph[i] (ph not
- * NULL) is 0 for one, 1 for every other genotype, and *n_unphased counts them.
- * <0 on error. */
-static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const gt_rules_t *rule, int n_sample,
-                          char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing,
-                          uint8_t *ph, int64_t *n_unphased)
-{
-    const char *chr = bcf_seqname_safe(h, rec);
-    long long pos = (long long)rec->pos + 1;
-    int ngt = bcf_get_genotypes(h, rec, gt, ngt_arr);
-    if (ngt <= 0) {
-        spin_error("'%s' has no GT at %s:%lld: a phased GT field is required", fn, chr, pos);
-        return -1;
-    }
-    if (ngt != 2 * n_sample) {
-        /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
-        int pl = n_sample ? ngt / n_sample : 0, who = 0;
-        for (int i = 0; pl > 2 && i < n_sample; ++i)
-            if ((*gt)[(size_t)i * pl + pl - 1] != bcf_int32_vector_end) {
-                who = i;
-                break;
-            }
-        spin_error("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
-                   "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
-                   "takes haploid calls, e.g. male chrX outside the PARs)",
-                   n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
-        return -1;
-    }
-    int64_t n_miss = 0;
-    for (int i = 0; i < n_sample; ++i) {
-        int32_t a = (*gt)[2 * i], b = (*gt)[2 * i + 1];
-        if (b == bcf_int32_vector_end) {
-            spin_error("sample %s in %s '%s' is haploid at %s:%lld: spin-impute needs diploid "
-                       "genotypes (impute haploid regions such as male chrX separately)",
-                       samples[i], rule->what, fn, chr, pos);
-            return -1;
-        }
-        int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
-        if ((ma || mb) && !rule->allow_missing) {
-            spin_error("sample %s in %s '%s' has a missing genotype at %s:%lld: a reference "
-                       "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
-                       samples[i], rule->what, fn, chr, pos);
-            return -1;
-        }
-        int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
-        if (rule->phase_all && !bcf_gt_is_phased(b)) {
-            spin_error("sample %s in %s '%s' is unphased at %s:%lld: phase the panel first "
-                       "(SHAPEIT5, Eagle2 or Beagle)",
-                       samples[i], rule->what, fn, chr, pos);
-            return -1;
-        }
-        int unph = !rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b);
-        if (unph && !rule->allow_unphased) {
-            spin_error("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
-                       "targets first with SHAPEIT5, Eagle2 or Beagle",
-                       samples[i], rule->what, fn, aa, ab, chr, pos);
-            return -1;
-        }
-        if (aa >= rec->n_allele || ab >= rec->n_allele || aa < -1 || ab < -1) {
-            spin_error("invalid allele index in '%s' at %s:%lld (sample %s)", fn, chr, pos, samples[i]);
-            return -1;
-        }
-        n_miss += ma + mb;
-        out[2 * i] = (int8_t)aa, out[2 * i + 1] = (int8_t)ab;
-        if (ph) ph[i] = (uint8_t)!unph;
-        if (unph && n_unphased) ++*n_unphased;
-    }
-    if (n_missing) *n_missing += n_miss;
-    return 0;
-}
-
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
 {
-    return spin_panel_read_shown(fn, region, NULL, n_threads);
+    return spin_panel_read_shown(fn, region, NULL, n_threads, NULL);
 }
 
-spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads)
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads,
+                                    htsThreadPool *pool)
 {
     reader_t r;
     spin_panel_t *p = NULL;
@@ -530,8 +900,8 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     char *rchrom = NULL;
     int8_t *alleles = NULL; /* [n_hap] one record's alleles */
     if (spin_panelfile_detect(fn)) return spin_panelfile_read(fn, region, shown); /* `spin-impute prepare` made it */
-    if (reader_open(&r, fn, n_threads) < 0) return NULL;
-    if (!(p = calloc(1, sizeof(*p))) || !(rec = bcf_init()) || !(p->fn = strdup(fn))) goto oom;
+    if (reader_open(&r, fn, n_threads, pool, &panel_gt) < 0) return NULL;
+    if (!(p = calloc(1, sizeof(*p))) || !(p->fn = strdup(fn))) goto oom;
     p->n_sample = bcf_hdr_nsamples(r.hdr);
     if (p->n_sample == 0) {
         spin_error("reference panel '%s' has no samples", fn);
@@ -560,7 +930,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
         queried = 1;
     }
 
-    while ((ret = reader_next(&r, rec, queried)) == 0) {
+    while ((ret = reader_next(&r, &rec, queried)) == 0) {
         const char *chr = bcf_seqname_safe(r.hdr, rec);
         int64_t pos = (int64_t)rec->pos + 1;
         if (tid0 < 0) tid0 = rec->rid;
@@ -619,8 +989,11 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
             ++n_dup;
             continue;
         }
-        if (read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles, NULL, NULL,
-                           NULL) < 0)
+        /* GT read, checked and packed in the parallel part; if that found a
+         * problem, read it again here for the message */
+        const slot_t *sl = reader_slot(&r);
+        if (!sl->gt_ok && read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles,
+                                         NULL, NULL, NULL, 0) < 0)
             goto err;
         int type = record_type(al, na);
         int64_t *cnt[SPIN_N_CLASS] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
@@ -630,10 +1003,12 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
             if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
             int s = p->n_site;
             uint64_t *row = p->hap + (size_t)s * p->nw;
-            memset(row, 0, (size_t)p->nw * sizeof(uint64_t));
-            int n_alt = 0;
-            for (int h = 0; h < p->n_hap; ++h)
-                if (alleles[h] == k) row[h >> 6] |= 1ULL << (h & 63), ++n_alt;
+            int n_alt;
+            if (sl->gt_ok) {
+                memcpy(row, sl->bits + (size_t)(k - 1) * p->nw, (size_t)p->nw * sizeof(uint64_t));
+                n_alt = sl->n_carrier[k - 1];
+            } else
+                n_alt = pack_allele(alleles, p->n_hap, k, row);
             p->pos[s] = pos;
             /* the writer prints alleles as read; SNP bases upper-cased as before */
             char rb[2] = {(char)toupper((unsigned char)al[0][0]), 0}, ab[2] = {(char)toupper((unsigned char)al[k][0]), 0};
@@ -669,7 +1044,6 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     free(rchrom);
     free(gt);
     free(alleles);
-    bcf_destroy(rec);
     reader_close(&r);
     return p;
 oom:
@@ -678,7 +1052,6 @@ err:
     free(rchrom);
     free(gt);
     free(alleles);
-    if (rec) bcf_destroy(rec);
     reader_close(&r);
     spin_panel_destroy(p);
     return NULL;
@@ -778,11 +1151,12 @@ static int cmp_typed(const void *a, const void *b)
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,
                                   double min_frac)
 {
-    return spin_targets_read_matched(fn, p, region, NULL, n_threads, min_frac, NULL);
+    return spin_targets_read_matched(fn, p, region, NULL, n_threads, NULL, min_frac, NULL);
 }
 
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
-                                        int n_threads, double min_frac, spin_match_stats_t *st_out)
+                                          int n_threads, htsThreadPool *pool, double min_frac,
+                                          spin_match_stats_t *st_out)
 {
     reader_t r;
     spin_targets_t *t = NULL;
@@ -798,11 +1172,11 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     uint8_t *phbuf = NULL; /* [n_typ * n_sample] arrived-phased flags, beside buf */
     char num1[32], num2[32];
     if (!st) return NULL;
-    if (reader_open(&r, fn, n_threads) < 0) {
+    if (reader_open(&r, fn, n_threads, pool, NULL) < 0) {
         if (!st_out) spin_match_stats_destroy(st);
         return NULL;
     }
-    if (!(t = calloc(1, sizeof(*t))) || !(rec = bcf_init()) || !(t->fn = strdup(fn))) goto oom;
+    if (!(t = calloc(1, sizeof(*t))) || !(t->fn = strdup(fn))) goto oom;
     if (!(is_typed = calloc((size_t)p->n_site + 1, 1))) goto oom;
     t->n_sample = bcf_hdr_nsamples(r.hdr);
     if (t->n_sample == 0) {
@@ -830,7 +1204,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
 
     const int64_t span0 = p->pos[0], span1 = p->pos[p->n_site - 1];
     int said_chr = 0;
-    while ((ret = reader_next(&r, rec, queried)) == 0) {
+    while ((ret = reader_next(&r, &rec, queried)) == 0) {
         const char *chr = bcf_seqname_safe(r.hdr, rec);
         int64_t pos = (int64_t)rec->pos + 1;
         if (!spin_chrom_equal(chr, p->chrom)) {
@@ -893,7 +1267,7 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
         }
         int8_t *row = buf + (size_t)n_typ * t->n_hap;
         if (read_phased_gt(fn, r.hdr, rec, &target_gt, t->n_sample, t->samples, &gt, &ngt_arr, row,
-                           &st->n_missing_gt, phbuf + (size_t)n_typ * t->n_sample, &t->n_unphased) < 0)
+                           &st->n_missing_gt, phbuf + (size_t)n_typ * t->n_sample, &t->n_unphased, 0) < 0)
             goto err;
         if (spin_match_swaps(how))
             for (int h = 0; h < t->n_hap; ++h) row[h] = row[h] < 0 ? row[h] : (int8_t)(1 - row[h]);
@@ -964,7 +1338,6 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     free(is_typed);
     free(rchrom);
     free(gt);
-    bcf_destroy(rec);
     reader_close(&r);
     if (!st_out) spin_match_stats_destroy(st);
     return t;
@@ -977,7 +1350,6 @@ err:
     free(is_typed);
     free(rchrom);
     free(gt);
-    if (rec) bcf_destroy(rec);
     reader_close(&r);
     spin_targets_destroy(t);
     if (!st_out) spin_match_stats_destroy(st);

@@ -4,11 +4,24 @@
  * or corrupt file is an error, never a silent early end. Text VCF is read line
  * by line and each line's column count and POS are checked before vcf_parse1
  * (which accepts "abc" or "12ab3" as a position): a malformed line is an error
- * naming the file and line, never a skipped record. */
+ * naming the file and line, never a skipped record.
+ *
+ * Threads: with n_threads > 1 the file is decompressed in an HTSlib thread
+ * pool (the run's, or one of the reader's own), and lines are read ahead in
+ * two blocks (of at most about 32 MB each) by the calling thread; each block
+ * is checked and parsed by jobs in the same pool, 2 per thread, each with its
+ * own copy of the header (a panel's GT is also decoded, checked and packed
+ * there), while the other block's records are handed out in file order. So
+ * results and the first error reported do not depend on n_threads. A line
+ * naming a contig or tag the header lacks is parsed alone, in order (HTSlib
+ * adds it to the header). */
 #ifndef SPIN_VCFIN_H
 #define SPIN_VCFIN_H
 
 #include <stdint.h>
+
+#include <htslib/hts.h>
+#include <htslib/vcf.h>
 
 #include "spin.h"
 #include "stats.h"
@@ -31,9 +44,21 @@ int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to)
  * messages: impute reads --region plus its buffer, but the user typed --region.
  * Free with spin_targets_destroy. */
 spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p, const char *region, const char *shown,
-                                          int n_threads, double min_frac, spin_match_stats_t *st);
+                                          int n_threads, htsThreadPool *pool, double min_frac,
+                                          spin_match_stats_t *st);
 
-/* spin_panel_read with `shown` naming the region in messages (NULL: region). */
-spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads);
+/* spin_panel_read with `shown` naming the region in messages (NULL: region).
+ * With n_threads > 1, `pool` (may be NULL: n_threads threads of the
+ * reader's own) decompresses the file and parses its text lines (the panel is
+ * the same for every n_threads, messages too). */
+spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads,
+                                    htsThreadPool *pool);
+
+/* n copies of h, one for each of n jobs that vcf_parse at the same time
+ * (vcf_parse uses the header's scratch memory, so no two may share one).
+ * Every copy has h's dictionary ids, which is checked. NULL on failure (then
+ * parse in one thread, with h). Free with spin_hdr_copies_destroy(c, n). */
+bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n);
+void spin_hdr_copies_destroy(bcf_hdr_t **c, int n);
 
 #endif

@@ -7,11 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
+#include <htslib/tbx.h> /* hts_get_bgzfp */
+#include <htslib/thread_pool.h>
 #include <htslib/vcf.h>
 
 #include "dosage.h"
+#include "vcfin.h"
 #include "writer.h"
 
 /* A file published with the output at close (--stats): written by the caller
@@ -22,12 +26,55 @@ typedef struct {
 
 #define MAX_COMPANION 4
 
+/* Records are formatted a block at a time by jobs in the thread pool (2 per
+ * thread), while the caller fills the next block: a block holds at most 64
+ * records per thread (1 with one thread: each record is written as it comes)
+ * and BLOCK_PROBS probabilities (bounds its memory for many samples). */
+#define BLOCK_PER_THREAD 64
+#define BLOCK_PROBS ((size_t)1 << 22)
+#define JOBS_PER_THREAD 2
+
+/* A record waiting to be formatted: copies of what spin_writer_record was
+ * given (the caller's buffers are its own again when the call returns). */
+typedef struct {
+    int64_t pos;
+    size_t str;     /* offset in arena of "chrom\0id\0ref\0alt1\0...altn\0" */
+    size_t prob;    /* offset in probs of n_alt rows of n_hap P(ALT), renormalised */
+    int n_alt;      /* 0: a REF-only record */
+    int imputed;
+    int rc;         /* format_record (and vcf_parse for BCF): 0, -1 out of memory, -2 not parsed */
+    int parsed;     /* BCF: rec holds the line parsed */
+    kstring_t line; /* the formatted line, newline included; kept with its slot across blocks */
+    bcf1_t *rec;    /* BCF output: the line parsed */
+} pending_t;
+
+struct wblock_s;
+typedef struct { /* records [lo, hi) of a block; h: a header copy to parse BCF with, or NULL */
+    const struct spin_writer_s *w;
+    struct wblock_s *b;
+    int lo, hi;
+    bcf_hdr_t *h;
+} wjob_t;
+
+typedef struct wblock_s {
+    pending_t *q;     /* [m_q] slots, the first n_q pending */
+    int n_q, m_q;
+    kstring_t arena;  /* the pending records' strings */
+    float *probs;     /* [m_probs] the pending records' probabilities, n_probs used */
+    size_t n_probs, m_probs;
+    wjob_t *job;      /* [n_job] */
+    int in_flight;    /* jobs dispatched whose results are not collected */
+} wblock_t;
+
 struct spin_writer_s {
     htsFile *fp;
     bcf_hdr_t *hdr;
-    bcf1_t *rec;
-    kstring_t line;
-    kstring_t af_text; /* INFO/AF values of the record being written, built beside DR2's */
+    wblock_t blk[2];  /* blk[cur] is filled while the other one is formatted */
+    int cur, block, n_job;
+    hts_tpool *tp, *own_tp; /* the run's pool or own_tp; NULL: one thread */
+    hts_tpool_process *tq;  /* the format jobs' queue (results in dispatch order) */
+    bcf_hdr_t **hcopy; /* BCF with a pool: 2 * n_job header copies (spin_hdr_copies), job k of blk[i] has i * n_job + k */
+    int failed;       /* a block could not be written: the output is incomplete */
     char *fn;      /* requested name as given (for messages), NULL for stdout */
     char *dest;    /* renamed onto at close: fn, or a symlink's final target; NULL when writing directly */
     char *tmp;     /* temporary output while writing, NULL when writing directly */
@@ -39,9 +86,8 @@ struct spin_writer_s {
     int n_in;
     char fmt;
     int gp, ap, write_index, n_threads, n_sample;
-    float *pm;         /* [m_pm] renormalised ALT probabilities of a multi-allelic record */
-    const float **pmk; /* per-ALT rows of pm */
-    size_t m_pm;
+    spin_writer_times_t *times; /* opt->times, or own_times */
+    spin_writer_times_t own_times;
 };
 
 /* Beagle 5.4 header lines, verbatim (ecosystem.md 1.1). */
@@ -69,14 +115,25 @@ static char infer_fmt(const char *fn)
     return 'z';
 }
 
+static int land_block(spin_writer_t *w, struct wblock_s *b, int write);
+
 static void writer_free(spin_writer_t *w)
 {
     if (!w) return;
-    if (w->rec) bcf_destroy(w->rec);
+    for (int k = 0; k < 2; k++) /* format jobs still running use the blocks */
+        if (w->blk[k].in_flight) land_block(w, &w->blk[k], 0);
+    for (int k = 0; k < 2; k++) {
+        wblock_t *b = &w->blk[k];
+        for (int i = 0; i < b->m_q; i++) {
+            free(b->q[i].line.s);
+            if (b->q[i].rec) bcf_destroy(b->q[i].rec);
+        }
+        free(b->q), free(b->arena.s), free(b->probs), free(b->job);
+    }
+    if (w->tq) hts_tpool_process_destroy(w->tq);
+    if (w->own_tp) hts_tpool_destroy(w->own_tp); /* after hts_close: the caller closed w->fp */
+    spin_hdr_copies_destroy(w->hcopy, 2 * w->n_job);
     if (w->hdr) bcf_hdr_destroy(w->hdr);
-    free(w->line.s);
-    free(w->af_text.s);
-    free(w->pm), free(w->pmk);
     free(w->fn), free(w->dest), free(w->tmp), free(w->tmp_idx), free(w->dest_idx);
     for (int i = 0; i < w->n_comp; i++) free(w->comp[i].shown), free(w->comp[i].dest), free(w->comp[i].tmp);
     for (int i = 0; i < w->n_in; i++) free(w->in_fn[i]);
@@ -221,7 +278,9 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
     if (fn && strcmp(fn, "-") == 0) fn = NULL;
     w->fmt = fmt ? fmt : infer_fmt(fn);
     w->gp = opt->gp, w->ap = opt->ap, w->write_index = opt->write_index;
-    w->n_threads = n_threads, w->n_sample = opt->n_sample;
+    w->n_threads = n_threads < 1 ? 1 : n_threads, w->n_sample = opt->n_sample;
+    w->block = w->n_threads > 1 ? BLOCK_PER_THREAD * w->n_threads : 1;
+    w->times = opt->times ? opt->times : &w->own_times;
     const char *where = fn ? fn : "standard output";
     if (w->write_index && (!fn || w->fmt == 'v' || w->fmt == 'u')) {
         spin_error("an index (-W) needs an output file in bgzipped VCF or BCF form, not %s", where);
@@ -257,7 +316,23 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("cannot open %s for writing: %s", where, strerror(errno));
         goto fail;
     }
-    if (n_threads > 1 && (w->fmt == 'z' || w->fmt == 'b')) hts_set_threads(w->fp, n_threads);
+    /* BGZF compression and the format jobs in the run's thread pool, else in one of n_threads of the writer's own */
+    if (w->n_threads > 1) {
+        if (opt->pool && opt->pool->pool) w->tp = opt->pool->pool;
+        else if (!(w->tp = w->own_tp = hts_tpool_init(w->n_threads)))
+            spin_warn("could not start %d threads for %s; writing single-threaded", w->n_threads, where);
+        /* bgzf_thread_pool itself: HTSlib 1.16's hts_set_thread_pool takes a VCF being
+         * written for SAM text and leaks a SAM reader state on it */
+        BGZF *bg = w->fmt == 'z' || w->fmt == 'b' ? hts_get_bgzfp(w->fp) : NULL;
+        if (w->tp && bg && bgzf_thread_pool(bg, w->tp, 0) < 0)
+            spin_warn("could not compress %s in the thread pool; compressing single-threaded", where);
+        w->n_job = JOBS_PER_THREAD * w->n_threads;
+        if (w->tp && !(w->tq = hts_tpool_process_init(w->tp, 4 * w->n_job, 0)))
+            spin_warn("could not queue format jobs for %s; formatting single-threaded", where);
+    }
+    if (!w->tq) w->block = 1, w->n_job = 1;
+    for (int k = 0; k < 2; k++)
+        if (!(w->blk[k].job = calloc((size_t)w->n_job, sizeof(wjob_t)))) goto fail;
     if (build_header(w, opt) < 0) {
         spin_error("cannot build the output header for %s", where);
         goto fail;
@@ -266,7 +341,8 @@ spin_writer_t *spin_writer_open(const char *fn, char fmt, int n_threads, const s
         spin_error("cannot write the header to %s: %s", where, strerror(errno));
         goto fail;
     }
-    if (!(w->rec = bcf_init())) goto fail;
+    /* BCF: the jobs parse their lines, each with a header of its own (NULL: parsed at the landing) */
+    if (w->tq && (w->fmt == 'b' || w->fmt == 'u')) w->hcopy = spin_hdr_copies(w->hdr, 2 * w->n_job);
     return w;
 fail:
     spin_writer_abort(w);
@@ -279,95 +355,51 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
     return spin_writer_record(w, chrom, pos, id, ref, &alt, 1, imputed, &p_alt, n_hap);
 }
 
-/* Writes the text record in w->line (no newline yet): as a VCF line, or parsed
- * into w->rec for BCF. 0, or -1 with a message naming the site. */
-static int emit_line(spin_writer_t *w, const char *chrom, int64_t pos)
-{
-    kstring_t *s = &w->line;
-    int ret;
-    if (w->fmt == 'v' || w->fmt == 'z') {
-        kputc('\n', s);
-        ret = vcf_write_line(w->fp, s);
-    } else {
-        ret = vcf_parse(s, w->hdr, w->rec);
-        if (ret == 0) ret = bcf_write(w->fp, w->hdr, w->rec);
-    }
-    if (ret < 0) {
-        spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)pos,
-                   w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
-        return -1;
-    }
-    return 0;
-}
+/* Appends s and its NUL to the block's string arena. */
+static int arena_put(kstring_t *a, const char *s) { return kputsn(s, strlen(s), a) < 0 || kputc('\0', a) < 0 ? -1 : 0; }
 
-int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
-                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+/* Formats pending record e of block blk as its VCF line, newline included,
+ * into e->line: a pure function of e and w's settings, run by several jobs at
+ * once on different records. The bytes are those of one record written alone. */
+static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t *e)
 {
-    kstring_t *s = &w->line;
+    kstring_t *s = &e->line;
+    const char *chrom = blk->arena.s + e->str, *id = chrom + strlen(chrom) + 1, *ref = id + strlen(id) + 1;
+    const char *alt = ref + strlen(ref) + 1;
+    int n_alt = e->n_alt, n_hap = 2 * w->n_sample;
     char b[24];
-    double af, dr2;
-    if (n_hap != 2 * w->n_sample) {
-        spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
-        return -1;
-    }
-    if (n_alt < 1) {
-        spin_error("internal: no ALT allele at %s:%lld", chrom, (long long)pos);
-        return -1;
-    }
-    /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
-     * map or model) is an error naming the site, never "nan" in the output */
-    for (int k = 0; k < n_alt; k++)
-        for (int h = 0; h < n_hap; h++) {
-            float p = p_alt[k][h];
-            if (!(p >= -1e-3f && p <= 1.001f)) {
-                spin_error("%s:%lld: the imputed probability of ALT %s of sample %s haplotype %d is %g, not in "
-                           "[0, 1]; refusing to write %s (check the --map genetic map and the model)",
-                           chrom, (long long)pos, alt[k], w->hdr->samples[h / 2], h % 2 + 1, (double)p,
-                           w->fn ? w->fn : "standard output");
-                return -1;
-            }
-        }
-    /* multi-allelic: each ALT was imputed as its own biallelic site, so a
-     * haplotype's ALT probabilities may sum above 1; they are then divided by
-     * their sum (P(REF) = 0), and every field below uses the renormalised
-     * values. P(REF) = 1 - sum of the ALT probabilities. */
-    const float *const *q = p_alt;
-    if (n_alt > 1) {
-        size_t need = (size_t)n_alt * n_hap;
-        if (need > w->m_pm) {
-            float *v = realloc(w->pm, need * sizeof(float));
-            const float **r = realloc(w->pmk, (size_t)n_alt * sizeof(*r));
-            if (v) w->pm = v;
-            if (r) w->pmk = r;
-            if (!v || !r) {
-                spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
-                return -1;
-            }
-            w->m_pm = need;
-        }
-        for (int h = 0; h < n_hap; h++) {
-            double sum = 0;
-            for (int k = 0; k < n_alt; k++) sum += p_alt[k][h] > 0 ? p_alt[k][h] : 0;
-            for (int k = 0; k < n_alt; k++) {
-                float v = p_alt[k][h] > 0 ? p_alt[k][h] : 0;
-                w->pm[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
-            }
-        }
-        for (int k = 0; k < n_alt; k++) w->pmk[k] = w->pm + (size_t)k * n_hap;
-        q = w->pmk;
-    }
     s->l = 0;
-    ksprintf(s, "%s\t%lld\t%s\t%s\t", chrom, (long long)pos, id && *id ? id : ".", ref);
-    for (int k = 0; k < n_alt; k++) kputs(alt[k], s), kputc(k + 1 < n_alt ? ',' : '\t', s);
-    kputs(".\tPASS\tDR2=", s);
-    w->af_text.l = 0;
-    for (int k = 0; k < n_alt; k++) { /* one pass over the haplotypes per ALT gives both */
-        spin_site_af_dr2(q[k], n_hap, &af, &dr2);
-        ksprintf(s, "%s%.2f", k ? "," : "", dr2);
-        ksprintf(&w->af_text, "%s%.4f", k ? "," : "", af);
+    if (n_alt == 0) { /* REF-only */
+        ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)e->pos, id, ref);
+        for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
+        return kputc('\n', s) < 0 ? -1 : 0;
     }
-    kputs(";AF=", s), kputs(w->af_text.s, s);
-    ksprintf(s, "%s\tGT:DS%s%s", imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
+    /* per-ALT rows of the block's (renormalised) probabilities, and AF values
+     * (printed after every DR2): on the stack for the usual few ALTs */
+    enum { FEW = 8 };
+    const float *row_few[FEW], **q = row_few;
+    double af_few[FEW], *af = af_few, dr2;
+    if (n_alt > FEW) {
+        q = malloc((size_t)n_alt * sizeof(*q));
+        af = malloc((size_t)n_alt * sizeof(*af));
+        if (!q || !af) {
+            if (q != row_few) free(q);
+            if (af != af_few) free(af);
+            return -1;
+        }
+    }
+    for (int k = 0; k < n_alt; k++) q[k] = blk->probs + e->prob + (size_t)k * n_hap;
+    kputs(chrom, s), kputc('\t', s), kputll(e->pos, s), kputc('\t', s);
+    kputs(id, s), kputc('\t', s), kputs(ref, s), kputc('\t', s);
+    for (int k = 0; k < n_alt; k++, alt += strlen(alt) + 1) kputs(alt, s), kputc(k + 1 < n_alt ? ',' : '\t', s);
+    kputs(".\tPASS\tDR2=", s);
+    for (int k = 0; k < n_alt; k++) { /* one pass over the haplotypes per ALT gives both */
+        spin_site_af_dr2(q[k], n_hap, &af[k], &dr2);
+        ksprintf(s, "%s%.2f", k ? "," : "", dr2);
+    }
+    kputs(";AF=", s);
+    for (int k = 0; k < n_alt; k++) ksprintf(s, "%s%.4f", k ? "," : "", af[k]);
+    ksprintf(s, "%s\tGT:DS%s%s", e->imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
     for (int i = 0; i < w->n_sample; i++) {
         kputc('\t', s);
         if (n_alt == 1) {
@@ -408,16 +440,201 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
                 }
         }
     }
-    return emit_line(w, chrom, pos);
+    if (q != row_few) free(q);
+    if (af != af_few) free(af);
+    /* kputc and friends leave s->s NULL when out of memory */
+    return kputc('\n', s) < 0 || !s->s ? -1 : 0;
+}
+
+/* A format job: records [lo, hi) of a block formatted (and, with a header
+ * copy, parsed for BCF). A record's text depends on that record alone, so the
+ * bytes do not depend on how the block is split. */
+static void *format_job(void *arg)
+{
+    wjob_t *j = arg;
+    for (int i = j->lo; i < j->hi; i++) {
+        pending_t *e = &j->b->q[i];
+        e->parsed = 0;
+        if ((e->rc = format_record(j->w, j->b, e)) < 0 || !j->h) continue;
+        e->line.s[--e->line.l] = 0; /* the line without its newline, as vcf_parse takes it */
+        if (!e->rec && !(e->rec = bcf_init())) e->rc = -1;
+        else e->rc = vcf_parse(&e->line, j->h, e->rec) == 0 ? 0 : -2, e->parsed = 1;
+    }
+    return j;
+}
+
+/* Block b (its records all queued) formatted by jobs in the pool, running
+ * while the caller goes on; blk_index chooses the jobs' BCF header copies. */
+static void launch_block(spin_writer_t *w, int blk_index)
+{
+    wblock_t *b = &w->blk[blk_index];
+    int per = (b->n_q + w->n_job - 1) / w->n_job;
+    for (int k = 0; k < w->n_job && k * per < b->n_q; k++) {
+        wjob_t *j = &b->job[k];
+        j->w = w, j->b = b, j->lo = k * per, j->hi = (k + 1) * per < b->n_q ? (k + 1) * per : b->n_q;
+        j->h = w->hcopy ? w->hcopy[blk_index * w->n_job + k] : NULL;
+        if (hts_tpool_dispatch2(w->tp, w->tq, format_job, j, -1) == 0) b->in_flight++;
+        else format_job(j); /* not queued: here */
+    }
+}
+
+/* Waits for block b's jobs (or formats it here if none ran), then writes its
+ * records in order and empties it. 0, or -1 with a message naming the first
+ * record that could not be formatted or written (write = 0: only waits). */
+static int land_block(spin_writer_t *w, wblock_t *b, int write)
+{
+    int bcf = w->fmt == 'b' || w->fmt == 'u', ret = 0;
+    double t0 = spin_realtime();
+    int launched = b->in_flight > 0;
+    for (; b->in_flight > 0; b->in_flight--) {
+        hts_tpool_result *res = hts_tpool_next_result_wait(w->tq);
+        if (!res) break; /* only at the pool's shutdown */
+        hts_tpool_delete_result(res, 0);
+    }
+    if (!write) {
+        b->n_q = 0, b->arena.l = 0, b->n_probs = 0;
+        return 0;
+    }
+    if (!launched && b->n_q > 0) {
+        wjob_t j = {w, b, 0, b->n_q, NULL};
+        format_job(&j);
+    }
+    for (int i = 0; i < b->n_q; i++) { /* BCF lines no job parsed (no header copies): here, with w->hdr */
+        pending_t *e = &b->q[i];
+        if (!bcf || e->rc < 0 || e->parsed) continue;
+        e->line.s[--e->line.l] = 0;
+        if (!e->rec && !(e->rec = bcf_init())) e->rc = -1;
+        else e->rc = vcf_parse(&e->line, w->hdr, e->rec) == 0 ? 0 : -2, e->parsed = 1;
+    }
+    double t1 = spin_realtime();
+    w->times->format_s += t1 - t0;
+    for (int i = 0; i < b->n_q && ret == 0; i++) {
+        pending_t *e = &b->q[i];
+        const char *chrom = b->arena.s + e->str;
+        errno = 0;
+        if (e->rc == -1) {
+            spin_error("out of memory formatting the record at %s:%lld for %s", chrom, (long long)e->pos,
+                       w->fn ? w->fn : "standard output");
+            ret = -1;
+        } else if (e->rc < 0 || (bcf ? bcf_write(w->fp, w->hdr, e->rec) : vcf_write_line(w->fp, &e->line)) < 0) {
+            spin_error("cannot write the record at %s:%lld to %s: %s", chrom, (long long)e->pos,
+                       w->fn ? w->fn : "standard output", errno ? strerror(errno) : "write error");
+            ret = -1;
+        }
+    }
+    w->times->write_s += spin_realtime() - t1;
+    b->n_q = 0, b->arena.l = 0, b->n_probs = 0;
+    if (ret < 0) w->failed = 1;
+    return ret;
+}
+
+/* The current block is full (or the output ends): with a pool it is
+ * launched and the older block, formatted meanwhile, is written; the older
+ * one is then the one to fill. With one thread it is formatted and written. */
+static int push_block(spin_writer_t *w)
+{
+    if (!w->tq) return land_block(w, &w->blk[w->cur], 1);
+    launch_block(w, w->cur);
+    w->cur ^= 1;
+    return land_block(w, &w->blk[w->cur], 1);
+}
+
+/* Queues a record: its strings into the arena, its n_alt rows of n_hap
+ * probabilities (when p_alt is not NULL) into the block; flushes a full block. */
+static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+{
+    if (w->failed) {
+        spin_error("internal: a record written to %s after a write error", w->fn ? w->fn : "standard output");
+        return -1;
+    }
+    wblock_t *bk = &w->blk[w->cur];
+    size_t need = bk->n_probs + (size_t)n_alt * n_hap;
+    if (bk->n_q == bk->m_q || need > bk->m_probs) {
+        int mq = bk->n_q == bk->m_q ? (bk->m_q ? 2 * bk->m_q : 16) : bk->m_q;
+        size_t mp = need > bk->m_probs ? need + need / 2 : bk->m_probs;
+        pending_t *q = mq != bk->m_q ? realloc(bk->q, (size_t)mq * sizeof(*q)) : bk->q;
+        if (q) {
+            if (mq != bk->m_q) memset(q + bk->m_q, 0, (size_t)(mq - bk->m_q) * sizeof(*q));
+            bk->q = q, bk->m_q = mq;
+        }
+        float *pr = q && mp != bk->m_probs ? realloc(bk->probs, (mp ? mp : 1) * sizeof(float)) : bk->probs;
+        if (pr) bk->probs = pr, bk->m_probs = mp;
+        if (!q || !pr) {
+            spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
+            return -1;
+        }
+    }
+    pending_t *e = &bk->q[bk->n_q];
+    e->pos = pos, e->n_alt = n_alt, e->imputed = imputed, e->str = bk->arena.l, e->prob = bk->n_probs;
+    int bad = arena_put(&bk->arena, chrom) < 0 || arena_put(&bk->arena, id && *id ? id : ".") < 0 ||
+              arena_put(&bk->arena, ref) < 0;
+    for (int k = 0; k < n_alt && !bad; k++) bad = arena_put(&bk->arena, alt[k]) < 0;
+    if (bad) {
+        spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
+        return -1;
+    }
+    /* multi-allelic: each ALT was imputed as its own biallelic site, so a
+     * haplotype's ALT probabilities may sum above 1; they are then divided by
+     * their sum (P(REF) = 0), and every field uses the renormalised values.
+     * P(REF) = 1 - sum of the ALT probabilities. */
+    float *dst = bk->probs + bk->n_probs;
+    if (n_alt == 1) memcpy(dst, p_alt[0], (size_t)n_hap * sizeof(float));
+    else if (n_alt > 1)
+        for (int h = 0; h < n_hap; h++) {
+            double sum = 0;
+            for (int k = 0; k < n_alt; k++) sum += p_alt[k][h] > 0 ? p_alt[k][h] : 0;
+            for (int k = 0; k < n_alt; k++) {
+                float v = p_alt[k][h] > 0 ? p_alt[k][h] : 0;
+                dst[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
+            }
+        }
+    bk->n_probs = need;
+    bk->n_q++;
+    return 0;
+}
+
+/* Ends a record call that started at t0 (checks and queueing count as
+ * formatting) and writes the block if it is full. */
+static int queued(spin_writer_t *w, double t0, int ret)
+{
+    w->times->format_s += spin_realtime() - t0;
+    if (ret == 0 && (w->blk[w->cur].n_q >= w->block || w->blk[w->cur].n_probs >= BLOCK_PROBS)) ret = push_block(w);
+    return ret;
+}
+
+int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+{
+    double t0 = spin_realtime();
+    if (n_hap != 2 * w->n_sample) {
+        spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
+        return -1;
+    }
+    if (n_alt < 1) {
+        spin_error("internal: no ALT allele at %s:%lld", chrom, (long long)pos);
+        return -1;
+    }
+    /* P(ALT) must be a probability: a NaN or infinity (from a broken genetic
+     * map or model) is an error naming the site, never "nan" in the output */
+    for (int k = 0; k < n_alt; k++)
+        for (int h = 0; h < n_hap; h++) {
+            float p = p_alt[k][h];
+            if (!(p >= -1e-3f && p <= 1.001f)) {
+                spin_error("%s:%lld: the imputed probability of ALT %s of sample %s haplotype %d is %g, not in "
+                           "[0, 1]; refusing to write %s (check the --map genetic map and the model)",
+                           chrom, (long long)pos, alt[k], w->hdr->samples[h / 2], h % 2 + 1, (double)p,
+                           w->fn ? w->fn : "standard output");
+                return -1;
+            }
+        }
+    return queued(w, t0, queue_record(w, chrom, pos, id, ref, alt, n_alt, imputed, p_alt, n_hap));
 }
 
 int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
 {
-    kstring_t *s = &w->line;
-    s->l = 0;
-    ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)pos, id && *id ? id : ".", ref);
-    for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
-    return emit_line(w, chrom, pos);
+    double t0 = spin_realtime();
+    return queued(w, t0, queue_record(w, chrom, pos, id, ref, NULL, 0, 1, NULL, 2 * w->n_sample));
 }
 
 /* Async-signal-safe: only unlink(2) on names built at open/companion time. */
@@ -498,6 +715,14 @@ static int publish(spin_writer_t *w)
 int spin_writer_close(spin_writer_t *w)
 {
     const char *where = w->fn ? w->fn : "standard output";
+    if (w->failed) {
+        spin_error("%s is incomplete (a record could not be written): not kept", where);
+        goto fail;
+    }
+    /* the last block, and the one formatted meanwhile before it */
+    if (push_block(w) < 0 || land_block(w, &w->blk[w->cur ^ 1], 1) < 0) goto fail;
+    double t0 = spin_realtime();
+    spin_writer_times_t *times = w->times;
     int ret = hts_close(w->fp);
     w->fp = NULL;
     if (ret != 0) {
@@ -514,9 +739,12 @@ int spin_writer_close(spin_writer_t *w)
         goto fail;
     }
     if (publish(w) < 0) goto fail;
+    times->write_s += spin_realtime() - t0;
     writer_free(w);
     return 0;
 fail:
+    if (w->fp) hts_close(w->fp); /* a block failed before the close */
+    w->fp = NULL;
     spin_writer_unlink_temps(w);
     writer_free(w);
     return -1;

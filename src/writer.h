@@ -19,13 +19,28 @@
  *
  * VCF text ('v', 'z') is written line by line exactly as formatted here (Beagle's
  * number formats, dosage.h); BCF ('b', 'u') parses the same line, so both carry
- * identical values. Output bytes do not depend on the number of threads. */
+ * identical values. Output bytes do not depend on the number of threads.
+ *
+ * Threads: with n_threads > 1 records are queued (copied) in blocks of 64 per
+ * thread; a full block is formatted by jobs in opt->pool (or in a pool of
+ * n_threads of the writer's own), which also compresses, while the next block
+ * fills; blocks are written in order. A record's checks fail at its own call;
+ * a write error is reported, naming the record, by a later call (the one that
+ * writes its block) or by spin_writer_close. */
 #ifndef SPIN_WRITER_H
 #define SPIN_WRITER_H
+
+#include <htslib/hts.h>
 
 #include "spin.h"
 
 typedef struct spin_writer_s spin_writer_t;
+
+/* Wall seconds a writer spent, added to by every call until its close. */
+typedef struct {
+    double format_s; /* records checked, copied and formatted as text (and parsed, for BCF), or waited for */
+    double write_s;  /* records handed to HTSlib, compressed and flushed; close and -W index included */
+} spin_writer_times_t;
 
 typedef struct {
     const spin_panel_t *panel;   /* contig name and length for the ##contig line */
@@ -39,6 +54,8 @@ typedef struct {
     const char *model_checksum;  /* for ##spin-imputeModel */
     const char *const *inputs;   /* files the output must not be (panel, targets, model, map); NULL entries skipped */
     int n_inputs;
+    spin_writer_times_t *times;  /* may be NULL; filled until spin_writer_close/abort returns */
+    htsThreadPool *pool;         /* may be NULL: BGZF compression threads shared with the run's readers */
 } spin_writer_opt_t;
 
 /* fn NULL or "-": stdout. fmt 'v','z','b','u', or 0 to infer from fn's

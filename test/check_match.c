@@ -133,7 +133,7 @@ START_TEST(test_targets_rules)
     ck_assert_int_eq(p->n_rec_other, 1);
     ck_assert_int_eq(p->n_rec_multi, 1);
     spin_match_stats_t *st = spin_match_stats_init();
-    spin_targets_t *t = spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
+    spin_targets_t *t = spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, NULL, 1, NULL, SPIN_MIN_MATCH_FRAC, st);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(st->chr_renamed, 1);
     ck_assert_int_eq(st->n_records, 15);
@@ -210,7 +210,7 @@ START_TEST(test_targets_rules)
     spin_match_stats_destroy(st);
     /* 9 of 13 eligible records match (69%): refused when 70% are required */
     st = spin_match_stats_init();
-    ck_assert_ptr_null(spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, NULL, 1, 0.7, st));
+    ck_assert_ptr_null(spin_targets_read_matched(write_tmp("t.vcf", target_vcf), p, NULL, NULL, 1, NULL, 0.7, st));
     spin_match_stats_destroy(st);
     t = spin_targets_read(write_tmp("t.vcf", target_vcf), p, NULL, 1, 0.6);
     ck_assert_ptr_nonnull(t);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <htslib/kstring.h>
 #include <htslib/vcf.h>
 
 #include "vcfin.h"
@@ -97,6 +98,96 @@ START_TEST(test_panel_vcfgz_bcf)
     spin_panel_destroy(q);
     spin_panel_destroy(p);
     spin_panel_destroy(NULL);
+}
+END_TEST
+
+/* Two panels read from the same data hold the same sites, alleles, ids,
+ * haplotypes and REF-only records. */
+static void panel_equal(const spin_panel_t *p, const spin_panel_t *q)
+{
+    ck_assert_int_eq(q->n_site, p->n_site);
+    ck_assert_int_eq(q->n_hap, p->n_hap);
+    ck_assert_str_eq(q->chrom, p->chrom);
+    ck_assert_int_eq(memcmp(q->pos, p->pos, (size_t)p->n_site * sizeof(int64_t)), 0);
+    ck_assert_int_eq(memcmp(q->hap, p->hap, (size_t)p->n_site * p->nw * sizeof(uint64_t)), 0);
+    ck_assert_int_eq(memcmp(q->af, p->af, (size_t)p->n_site * sizeof(float)), 0);
+    for (int s = 0; s < p->n_site; ++s) {
+        ck_assert_str_eq(q->id[s], p->id[s]);
+        ck_assert_str_eq(spin_panel_ref(q, s), spin_panel_ref(p, s));
+        ck_assert_str_eq(spin_panel_alt(q, s), spin_panel_alt(p, s));
+        ck_assert_int_eq(q->ialt[s], p->ialt[s]);
+        ck_assert_int_eq(q->nalt[s], p->nalt[s]);
+    }
+    ck_assert_int_eq(q->n_mono, p->n_mono);
+    for (int i = 0; i < p->n_mono; ++i) {
+        ck_assert_int_eq(q->mono_pos[i], p->mono_pos[i]);
+        ck_assert_int_eq(q->mono_site[i], p->mono_site[i]);
+        ck_assert_str_eq(q->mono_id[i], p->mono_id[i]);
+    }
+    ck_assert_int_eq(q->n_skip_mono, p->n_skip_mono);
+    ck_assert_int_eq(q->n_rec_multi, p->n_rec_multi);
+}
+
+/* Text lines are parsed in blocks by several threads: the panel is the one
+ * a single thread reads, for every file form, record type and region. */
+START_TEST(test_panel_threads)
+{
+    const char *fns[] = {"ref.vcf.gz", "ref.bcf", "ref_records.vcf.gz", "ref_multiallelic.vcf"};
+    for (int f = 0; f < 4; ++f) {
+        spin_panel_t *p = spin_panel_read(td(fns[f]), NULL, 1);
+        ck_assert_ptr_nonnull(p);
+        for (int nt = 2; nt <= 5; nt += 3) {
+            spin_panel_t *q = spin_panel_read(td(fns[f]), NULL, nt);
+            ck_assert_ptr_nonnull(q);
+            panel_equal(p, q);
+            spin_panel_destroy(q);
+        }
+        spin_panel_destroy(p);
+    }
+    spin_panel_t *p = spin_panel_read(td("ref.vcf.gz"), "20:1,100,000-1,200,000", 1);
+    spin_panel_t *q = spin_panel_read(td("ref.vcf.gz"), "20:1,100,000-1,200,000", 3);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(q);
+    panel_equal(p, q);
+    spin_panel_destroy(q);
+    spin_panel_destroy(p);
+}
+END_TEST
+
+/* Lines naming a contig, FILTER, INFO or FORMAT tag the header lacks make
+ * HTSlib add it to the header: they are parsed one at a time, and the panel
+ * is the same for every thread count. */
+START_TEST(test_panel_threads_undeclared)
+{
+    kstring_t v = {0, 0, NULL}, w = {0, 0, NULL};
+    const char *hdr = "##fileformat=VCFv4.2\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+                      "##INFO=<ID=AC,Number=A,Type=Integer,Description=\"count\">\n";
+    const char *cols = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\n";
+    kputs(hdr, &v), kputs("##contig=<ID=1>\n", &v), kputs(cols, &v);
+    kputs(hdr, &w), kputs(cols, &w); /* no ##contig: every line names an undeclared contig */
+    for (int i = 1; i <= 700; ++i) {
+        const char *info = i % 97 == 5 ? "AC=1;NEWTAG=3" : i % 89 == 7 ? "AC=1;;FLAGX" : "AC=1";
+        const char *flt = i % 83 == 11 ? "q10;PASS" : i % 5 ? "PASS" : ".";
+        const char *fmt = i % 101 == 13 ? "GT:YY" : "GT";
+        const char *ys = fmt[2] ? ":7" : "";
+        for (int j = 0; j < 2; ++j)
+            ksprintf(j ? &w : &v, "1\t%d\trs%d\tA\t%s\t.\t%s\t%s\t%s\t%d|%d%s\t%d|1%s\n", 10 * i, i, i % 7 ? "G" : "C,T", flt,
+                     info, fmt, i & 1, (i >> 1) & 1, ys, (i >> 2) & 1, ys);
+    }
+    const char *fv = tmpf("undecl.vcf", v.s), *fw = tmpf("nocontig.vcf", w.s);
+    for (int f = 0; f < 2; ++f) {
+        spin_panel_t *p = spin_panel_read(f ? fw : fv, NULL, 1);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(p->n_site, 700 + 100);
+        for (int nt = 2; nt <= 4; ++nt) {
+            spin_panel_t *q = spin_panel_read(f ? fw : fv, NULL, nt);
+            ck_assert_ptr_nonnull(q);
+            panel_equal(p, q);
+            spin_panel_destroy(q);
+        }
+        spin_panel_destroy(p);
+    }
+    free(v.s), free(w.s);
 }
 END_TEST
 
@@ -224,7 +315,7 @@ START_TEST(test_targets_files)
     spin_targets_t *t0 = NULL;
     for (int f = 0; f < 4; ++f) {
         spin_match_stats_t *st = spin_match_stats_init();
-        spin_targets_t *t = spin_targets_read_matched(td(fns[f]), p, NULL, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
+        spin_targets_t *t = spin_targets_read_matched(td(fns[f]), p, NULL, NULL, 1, NULL, SPIN_MIN_MATCH_FRAC, st);
         ck_assert_ptr_nonnull(t);
         ck_assert_int_eq(t->n_sample, 20);
         ck_assert_int_eq(t->n_hap, 40);
@@ -269,7 +360,7 @@ START_TEST(test_targets_files)
 
     /* missing alleles: 3 samples x 2 alleles at every 3rd of 60 sites */
     spin_match_stats_t *st = spin_match_stats_init();
-    t = spin_targets_read_matched(td("target_missing.vcf.gz"), p, NULL, NULL, 1, SPIN_MIN_MATCH_FRAC, st);
+    t = spin_targets_read_matched(td("target_missing.vcf.gz"), p, NULL, NULL, 1, NULL, SPIN_MIN_MATCH_FRAC, st);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(st->n_missing_gt, 120);
     ck_assert_int_eq(t->allele[0], -1);
@@ -398,6 +489,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_panel_vcfgz_bcf);
     tcase_add_test(tc, test_panel_region);
+    tcase_add_test(tc, test_panel_threads);
+    tcase_add_test(tc, test_panel_threads_undeclared);
     tcase_add_test(tc, test_panel_errors);
     tcase_add_test(tc, test_panel_multiallelic_fixture);
     tcase_add_test(tc, test_targets_files);

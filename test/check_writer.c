@@ -223,6 +223,77 @@ START_TEST(test_bcf_same)
 }
 END_TEST
 
+/* Many records (more than a block of every thread count; biallelic,
+ * multi-allelic with renormalisation, REF-only), written with nt threads;
+ * the caller's buffers change after every call, as a run's do. */
+static void write_many(const char *fn, char fmt, int nt, spin_writer_times_t *times)
+{
+    spin_writer_opt_t o = opts(1, 1, 1);
+    o.times = times;
+    spin_writer_t *w = spin_writer_open(fn, fmt, nt, &o);
+    ck_assert_ptr_nonnull(w);
+    float a[4], b[4];
+    const float *pk[2] = {a, b};
+    const char *alt[2] = {"C", "<DEL>"};
+    for (int i = 1; i <= 1500; i++) {
+        for (int h = 0; h < 4; h++) a[h] = (float)((i * 7 + h * 13) % 101) / 100.0f, b[h] = (float)((i + h * 31) % 67) / 66.0f;
+        char id[16];
+        snprintf(id, sizeof(id), "rs%d", i);
+        if (i % 11 == 0) ck_assert_int_eq(spin_writer_ref_only(w, "20", 10 * i, id, "T"), 0);
+        else if (i % 5 == 0) ck_assert_int_eq(spin_writer_record(w, "20", 10 * i, id, "A", alt, 2, i & 1, pk, 4), 0);
+        else ck_assert_int_eq(spin_writer_site(w, "20", 10 * i, i % 3 ? "." : id, "A", "G", i & 1, a, 4), 0);
+        memset(a, 0xff, sizeof(a)), memset(b, 0xff, sizeof(b)); /* NaN: a writer still reading them would show it */
+    }
+    ck_assert_int_eq(spin_writer_close(w), 0);
+}
+
+static char *slurp_bytes(const char *fn, size_t *n)
+{
+    FILE *fp = fopen(fn, "rb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+    long len = ftell(fp);
+    ck_assert_int_ge(len, 0);
+    rewind(fp);
+    char *b = malloc((size_t)len + 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(fread(b, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return b;
+}
+
+/* records formatted in parallel blocks, compressed by threads: the same
+ * bytes as one thread writes, in every output form; the stage times add up */
+START_TEST(test_threads_same_bytes)
+{
+    const char fmts[4] = {'v', 'z', 'b', 'u'};
+    for (int f = 0; f < 4; f++) {
+        char f1[128], fn[128];
+        snprintf(f1, sizeof(f1), "%s/t1.%c", dir, fmts[f]);
+        spin_writer_times_t t1 = {0, 0};
+        write_many(f1, fmts[f], 1, &t1);
+        ck_assert(t1.format_s > 0 && t1.write_s > 0);
+        size_t n1, nn;
+        char *b1 = slurp_bytes(f1, &n1);
+        for (int nt = 2; nt <= 7; nt += 5) {
+            snprintf(fn, sizeof(fn), "%s/t%d.%c", dir, nt, fmts[f]);
+            write_many(fn, fmts[f], nt, NULL);
+            char *bn = slurp_bytes(fn, &nn);
+            ck_assert_uint_eq(nn, n1);
+            ck_assert_int_eq(memcmp(bn, b1, n1), 0);
+            free(bn);
+        }
+        if (fmts[f] == 'v') { /* the records are those written one by one */
+            ck_assert_ptr_nonnull(strstr(b1, "20\t50\trs5\tA\tC,<DEL>\t.\tPASS\t"));
+            ck_assert_ptr_nonnull(strstr(b1, "20\t110\trs11\tT\t.\t.\tPASS\tIMP\tGT:DS\t0|0\t0|0\n"));
+            ck_assert_ptr_null(strstr(b1, "nan"));
+        }
+        free(b1);
+    }
+}
+END_TEST
+
 START_TEST(test_abort_leaves_nothing)
 {
     char fn[128];
@@ -358,6 +429,7 @@ int main(void)
     tcase_add_test(tc, test_versioned_header);
     tcase_add_test(tc, test_multiallelic_record);
     tcase_add_test(tc, test_bcf_same);
+    tcase_add_test(tc, test_threads_same_bytes);
     tcase_add_test(tc, test_abort_leaves_nothing);
     tcase_add_test(tc, test_unwritable);
     tcase_add_test(tc, test_nonfinite_refused);

@@ -255,6 +255,29 @@ kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
 gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==100{$2="1e6"} {print}' >"$T/ref_badpos.vcf"
 expect "panel POS 1e6 is an error naming the line" 1 "ref_badpos\.vcf.* line $(($(gzip -dc "$D/ref.vcf.gz" | grep -c '^#') + 100)): POS '1e6'" \
     -m "$M" "$T/ref_badpos.vcf" "$D/target.vcf"
+# with threads, lines are parsed in blocks: the first bad line is still the one named, the same way
+badpos_line=$(($(gzip -dc "$D/ref.vcf.gz" | grep -c '^#') + 100))
+# (lines 100 and 110 are in one block for 2 and 3 threads; either problem may come first)
+gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==110{$10="0/1"} c==100{$2="1e6"} {print}' \
+    | bgzip -c >"$T/ref_bad2.vcf.gz"
+gzip -dc "$D/ref.vcf.gz" | awk 'BEGIN{FS=OFS="\t"} /^#/{print;next} {c++} c==100{$10="0/1"} c==110{$2="1e6"} {print}' \
+    | bgzip -c >"$T/ref_bad3.vcf.gz"
+for t in 2 3; do
+    expect "panel POS 1e6 with --threads $t names the same line" 1 "ref_badpos\.vcf.* line $badpos_line: POS '1e6'" \
+        -m "$M" -t $t "$T/ref_badpos.vcf" "$D/target.vcf"
+    expect "bgzipped panel with two bad lines, --threads $t: the first is named" 1 \
+        "ref_bad2\.vcf\.gz.* line $badpos_line: POS '1e6'" -m "$M" -t $t "$T/ref_bad2.vcf.gz" "$D/target.vcf"
+    expect "bgzipped panel, unphased line before a bad line, --threads $t: the unphased one is named" 1 \
+        "REF001 in reference panel .*ref_bad3\.vcf\.gz' is unphased at 20:" -m "$M" -t $t "$T/ref_bad3.vcf.gz" "$D/target.vcf"
+    expect "target POS abc with --threads $t names the line" 1 "pos_abc\.vcf.* line $line: POS 'abc'" \
+        -m "$M" -t $t "$D/ref.bcf" "$T/pos_abc.vcf"
+    expect "truncated bgzip panel with --threads $t" 1 "truncated\.vcf\.gz" -m "$M" -t $t "$D/truncated.vcf.gz" "$D/target.vcf.gz"
+done
+# the run log ends with the wall seconds of every stage, on stderr (stdout is the VCF alone)
+"$SPIN" -m "$M" --no-version -t 2 -O v "$D/ref.vcf.gz" "$D/target.vcf" >"$T/stage.vcf" 2>"$T/stage.err"
+grep -Eq 'stage wall times: read panel [0-9.]+ s, read targets [0-9.]+ s, phasing [0-9.]+ s, typed-missing [0-9.]+ s, engine [0-9.]+ s, format [0-9.]+ s, write/compress [0-9.]+ s' "$T/stage.err" \
+    && cmp -s "$T/stage.vcf" "$T/vcf.vcf" && pass "stage wall times on stderr, stdout the VCF alone" \
+    || fail "stage times line: $(grep -c 'stage wall' "$T/stage.err") on stderr; stdout same: $(cmp -s "$T/stage.vcf" "$T/vcf.vcf" && echo yes || echo no)"
 # target samples that are also panel samples copy themselves: warned about, with names and count
 sed '/^#CHROM/s/TGT02/REF005/; /^#CHROM/s/TGT07/REF077/' "$D/target.vcf" >"$T/shared.vcf"
 expect "target samples also in the panel are warned about" 0 "\[W::.*2 of 20 target samples.*shared\.vcf.*also in the reference panel.*REF005, REF077" \
@@ -361,6 +384,12 @@ if [ -c /dev/full ]; then
     "$SPIN" -m "$M" -o /dev/full "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
     rc=$?
     [ $rc -eq 1 ] && [ -c /dev/full ] && pass "-o /dev/full fails and leaves the device" || fail "-o /dev/full (exit $rc)"
+    for f in z v b; do # records formatted and written by blocks, compressed in the pool
+        "$SPIN" -m "$M" -t 3 -O $f -o /dev/full "$D/ref.bcf" "$D/target.vcf.gz" 2>"$T/err"
+        rc=$?
+        [ $rc -eq 1 ] && grep -q "/dev/full" "$T/err" && pass "-O $f -o /dev/full --threads 3 fails naming it" \
+            || { fail "-O $f -o /dev/full --threads 3 (exit $rc)"; cat "$T/err"; }
+    done
 fi
 cp "$D/target.vcf" "$T/tgt.vcf"
 ln "$T/tgt.vcf" "$T/tgt-hardlink.vcf"
