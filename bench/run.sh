@@ -14,8 +14,9 @@
 #              opt-in: cohort_targets (cohort_t500, _t2000, _t5000), ooa_p64k
 #   -X         add the opt-in cohort runs (= -k ...,cohort_targets,ooa_p64k); the panel
 #              series is then drawn from a 64k-haplotype simulation
-#   -T LIST    tools: spin,spin_bcf,spin_trained,beagle,minimac4         [spin,spin_bcf,beagle,minimac4]
-#              (spin_bcf = spin-impute reading the panel as BCF: the cohort task only)
+#   -T LIST    tools: spin,spin_bcf,spin_prep,spin_trained,beagle,minimac4 [spin,spin_bcf,spin_prep,beagle,minimac4]
+#              (spin_bcf = spin-impute reading the panel as BCF; spin_prep = from a prepared panel,
+#              `spin-impute prepare` timed as prep like Minimac4's msav: the cohort tasks only)
 #   -d DIR     shared data directory                                     [../shared/data]
 #   -w DIR     work directory (tasks, outputs, logs, cached simulations) [bench/work]
 #   -o FILE    results page (plots go to plots/ beside it)               [bench/RESULTS.md]
@@ -35,7 +36,7 @@ bench=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$bench")
 threads=2 repeats=3 srepeats=1 optin=0
 tasks=all
-tools=spin,spin_bcf,beagle,minimac4
+tools=spin,spin_bcf,spin_prep,beagle,minimac4
 data=$top/../shared/data
 work=$bench/work
 results=$bench/RESULTS.md
@@ -231,6 +232,16 @@ run_tool() { # tool taskname dir nrep
                 --map "$d/map.plink" --threads "$threads" ${SPIN_IMPUTE_ARGS:-} \
                 || { skip spin_bcf "$task" "$d/log.spin_bcf"; return; }
         done ;;
+    spin_prep)
+        [ -s "$d/panel.bcf" ] || return 0
+        for r in $(seq "$nrep"); do
+            timed spin_prep "$task" prep "$r" "$d/log.spin_prep.prep" "$SPIN" prepare -t "$threads" -o "$d/panel.spanel" \
+                "$d/panel.bcf" || { skip spin_prep "$task" "$d/log.spin_prep.prep"; return; }
+            # shellcheck disable=SC2086
+            timed spin_prep "$task" impute "$r" "$d/log.spin_prep" "$SPIN" "$d/panel.spanel" "$d/targets.vcf.gz" -o "$out" \
+                --map "$d/map.plink" --threads "$threads" ${SPIN_IMPUTE_ARGS:-} \
+                || { skip spin_prep "$task" "$d/log.spin_prep"; return; }
+        done ;;
     spin_trained)
         # shellcheck disable=SC2086
         timed spin_trained "$task" prep 1 "$d/log.spin_trained.prep" "$SPIN" train --map "$d/map.plink" \
@@ -268,7 +279,7 @@ run_all_tools() { # task dir repeats [cost: a cost-only task, no spin_trained]
     local tool
     for tool in "${tool_list[@]}"; do
         if [ "${4:-}" = cost ] && [ "$tool" = spin_trained ]; then continue; fi
-        if [ "$tool" = spin_bcf ] && [ ! -s "$2/panel.bcf" ]; then continue; fi
+        if { [ "$tool" = spin_bcf ] || [ "$tool" = spin_prep ]; } && [ ! -s "$2/panel.bcf" ]; then continue; fi
         log "$tool on $1 ($3 repeats)"
         run_tool "$tool" "$1" "$2" "$3"
     done
