@@ -146,7 +146,7 @@ static void toy_cfg(spin_config_t *c)
 
 static spin_wtok_t toy_window(void)
 {
-    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx, NULL};
+    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx, NULL, NULL, NULL};
     return w;
 }
 
@@ -186,10 +186,13 @@ static spin_model_t *toy_model(uint64_t seed, float gscale)
     return m;
 }
 
-START_TEST(test_model_grad)
+/* Analytic gradient of the training step against central differences, a few
+ * entries of every tensor, for window w (the copy path's active masks and
+ * per-query neighbour counts ride on w). */
+static void grad_check(const spin_wtok_t *w0)
 {
     spin_model_t *m = toy_model(7, 0.5f);
-    spin_wtok_t w = toy_window();
+    spin_wtok_t w = *w0;
     toy_data_t d;
     toy_data(&d, TCTX, TQ, d.ctx, d.q, d.nb, d.y, d.wt);
     spin_train_ws_t *ws = spin_train_ws_init(m, TD, TNU, TCTX, TQ, TK, 1);
@@ -210,12 +213,12 @@ START_TEST(test_model_grad)
         int ns = T->size < 3 ? (int)T->size : 3;
         for (int s = 0; s < ns; ++s) {
             int64_t i = T->offset + (int64_t)(nn_rng_next(&trng) % (uint64_t)T->size);
-            float w0 = m->w[i];
-            m->w[i] = w0 + h;
+            float wv = m->w[i];
+            m->w[i] = wv + h;
             double lp = spin_model_train_step(m, ws, &w, TCTX, d.ctx, TQ, d.q, TK, d.nb, d.y, d.wt, g2, NULL);
-            m->w[i] = w0 - h;
+            m->w[i] = wv - h;
             double lm = spin_model_train_step(m, ws, &w, TCTX, d.ctx, TQ, d.q, TK, d.nb, d.y, d.wt, g2, NULL);
-            m->w[i] = w0;
+            m->w[i] = wv;
             double fd = (lp - lm) / (2.0 * h) * norm;
             ++nchk;
             if (!close_enough(g[i], fd, 2e-2, 1e-3)) { /* gradients here are O(0.01-10) */
@@ -231,6 +234,34 @@ START_TEST(test_model_grad)
     free(g2);
     spin_train_ws_destroy(ws);
     spin_model_destroy(m);
+}
+
+START_TEST(test_model_grad)
+{
+    spin_wtok_t w = toy_window();
+    grad_check(&w);
+}
+END_TEST
+
+/* Segments' copy path: each query mixes only its active (neighbour, gap) pairs and
+ * has its own neighbour count (spin_wtok_t.act, .kq), as train.c passes them. */
+START_TEST(test_model_grad_masked)
+{
+    spin_wtok_t w = toy_window();
+    int g0[TNU + 1];
+    float mid[TNU];
+    int ng = spin_gaps(&w, g0, mid);
+    ck_assert_int_gt(ng, 0);
+    static uint8_t act[TQ * TK * TNU];
+    static int kq[TQ];
+    for (int q = 0; q < TQ; ++q) {
+        kq[q] = TK - q % 2; /* some queries have one neighbour fewer */
+        for (int j = 0; j < TK; ++j)
+            for (int g = 0; g < ng; ++g) /* neighbour 0 always active: no empty gap */
+                act[(size_t)q * TK * ng + (size_t)j * ng + g] = j < kq[q] && (j == 0 || (j + g + q) % 3 != 0);
+    }
+    w.act = act, w.kq = kq;
+    grad_check(&w);
 }
 END_TEST
 
@@ -293,7 +324,7 @@ START_TEST(test_copy_path_hand)
     const uint8_t typed[5] = {1, 0, 1, 0, 1};
     const float dcm[5] = {0, 0.1f, 0.2f, 0.3f, 0.4f}, af[5] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
     const int uidx[2] = {1, 3};
-    spin_wtok_t w = {5, typed, dcm, af, 2, uidx, NULL};
+    spin_wtok_t w = {5, typed, dcm, af, 2, uidx, NULL, NULL, NULL};
     const int8_t row[5] = {0, -1, 1, -1, 0};
     const int8_t nb[2 * 5] = {0, 1, 1, 0, 0, /* matches the target everywhere */
                               0, 0, 0, 1, 0}; /* mismatch at token 2 */
@@ -323,7 +354,7 @@ START_TEST(test_copy_path_hand)
     /* no typed token anywhere: all features equal -> plain neighbour mean */
     const uint8_t untyped[5] = {0, 0, 0, 0, 0};
     const int uall[5] = {0, 1, 2, 3, 4};
-    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall, NULL};
+    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall, NULL, NULL, NULL};
     const int8_t nb4[4 * 5] = {1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0};
     spin_wctx_t *wc0 = spin_wctx_init(m, 5, 5);
     float *es0 = malloc(spin_enc_scratch_size(&c, 5, 4) * sizeof(float));
@@ -428,7 +459,7 @@ START_TEST(test_copy_feats_reference)
                 ext[4 * j] = -0.9f, ext[4 * j + 1] = (float)(j % 3) - 1.0f;
                 ext[4 * j + 2] = 0.9f, ext[4 * j + 3] = (float)((j + 1) % 3) - 1.0f;
             }
-            spin_wtok_t w = {RD, typed, dcm, af, nu, uidx, NULL};
+            spin_wtok_t w = {RD, typed, dcm, af, nu, uidx, NULL, NULL, NULL};
             int g0[RD + 1];
             float mid[RD];
             int ng = spin_gaps(&w, g0, mid);
@@ -475,7 +506,7 @@ START_TEST(test_copy_hmm_bruteforce)
     const float af[BD] = {0};
     /* gaps: {0} before the first typed token, {2,3}, {6}, {8} after the last */
     const int uidx5[5] = {0, 2, 3, 6, 8};
-    spin_wtok_t w = {BD, typed, dcm, af, 5, uidx5, NULL};
+    spin_wtok_t w = {BD, typed, dcm, af, 5, uidx5, NULL, NULL, NULL};
     const int8_t row[BD] = {-1, 1, -1, -1, 0, -1, -1, 1, -1};
     const int8_t nb[BK * BD] = {0, 1, 0, 0, 0, 1, 0, 1, 0,   /* matches typed 1,4,7; missing-free */
                                 0, 0, 1, 1, 0, 0, 1, 1, 1,   /* mismatch at 1 */
@@ -545,7 +576,7 @@ START_TEST(test_copy_hmm_long)
         row[d] = (int8_t)(nn_rng_uniform(&trng) < 0.5);
         for (int j = 0; j < LK; ++j) nb[j * LD + d] = (int8_t)(nn_rng_uniform(&trng) < (j == 0 ? 0.1 : 0.02) ? row[d] : 1 - row[d]);
     }
-    spin_wtok_t w = {LD, typed, dcm, af, nu, uidx, NULL};
+    spin_wtok_t w = {LD, typed, dcm, af, nu, uidx, NULL, NULL, NULL};
     static int g0[LD + 1];
     static float mid[LD];
     int ng = spin_gaps(&w, g0, mid);
@@ -687,6 +718,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_mab_grad);
     tcase_add_test(tc, test_model_grad);
+    tcase_add_test(tc, test_model_grad_masked);
     tcase_add_test(tc, test_predict_matches_train);
     tcase_add_test(tc, test_copy_path_hand);
     tcase_add_test(tc, test_copy_hmm_bruteforce);
