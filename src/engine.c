@@ -191,6 +191,20 @@ typedef struct {
     double enc, pred, nbr;
 } phase_cost_t;
 
+/* The window's tables, its encoded panel rows and the inducing points' keys and
+ * values for the predictor (once per window, before any target). */
+static int encode_window(const spin_model_t *m, const spin_panel_t *p, const spin_wtok_t *tok, engine_scratch_t *s)
+{
+    const int D = tok->D;
+    for (int i = 0; i < s->n_enc; i++) {
+        int h = enc_hap(i, s->n_enc, p->n_hap);
+        for (int d = 0; d < D; d++) s->rows[(size_t)i * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], h);
+    }
+    if (spin_model_window(m, tok, s->wc) < 0) return -1;
+    if (spin_model_encode(m, tok, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
+    return spin_model_set_hd(m, s->wc, s->HD);
+}
+
 static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spin_targets_t *t,
                          const spin_window_t *wi, float *out, engine_scratch_t *s, phase_cost_t *cost)
 {
@@ -206,13 +220,7 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
     spin_wtok_t tok;
     make_tokens(p, t, wi, k0, k1, s, &tok);
     int D = tok.D, n_hap = t->n_hap, nt = wi->t1 - wi->t0;
-    for (int i = 0; i < s->n_enc; i++) {
-        int h = enc_hap(i, s->n_enc, p->n_hap);
-        for (int d = 0; d < D; d++) s->rows[(size_t)i * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], h);
-    }
-    if (spin_model_window(m, &tok, s->wc) < 0) return -1;
-    if (spin_model_encode(m, &tok, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
-    if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
+    if (encode_window(m, p, &tok, s) < 0) return -1;
     double time_encoded = spin_realtime(), nbr_time = 0;
     for (int h = 0; h < n_hap; h++) {
         double nbr_start = spin_realtime();
@@ -248,13 +256,7 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
     spin_wtok_t tok;
     make_tokens(p, t, wi, wi->t0, wi->t1, s, &tok);
     int D = tok.D, n_hap = t->n_hap, nt = wi->t1 - wi->t0, K = s->K;
-    for (int i = 0; i < s->n_enc; i++) {
-        int h = enc_hap(i, s->n_enc, p->n_hap);
-        for (int d = 0; d < D; d++) s->rows[(size_t)i * D + d] = (int8_t)spin_panel_allele(p, s->tok_site[d], h);
-    }
-    if (spin_model_window(m, &tok, s->wc) < 0) return -1;
-    if (spin_model_encode(m, &tok, s->wc, s->n_enc, s->rows, s->HD, s->enc_s) < 0) return -1;
-    if (spin_model_set_hd(m, s->wc, s->HD) < 0) return -1;
+    if (encode_window(m, p, &tok, s) < 0) return -1;
     double time_encoded = spin_realtime(), nbr_time = 0;
     int ng = spin_cstates_gaps(s->typed, s->tok_site, D, s->gl, s->usite);
     for (int d = 0, k = 0; d < D; d++)

@@ -671,15 +671,7 @@ spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char
     }
     if (!(p->chrom = strdup(g->name))) goto oom;
     p->chrom_len = g->chrom_len;
-    spin_info("reference panel '%s' (prepared): %lld records (%lld SNPs, %lld indels, %lld symbolic/other, %lld "
-              "multi-allelic) as %d biallelic sites",
-              fn, (long long)(p->n_rec_snp + p->n_rec_indel + p->n_rec_other + p->n_rec_multi),
-              (long long)p->n_rec_snp, (long long)p->n_rec_indel, (long long)p->n_rec_other,
-              (long long)p->n_rec_multi, p->n_site);
-    if (p->n_mono)
-        spin_info("reference panel '%s': %d REF-only records, written as read (nothing to impute)", fn, p->n_mono);
-    if (p->n_skip_mono)
-        spin_warn("reference panel '%s': skipped %lld records whose ALT equals REF", fn, (long long)p->n_skip_mono);
+    spin_panel_log_counts(p, fn, " (prepared)");
     free(rchrom);
     free(comp), free(raw);
     pfile_close(f);

@@ -883,6 +883,19 @@ static int panel_has_record(const spin_panel_t *p, int64_t pos, char *const *al,
     return 0;
 }
 
+void spin_panel_log_counts(const spin_panel_t *p, const char *fn, const char *kind)
+{
+    spin_info("reference panel '%s'%s: %lld records (%lld SNPs, %lld indels, %lld symbolic/other, %lld "
+              "multi-allelic) as %d biallelic sites",
+              fn, kind, (long long)(p->n_rec_snp + p->n_rec_indel + p->n_rec_other + p->n_rec_multi),
+              (long long)p->n_rec_snp, (long long)p->n_rec_indel, (long long)p->n_rec_other,
+              (long long)p->n_rec_multi, p->n_site);
+    if (p->n_mono)
+        spin_info("reference panel '%s': %d REF-only records, written as read (nothing to impute)", fn, p->n_mono);
+    if (p->n_skip_mono)
+        spin_warn("reference panel '%s': skipped %lld records whose ALT equals REF", fn, (long long)p->n_skip_mono);
+}
+
 spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
 {
     return spin_panel_read_shown(fn, region, NULL, n_threads, NULL);
@@ -1030,15 +1043,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     }
     if (!(p->chrom = strdup(bcf_hdr_id2name(r.hdr, tid0)))) goto oom;
     p->chrom_len = hdr_contig_len(r.hdr, tid0);
-    spin_info("reference panel '%s': %lld records (%lld SNPs, %lld indels, %lld symbolic/other, %lld "
-              "multi-allelic) as %d biallelic sites",
-              fn, (long long)(p->n_rec_snp + p->n_rec_indel + p->n_rec_other + p->n_rec_multi),
-              (long long)p->n_rec_snp, (long long)p->n_rec_indel, (long long)p->n_rec_other,
-              (long long)p->n_rec_multi, p->n_site);
-    if (p->n_mono)
-        spin_info("reference panel '%s': %d REF-only records, written as read (nothing to impute)", fn, p->n_mono);
-    if (p->n_skip_mono)
-        spin_warn("reference panel '%s': skipped %lld records whose ALT equals REF", fn, (long long)p->n_skip_mono);
+    spin_panel_log_counts(p, fn, "");
     if (n_dup) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
                          (long long)n_dup);
     free(rchrom);

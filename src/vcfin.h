@@ -58,6 +58,9 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
  * (vcf_parse uses the header's scratch memory, so no two may share one).
  * Every copy has h's dictionary ids, which is checked. NULL on failure (then
  * parse in one thread, with h). Free with spin_hdr_copies_destroy(c, n). */
+/* The panel's record counts by type, REF-only and skipped records, as log lines
+ * (kind: "" or e.g. " (prepared)", after the file name). */
+void spin_panel_log_counts(const spin_panel_t *p, const char *fn, const char *kind);
 bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n);
 void spin_hdr_copies_destroy(bcf_hdr_t **c, int n);
 

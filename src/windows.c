@@ -12,6 +12,40 @@
 #include "util.h"
 #include "spin.h"
 
+/* The untyped panel sites s (not in t->site) with from <= pos[s] <= to, in order,
+ * into a malloc'ed *u; with iv (may be NULL), also each one's interval: the
+ * number of typed sites before it. Returns their count (0: nothing allocated),
+ * or -1 out of memory (message given). */
+static int untyped_in(const spin_panel_t *p, const spin_targets_t *t, int64_t from, int64_t to, int **u, int **iv)
+{
+    int n_typed = t ? t->n_typed : 0, U = 0;
+    const int *tsite = t ? t->site : NULL;
+    for (int pass = 0; pass < 2; ++pass) {
+        int j = 0;
+        for (int s = 0, k = 0; s < p->n_site; ++s) {
+            while (k < n_typed && tsite[k] < s) ++k;
+            if (k < n_typed && tsite[k] == s) continue;
+            if (p->pos[s] < from || p->pos[s] > to) continue;
+            if (pass) {
+                (*u)[j] = s;
+                if (iv) (*iv)[j] = k;
+            }
+            ++j;
+        }
+        if (pass) break;
+        if ((U = j) == 0) return 0;
+        *u = malloc((size_t)U * sizeof(int));
+        if (iv) *iv = malloc((size_t)U * sizeof(int));
+        if (!*u || (iv && !*iv)) {
+            free(*u), *u = NULL;
+            if (iv) free(*iv), *iv = NULL;
+            spin_error("out of memory making windows over %d sites", p->n_site);
+            return -1;
+        }
+    }
+    return U;
+}
+
 /* first k in a[0..n) with a[k] >= x */
 int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int c, int64_t from, int64_t to,
                       spin_window_t **win, int *n_win, int **store)
@@ -23,22 +57,8 @@ int spin_windows_make(const spin_panel_t *p, const spin_targets_t *t, int w, int
     }
     int n_typed = t ? t->n_typed : 0;
     const int *tsite = t ? t->site : NULL;
-    /* count untyped sites in range: walk panel and typed list together */
-    int U = 0;
-    for (int s = 0, k = 0; s < p->n_site; ++s) {
-        while (k < n_typed && tsite[k] < s) ++k;
-        if (k < n_typed && tsite[k] == s) continue;
-        if (p->pos[s] >= from && p->pos[s] <= to) ++U;
-    }
-    if (U == 0) return 0;
-    int *u = malloc((size_t)U * sizeof(int));
-    if (!u) goto oom;
-    int j = 0;
-    for (int s = 0, k = 0; s < p->n_site; ++s) {
-        while (k < n_typed && tsite[k] < s) ++k;
-        if (k < n_typed && tsite[k] == s) continue;
-        if (p->pos[s] >= from && p->pos[s] <= to) u[j++] = s;
-    }
+    int *u = NULL, U = untyped_in(p, t, from, to, &u, NULL);
+    if (U <= 0) return U;
     int n_full = U / w, rem = U % w;
     int nw = n_full + (rem > 0);
     if (rem > 0 && n_full > 0 && rem < (w + 3) / 4) nw = n_full; /* tail joins the last full window */
@@ -79,29 +99,10 @@ int spin_windows_make_seg(const spin_panel_t *p, const spin_targets_t *t, int B,
     }
     int n_typed = t ? t->n_typed : 0;
     const int *tsite = t ? t->site : NULL;
-    int U = 0;
-    for (int s = 0, k = 0; s < p->n_site; ++s) {
-        while (k < n_typed && tsite[k] < s) ++k;
-        if (k < n_typed && tsite[k] == s) continue;
-        if (p->pos[s] >= from && p->pos[s] <= to) ++U;
-    }
-    if (U == 0) return 0;
-    int *u = malloc((size_t)U * sizeof(int)), *iv = malloc((size_t)U * sizeof(int));
-    if (!u || !iv) {
-        free(u), free(iv);
-        goto oom;
-    }
-    /* untyped sites in order with their interval; count non-empty intervals */
-    int j = 0, n_int = 0;
-    for (int s = 0, k = 0; s < p->n_site; ++s) {
-        while (k < n_typed && tsite[k] < s) ++k;
-        if (k < n_typed && tsite[k] == s) continue;
-        if (p->pos[s] >= from && p->pos[s] <= to) {
-            iv[j] = k;
-            n_int += j == 0 || iv[j - 1] != k;
-            u[j++] = s;
-        }
-    }
+    int *u = NULL, *iv = NULL, U = untyped_in(p, t, from, to, &u, &iv);
+    if (U <= 0) return U;
+    int n_int = 0; /* non-empty intervals */
+    for (int j = 0; j < U; ++j) n_int += j == 0 || iv[j - 1] != iv[j];
     int n_full = n_int / B, rem = n_int % B;
     int nw = n_full + (rem > 0);
     if (rem > 0 && n_full > 0 && rem < (B + 3) / 4) nw = n_full;
