@@ -334,40 +334,12 @@ int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8
             wt->gofs[g + 1] = n;
             continue;
         }
-        if (src) {
-            /* site-major: each untyped site's panel row is read once, its words for
-             * the gap's weighted states from L1; states in index order, as nb's sum */
-            for (int u = g0[g]; u < g0[g + 1]; ++u) pc[u] = 0.0f;
-            enum { CH = 128 };
-            int wd[CH], bt[CH];
-            float wa[CH];
-            for (int j0 = 0; j0 < K; j0 += CH) {
-                int n = 0;
-                for (int j = j0; j < K && j < j0 + CH; ++j) {
-                    float aj = a[(size_t)j * ng + g];
-                    if (aj == 0.0f) continue;
-                    wd[n] = src->hap[j] >> 6, bt[n] = src->hap[j] & 63, wa[n++] = aj;
-                }
-                for (int u = g0[g]; u < g0[g + 1]; ++u) {
-                    const uint64_t *row = src->bits + (size_t)src->usite[u] * src->nw;
-                    float p = pc[u];
-                    for (int i = 0; i < n; ++i) /* branch-free: adding 0 * a leaves p exact */
-                        p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
-                    pc[u] = p;
-                }
-            }
-        }
         for (int u = g0[g]; u < g0[g + 1]; ++u) {
             float p = 0;
-            if (src) {
-                p = pc[u];
-            } else {
-                for (int j = 0; j < K; ++j)
-                    p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
-            }
+            for (int j = 0; j < K; ++j)
+                p += a[(size_t)j * ng + g] * spin_nb_allele(w, nb[(size_t)j * D + w->uidx[u]], u);
             pc[u] = p;
-            float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
-            lc[u] = logf(q / (1.0f - q));
+            lc[u] = spin_copy_logit(p);
         }
     }
     return 0;
@@ -379,12 +351,14 @@ void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const 
     const int e0 = wt->gofs[g], n = wt->gofs[g + 1] - e0;
     const int *wd = wt->wd + e0, *bt = wt->bt + e0;
     const float *wa = wt->wa + e0;
+    /* most sites are rare and clamped (no weighted state carries ALT): their copy
+     * term is one of two constants, the same values spin_copy_logit gives */
+    const float t_lo = beta * spin_copy_logit(0.0f) + cb, t_hi = beta * spin_copy_logit(1.0f) + cb;
     for (int u = g0[g]; u < g0[g + 1]; ++u) {
         const uint64_t *row = bits + (size_t)usite[u] * nw;
         float p = 0.0f;
         for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
-        float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
-        float l = lg[u] + (beta * logf(q / (1.0f - q)) + cb);
-        out[(size_t)u * ostride] = 1.0f / (1.0f + nn_exp(-l));
+        float t = p <= SPIN_PC_EPS ? t_lo : p >= 1.0f - SPIN_PC_EPS ? t_hi : beta * spin_copy_logit(p) + cb;
+        out[(size_t)u * ostride] = 1.0f / (1.0f + nn_exp(-(lg[u] + t)));
     }
 }

@@ -7,6 +7,7 @@
 #define SPIN_COPYPATH_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "tokens.h"
@@ -46,21 +47,16 @@ typedef struct {
  * mask (may be NULL): vectors i with mask[i] == 0 are skipped (s[i] = 0, H1 and
  * Gh left unset), e.g. inactive (neighbour, gap) pairs at inference. */
 void spin_copy_score(spin_copy_mlp_t mlp, int n, const float *f, const uint8_t *mask, float *H1, float *Gh, float *s);
-/* Where the mix reads the neighbours' alleles at untyped tokens, if not from
- * nb: bit-packed panel rows (bit j of word j/64 of bits + site * nw is
- * haplotype j's allele), the panel site of each untyped token and the panel
- * haplotype of each neighbour. Saves gathering K x nu alleles per target when
- * only a few neighbours are active per gap. */
+/* Deferred mixing (segments): the mix stores each gap's weighted states in wts
+ * (panel words and bits of the states' haplotypes, from hap) instead of reading
+ * alleles from nb; spin_copy_apply_gap later reads the untyped sites' alleles
+ * from the bit-packed panel rows (bit j of word j/64 of bits + site * nw is
+ * haplotype j's allele), gap by gap over many targets so a gap's rows stay in
+ * cache. Saves gathering K x nu alleles per target. */
 typedef struct spin_copy_wts_s spin_copy_wts_t;
 typedef struct {
-    const uint64_t *bits;
-    int nw;
-    const int *usite; /* [nu] */
-    const int *hap;   /* [K] */
-    /* Optional: deferred mixing. The mix only stores each gap's weighted states
-     * here (spin_copy_apply_gap finishes it), so a caller can run the site loop
-     * gap by gap over many targets while the gap's panel rows stay in cache. */
-    spin_copy_wts_t *wts;
+    const int *hap;       /* [K] panel haplotype of each neighbour */
+    spin_copy_wts_t *wts; /* receives the weights */
 } spin_copy_src_t;
 /* One target's weighted copy states per gap: entries gofs[g] .. gofs[g + 1] - 1,
  * panel word wd, bit bt, weight wa (states in index order). */
@@ -78,8 +74,8 @@ void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const 
                          const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride);
 /* Softmax over the K neighbours per gap (over the active ones, w->act), s [K x ng]
  * -> a [K x ng] (0 where inactive); per untyped token pc[nu] = sum_j a_j allele_j;
- * lc[nu] = logit(clamp(pc)). Alleles from nb [K x D], or from src if not NULL;
- * with src->wts only the weights are stored (pc, lc untouched). Returns 0, or -1
+ * lc[nu] = spin_copy_logit(pc). Alleles from nb [K x D]; with src (deferred)
+ * only the weights are stored in src->wts (pc, lc untouched). Returns 0, or -1
  * if src->wts is too small. */
 int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8_t *nb,
                    const spin_copy_src_t *src, const float *s, float *a, float *pc, float *lc);
@@ -89,5 +85,12 @@ static inline float spin_nb_allele(const spin_wtok_t *w, int8_t a, int u)
     return a == 0 ? 0.0f : a == 1 ? 1.0f : w->af[w->uidx[u]];
 }
 #define SPIN_PC_EPS 1e-3f
+/* The copy term's logit of a mixed allele probability, clamped to
+ * [SPIN_PC_EPS, 1 - SPIN_PC_EPS] (the mix and the deferred mix share it). */
+static inline float spin_copy_logit(float p)
+{
+    float q = p < SPIN_PC_EPS ? SPIN_PC_EPS : p > 1.0f - SPIN_PC_EPS ? 1.0f - SPIN_PC_EPS : p;
+    return logf(q / (1.0f - q));
+}
 
 #endif

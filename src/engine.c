@@ -44,6 +44,16 @@ void spin_engine_log_costs(const spin_engine_t *e)
               1e6 * e->t_pred / (double)e->n_pred);
 }
 
+/* Imputation needs haplotypes: never impute from an arbitrary order of an
+ * unphased heterozygote. */
+static int refuse_unphased(const spin_targets_t *t)
+{
+    if (t->n_unphased == 0) return 0;
+    spin_error("target file '%s' has %lld unphased heterozygous genotypes: phase them first (spin_phase_run)",
+               t->fn ? t->fn : "", (long long)t->n_unphased);
+    return -1;
+}
+
 /* Targets per PBWT pass in a segment: bounds the neighbour buffers (sites x
  * block x P ints) whatever the number of targets. */
 #define SEG_TARGET_BLOCK 256
@@ -74,8 +84,6 @@ typedef struct {
      * stay in cache across targets) */
     float *lgb;          /* [mb x max_nu] network logits per target */
     spin_copy_wts_t *wts;/* [mb] weighted states per gap */
-    int *g0;             /* [max_ng + 1] first untyped token of each gap */
-    float *mid;          /* [max_ng] */
     uint8_t *done;       /* [mb] target finished in phase 1 (no copy states) */
 } engine_scratch_t;
 
@@ -88,7 +96,7 @@ static void scratch_free(engine_scratch_t *s)
     free(s->gl), free(s->usite), free(s->act), free(s->tidx);
     if (s->wts)
         for (int i = 0; i < s->cs.mb; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
-    free(s->wts), free(s->lgb), free(s->g0), free(s->mid), free(s->done);
+    free(s->wts), free(s->lgb), free(s->done);
     spin_cstates_destroy(&s->cs);
     memset(s, 0, sizeof(*s));
 }
@@ -131,9 +139,8 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
         int mb = s->cs.mb, cap = max_ng * 2 * c->pbwt_p + Kb; /* a gap mixes its 2P candidates (all K if none) */
         s->lgb = malloc((size_t)mb * max_nu * sizeof(float));
         s->wts = calloc((size_t)mb, sizeof(*s->wts));
-        s->g0 = malloc((size_t)(max_ng + 1) * sizeof(int)), s->mid = malloc((size_t)max_ng * sizeof(float));
         s->done = malloc((size_t)mb);
-        int ok = s->lgb && s->wts && s->g0 && s->mid && s->done;
+        int ok = s->lgb && s->wts && s->done;
         for (int i = 0; ok && i < mb; i++) {
             spin_copy_wts_t *w = &s->wts[i];
             w->cap = cap;
@@ -259,15 +266,19 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
     if (encode_window(m, p, &tok, s) < 0) return -1;
     double time_encoded = spin_realtime(), nbr_time = 0;
     int ng = spin_cstates_gaps(s->typed, s->tok_site, D, s->gl, s->usite);
-    for (int d = 0, k = 0; d < D; d++)
-        if (s->typed[d]) s->tidx[k++] = d;
-    spin_cstates_t *cs = &s->cs;
-    spin_cstates_range(cs, s->gl, ng, nt);
-    if (K < 1) cs->kmin = 0, cs->kmax = -1;
-    if (spin_gaps(&tok, s->g0, s->mid) != ng) {
+    const int *g0;
+    if (spin_wctx_gaps(s->wc, &g0) != ng) {
         spin_error("internal: gap count");
         return -1;
     }
+    /* the target row: typed tokens are rewritten per target, untyped stay masked */
+    for (int d = 0, k = 0; d < D; d++) {
+        s->row[d] = -1;
+        if (s->typed[d]) s->tidx[k++] = d;
+    }
+    spin_cstates_t *cs = &s->cs;
+    spin_cstates_range(cs, s->gl, ng, nt);
+    if (K < 1) cs->kmin = 0, cs->kmax = -1;
     float beta, cb;
     spin_model_copy_gain(m, &beta, &cb);
     for (int m0 = 0; m0 < n_hap; m0 += cs->mb) {
@@ -289,11 +300,10 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
                 for (int k = 0; k < nt; k++)
                     o[s->tidx[k]] = (int8_t)((p->hap[(size_t)t->site[wi->t0 + k] * p->nw + wj] >> bj) & 1);
             }
-            for (int d = 0; d < D; d++) s->row[d] = -1;
             for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
             tok.act = s->act;
             nbr_time += spin_realtime() - ns;
-            spin_copy_src_t src = {p->hap, p->nw, s->usite, s->nbr_hap, &s->wts[mm]};
+            spin_copy_src_t src = {s->nbr_hap, &s->wts[mm]};
             float *lg = s->lgb + (size_t)mm * tok.nu;
             s->done[mm] = Kt == 0 || ng == 0;
             if (spin_model_predict(m, &tok, s->wc, s->row, Kt, s->nbr_alleles, s->done[mm] ? NULL : &src,
@@ -306,7 +316,7 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
         for (int g = 0; g < ng; g++)
             for (int mm = 0; mm < M; mm++)
                 if (!s->done[mm])
-                    spin_copy_apply_gap(&s->wts[mm], g, s->g0, p->hap, p->nw, s->usite, s->lgb + (size_t)mm * tok.nu, beta,
+                    spin_copy_apply_gap(&s->wts[mm], g, g0, p->hap, p->nw, s->usite, s->lgb + (size_t)mm * tok.nu, beta,
                                         cb, out + m0 + mm, (size_t)n_hap);
     }
     double time_end = spin_realtime();
@@ -349,11 +359,7 @@ int spin_engine_impute(spin_engine_t *e, const spin_panel_t *p, const spin_targe
 {
     const spin_model_t *m = e->m;
     int max_D, max_nu, max_t, max_ng;
-    if (t->n_unphased > 0) { /* haplotypes needed: never impute from an arbitrary order */
-        spin_error("target file '%s' has %lld unphased heterozygous genotypes: phase them first (spin_phase_run)",
-                   t->fn ? t->fn : "", (long long)t->n_unphased);
-        return -1;
-    }
+    if (refuse_unphased(t) < 0) return -1;
     if (n_win <= 0) return 0;
     if (max_window(t, win, n_win, &max_D, &max_nu, &max_t, &max_ng) < 0) return -1;
     int n_enc = m->cfg.enc_rows > 0 && m->cfg.enc_rows < p->n_hap ? m->cfg.enc_rows : p->n_hap;
@@ -452,14 +458,10 @@ int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, co
                                      float *p_miss)
 {
     const spin_model_t *m = e->m;
-    if (m->cfg.seg > 0 && t->n_unphased == 0) return typed_missing_seg(e, p, t, p_miss);
+    if (refuse_unphased(t) < 0) return -1;
+    if (m->cfg.seg > 0) return typed_missing_seg(e, p, t, p_miss);
     int c = m->cfg.c > 0 ? m->cfg.c : 1, K = m->cfg.K > 0 ? m->cfg.K : 16, n_hap = t->n_hap;
     if (K > p->n_hap) K = p->n_hap;
-    if (t->n_unphased > 0) {
-        spin_error("target file '%s' has %lld unphased heterozygous genotypes: phase them first (spin_phase_run)",
-                   t->fn ? t->fn : "", (long long)t->n_unphased);
-        return -1;
-    }
     int err = 0;
 #pragma omp parallel num_threads(e->n_threads) reduction(| : err)
     {

@@ -118,6 +118,9 @@ spin_wctx_t *spin_wctx_init(const spin_model_t *m, int max_D, int max_nu);
 void spin_wctx_destroy(spin_wctx_t *wc);
 /* Fills wc for window w (w->D <= max_D, w->nu <= max_nu). */
 int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *wc);
+/* The copy-path gaps spin_model_window found (spin_gaps): their count, and *g0
+ * [ng + 1] the first untyped token of each, owned by wc. */
+int spin_wctx_gaps(const spin_wctx_t *wc, const int **g0);
 
 /* Encoder over n_rows panel rows (rows: n_rows x D alleles, untyped visible; -1 allowed).
  * Writes H_D [h x k*e]. scratch: spin_enc_scratch_size floats. n_rows >= 1. */

@@ -172,6 +172,12 @@ int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *
     return 0;
 }
 
+int spin_wctx_gaps(const spin_wctx_t *wc, const int **g0)
+{
+    *g0 = wc->g0;
+    return wc->ng;
+}
+
 int spin_model_set_hd(const spin_model_t *m, spin_wctx_t *wc, const float *H_D)
 {
     spin_mab_kv(m->w, &m->lay.pred, m->cfg.h, H_D, wc->Kp, wc->Vp);
