@@ -30,14 +30,23 @@ int spin_gt_allele_multi(const float *const *q, int n_alt, int h)
 
 void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2)
 {
-    double S = 0, Q = 0, N = n_hap;
-    for (int h = 0; h < n_hap; h++) S += p[h], Q += (double)p[h] * p[h];
+    /* One pass: S = sum p, Q = sum p^2, and for the variance term with
+     * v = p (1 - p): V1 = sum v, V2 = sum p v, V3 = sum p^2 v, so that
+     * sum (p - S/N)^2 v = V3 - 2 (S/N) V2 + (S/N)^2 V1. */
+    double S = 0, Q = 0, V1 = 0, V2 = 0, V3 = 0, N = n_hap;
+    for (int h = 0; h < n_hap; h++) {
+        double x = p[h], v = x * (1 - x);
+        S += x, Q += x * x, V1 += v, V2 += x * v, V3 += x * x * v;
+    }
     *af = n_hap > 0 ? S / N : 0;
     *dr2 = 0;
     if (n_hap == 0 || S == 0 || fmin(S, N - S) < 0.001) return;
-    double num = Q - S * S / N, den = S - S * S / N;
-    if (num <= 0 || den <= 0) return;
-    *dr2 = num / den;
+    double m = S / N, V = Q - S * m;          /* N var(p) */
+    double ss = V1 * (1 - 1 / N) + V;         /* E[N var(y)] */
+    double cv = V3 - 2 * m * V2 + m * m * V1; /* sum (p - m)^2 p (1 - p) */
+    if (V <= 0 || ss <= 0) return;
+    double r = (V * V + cv) / (V * ss);
+    *dr2 = r < 1 ? r : 1;
 }
 
 int spin_fmt_dose(char *buf, double x)
