@@ -58,8 +58,19 @@ int spin_fmt_dose(char *buf, double x)
     int neg = x < 0;
     long long v = llround(fabs(x) * 100.0); /* |x| <= 1e15: fits, never negated */
     long long ip = v / 100, fp = v % 100;
-    const char *sg = neg && v ? "-" : "";
-    if (fp == 0) return snprintf(buf, 24, "%s%lld", sg, ip);
-    if (fp % 10 == 0) return snprintf(buf, 24, "%s%lld.%lld", sg, ip, fp / 10);
-    return snprintf(buf, 24, "%s%lld.%02lld", sg, ip, fp);
+    /* by hand, not snprintf: this runs once per value written (tens of
+     * millions per cohort run) and the format is fixed */
+    char *o = buf;
+    if (neg && v) *o++ = '-';
+    char d[20];
+    int nd = 0;
+    do d[nd++] = (char)('0' + ip % 10), ip /= 10; while (ip);
+    while (nd) *o++ = d[--nd];
+    if (fp) {
+        *o++ = '.';
+        *o++ = (char)('0' + fp / 10);
+        if (fp % 10) *o++ = (char)('0' + fp % 10);
+    }
+    *o = '\0';
+    return (int)(o - buf);
 }

@@ -2,6 +2,7 @@
  * against hand-computed values. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "check_util.h"
 #include <math.h>
@@ -156,6 +157,19 @@ START_TEST(test_format)
     ck_assert_str_eq(fmt(NAN), "nan");
     ck_assert_str_eq(fmt(-INFINITY), "-inf");
     ck_assert_str_eq(fmt(-1e300), "-1e+300");
+    /* the hand-written digits against printf's on a grid and large values */
+    for (int i = -40000; i <= 40000; i++) {
+        double x = i * 0.00073;
+        char want[64];
+        long long v = llround(fabs(x) * 100.0), ip = v / 100, fp = v % 100;
+        const char *sg = x < 0 && v ? "-" : "";
+        if (fp == 0) snprintf(want, sizeof want, "%s%lld", sg, ip);
+        else if (fp % 10 == 0) snprintf(want, sizeof want, "%s%lld.%lld", sg, ip, fp / 10);
+        else snprintf(want, sizeof want, "%s%lld.%02lld", sg, ip, fp);
+        ck_assert_str_eq(fmt(x), want);
+    }
+    ck_assert_str_eq(fmt(123456789.015625), "123456789.02");
+    ck_assert_str_eq(fmt(1e15), "1000000000000000");
 }
 END_TEST
 
