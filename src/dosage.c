@@ -30,11 +30,21 @@ int spin_gt_allele_multi(const float *const *q, int n_alt, int h)
 
 void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2)
 {
-    double S = 0, Q = 0, N = n_hap;
-    for (int h = 0; h < n_hap; h++) S += p[h], Q += (double)p[h] * p[h];
-    *af = n_hap > 0 ? S / N : 0;
+    spin_site_af_dr2_ploidy(p, n_hap, NULL, af, dr2);
+}
+
+void spin_site_af_dr2_ploidy(const float *p, int n_hap, const uint8_t *ploidy, double *af, double *dr2)
+{
+    double S = 0, Q = 0;
+    int n = 0;
+    for (int h = 0; h < n_hap; h++) {
+        if (ploidy && (h & 1) && ploidy[h >> 1] == 1) continue; /* a haploid sample's one haplotype is its first slot */
+        S += p[h], Q += (double)p[h] * p[h], n++;
+    }
+    double N = n;
+    *af = n > 0 ? S / N : 0;
     *dr2 = 0;
-    if (n_hap == 0 || S == 0 || fmin(S, N - S) < 0.001) return;
+    if (n == 0 || S == 0 || fmin(S, N - S) < 0.001) return;
     double num = Q - S * S / N, den = S - S * S / N;
     if (num <= 0 || den <= 0) return;
     *dr2 = num / den;

@@ -47,6 +47,19 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
                                           int n_threads, htsThreadPool *pool, double min_frac,
                                           spin_match_stats_t *st);
 
+/* The ploidy out[i] (1 or 2) of every target sample at panel site `site`:
+ * at a typed site its ploidy there (t->ploidy); at an untyped one, haploid
+ * iff haploid at the nearest typed site on each side that has one (so the
+ * sites between a PAR's last typed site and the non-PAR's first are
+ * diploid). Depends only on the two flanking typed sites, so a region run
+ * whose buffer reaches them decides as the whole run. Returns 1 if some
+ * sample is haploid there, 0 if all are diploid (out may then be left
+ * unfilled: t->ploidy NULL). */
+int spin_targets_ploidy_at(const spin_targets_t *t, int site, uint8_t *out);
+/* The same for a record between panel sites site - 1 and site (a REF-only
+ * record, spin_panel_t.mono_site): always from the flanking typed sites. */
+int spin_targets_ploidy_before(const spin_targets_t *t, int site, uint8_t *out);
+
 /* spin_panel_read with `shown` naming the region in messages (NULL: region).
  * With n_threads > 1, `pool` (may be NULL: n_threads threads of the
  * reader's own) decompresses the file and parses its text lines (the panel is
@@ -61,6 +74,16 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
 /* The panel's record counts by type, REF-only and skipped records, as log lines
  * (kind: "" or e.g. " (prepared)", after the file name). */
 void spin_panel_log_counts(const spin_panel_t *p, const char *fn, const char *kind);
+/* The panel's ALT frequency at a site from its ALT haplotypes n_alt (slots) of n_hap, with
+ * n_h1 haploid samples of which n_h1_alt carry the ALT: each haploid sample's copy in
+ * its second slot is left out (so a haploid sample counts one haplotype). One formula for
+ * the VCF and the prepared-panel readers, so both give the same float. */
+static inline float spin_panel_site_af(int n_alt, int n_hap, int n_h1, int n_h1_alt)
+{
+    return (float)(n_alt - n_h1_alt) / (float)(n_hap - n_h1);
+}
+/* Allocates p->n_haploid and p->n_haploid_alt (zeros, room for p->m_site sites); <0 out of memory. */
+int spin_panel_haploid_init(spin_panel_t *p);
 bcf_hdr_t **spin_hdr_copies(const bcf_hdr_t *h, int n);
 void spin_hdr_copies_destroy(bcf_hdr_t **c, int n);
 
