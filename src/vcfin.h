@@ -31,14 +31,14 @@
  * missing TO -> INT64_MAX. Returns 0, or <0 with an error logged. */
 int spin_region_parse(const char *reg, char **chrom, int64_t *from, int64_t *to);
 
-/* spin_targets_read (spin.h) with the matching statistics: reads the targets' diploid GT at records on the panel's contig (a
+/* spin_targets_read (spin.h) with the matching statistics: reads the targets' GT (diploid or haploid, t->ploidy) at records on the panel's contig (a
  * "chr" prefix difference is accepted and reported once), restricted to
  * `region` if not NULL (through the index if there is one, else by streaming),
  * and matches them to the panel (match.h rules): returns the typed sites in
  * panel coding, ascending panel site order. Fills *st (from
  * spin_match_stats_init; may be NULL) with counters and the excluded/recoded
  * site list. Unphased heterozygotes are kept, flagged in t->phased (spin.h). Errors (NULL):
- * haploid/polyploid sample, contig lengths differing between headers
+ * polyploid (> 2) sample, contig lengths differing between headers
  * (genome build), match fraction below min_frac, zero typed sites. Missing
  * alleles become -1. `shown` (may be NULL: region) names the region in
  * messages: impute reads --region plus its buffer, but the user typed --region.
