@@ -83,6 +83,11 @@ awk -F'\t' -v par=$first2 '!/^#/ && $8 !~ /IMP/ {
 # ---- threads, prepared panel, region and chunk runs equal the whole run ----
 run --gp --ap --threads 2 -O v -o "$tmp/t2.vcf" "$T/ref_chrx.vcf.gz" "$T/target_chrx.vcf.gz"
 cmp -s "$tmp/whole.vcf" "$tmp/t2.vcf" || fail "--threads 2 differs from --threads 1"
+bcftools view --no-version -Ob -o "$tmp/ref_chrx.bcf" "$T/ref_chrx.vcf.gz"
+for th in 1 3; do # a BCF panel's genotypes are decoded in the pool's jobs too
+    run --gp --ap --threads $th -O v -o "$tmp/bcf.vcf" "$tmp/ref_chrx.bcf" "$T/target_chrx.vcf.gz"
+    cmp -s "$tmp/whole.vcf" "$tmp/bcf.vcf" || fail "BCF panel, --threads $th: output differs from the VCF panel's"
+done
 "$SPIN" prepare -q -o "$tmp/chrx.spanel" "$T/ref_chrx.vcf.gz"
 run --gp --ap -O v -o "$tmp/prep.vcf" "$tmp/chrx.spanel" "$T/target_chrx.vcf.gz"
 cmp -s "$tmp/whole.vcf" "$tmp/prep.vcf" || fail "prepared panel output differs from the VCF panel's"
