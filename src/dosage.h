@@ -6,10 +6,23 @@
  *   GP = ((1-p1)(1-p2), p1(1-p2) + p2(1-p1), p1 p2)   (haplotypes independent)
  *   GT = a1|a2 with a = 1 iff p > 0.5 (a tie goes to REF)
  * A haploid sample (male chrX) has one haplotype p: DS = p, GP = (1-p, p), GT = a.
- * Over all N target haplotypes (2 per diploid, 1 per haploid sample) with S = sum p, Q = sum p^2:
+ * Over all N target haplotypes (2 per diploid, 1 per haploid sample) with S = sum p,
+ * Q = sum p^2, m = S / N:
  *   AF  = S / N
- *   DR2 = (Q - S^2/N) / (S - S^2/N), 0 when S = 0, min(S, N-S) < 0.001 or the
- *         numerator <= 0 (Beagle's rules; equals Minimac's R2)
+ *   DR2 = the expected squared correlation between the ALT dose and the true
+ *         ALT count, taking each haplotype's allele y_h ~ Bernoulli(p_h)
+ *         independently: with Z = sum (p_h - m) y_h, V = Q - S m (N var p) and
+ *         SS = sum y_h^2 - (sum y_h)^2 / N,
+ *           DR2 = E[Z^2] / (V E[SS]) = (V^2 + sum (p_h - m)^2 p_h (1 - p_h))
+ *                                      / (V ((1 - 1/N) sum p_h (1 - p_h) + V)),
+ *         capped at 1; 0 when S = 0, min(S, N-S) < 0.001 or V <= 0 (Beagle's
+ *         guards). Beagle's DR2 (= Minimac's R2) is V / (S - S m): this ratio
+ *         without the second numerator term (and a denominator larger by
+ *         (S - Q) / N). Both are 1 for 0/1 probabilities and
+ *         agree when the doubt is spread over many haplotypes; where it sits on a
+ *         few (a rare ALT given to a haplotype or two with p well below 1) Beagle's
+ *         form is far below the true r2 of the sites where the ALT is present, and
+ *         this one is not (bench/RESULTS.md, DR2 calibration).
  * Sums run in double in haplotype order, so results never depend on threads. */
 #ifndef SPIN_DOSAGE_H
 #define SPIN_DOSAGE_H

@@ -149,16 +149,18 @@ START_TEST(test_target_ploidy)
 END_TEST
 
 /* AF and DR2 over the haplotypes present, by hand: samples A (diploid, 0.2 0.6),
- * B (haploid, 0.9), C (diploid, 0 1). N = 5, S = 2.7, Q = 0.04 + 0.36 + 0.81 + 0 + 1 = 2.21,
- * AF = 0.54, DR2 = (Q - S^2/N) / (S - S^2/N) = (2.21 - 1.458) / (2.7 - 1.458) = 0.752 / 1.242 */
+ * B (haploid, 0.9 in both slots), C (diploid, 0 1). N = 5, S = 2.7, AF = 0.54; DR2 is
+ * that of the five haplotypes present (dosage.h's formula: 0.6934 here), not of six. */
 START_TEST(test_af_dr2_hand)
 {
-    float p[6] = {0.2f, 0.6f, 0.9f, 0.9f, 0.0f, 1.0f};
+    float p[6] = {0.2f, 0.6f, 0.9f, 0.9f, 0.0f, 1.0f}, present[5] = {0.2f, 0.6f, 0.9f, 0.0f, 1.0f};
     uint8_t pl[3] = {2, 1, 2};
-    double af, dr2;
+    double af, dr2, af5, dr25;
     spin_site_af_dr2_ploidy(p, 6, pl, &af, &dr2);
+    spin_site_af_dr2(present, 5, &af5, &dr25);
     ck_assert(fabs(af - 0.54) < 1e-6);
-    ck_assert(fabs(dr2 - 0.752 / 1.242) < 1e-6);
+    ck_assert(af == af5 && dr2 == dr25);
+    ck_assert(fabs(dr2 - 0.6934049992560631) < 1e-6);
     /* all diploid: the same as spin_site_af_dr2 (B counted twice: N = 6, S = 3.6) */
     double af2, dr22;
     spin_site_af_dr2_ploidy(p, 6, NULL, &af, &dr2);
@@ -198,7 +200,7 @@ START_TEST(test_writer_haploid)
             ck_assert_int_eq(spin_writer_ref_only_pl(w, "X", 300, ".", "G", pl), 0);
             ck_assert_int_eq(spin_writer_close(w), 0);
             const char *s = slurp(fn);
-            ck_assert_ptr_nonnull(strstr(s, "DR2=0.61;AF=0.5400;IMP"));
+            ck_assert_ptr_nonnull(strstr(s, "DR2=0.69;AF=0.5400;IMP"));
             const char *want1[4] = {"\t1:0.9\t", "\t1:0.9:0.9\t", "\t1:0.9:0.1,0.9\t", "\t1:0.9:0.9:.:0.1,0.9\t"};
             const char *want2[4] = {"\t2:0,1\t", "\t2:0,1:0,1\t", "\t2:0,1:0,0,1\t", "\t2:0,1:0,1:.:0,0,1\t"};
             ck_assert_msg(strstr(s, want1[gp * 2 + ap]), "gp %d ap %d: %s", gp, ap, s);

@@ -109,11 +109,13 @@ START_TEST(test_vcf_text)
     ck_assert_ptr_null(strstr(t, "##spin-imputeModel"));
     /* records, hand-computed:
      * typed: S = 3, Q = 3, N = 4: DR2 = (3 - 2.25)/(3 - 2.25) = 1, AF = 0.75
-     * imputed: S = 2, Q = .81+.01+.0625+.5625 = 1.445: DR2 = .445 (float sums land just below: 0.44), AF = .5;
+     * imputed: S = 2, Q = .81+.01+.0625+.5625 = 1.445, V = Q - S^2/N = .445, sum p(1-p) = .555,
+     *   sum (p - .5)^2 p(1-p) = .0522375: DR2 = (.445^2 + .0522375) / (.445 (.75 * .555 + .445)) = .653
+     *   (dosage.h), AF = .5;
      *   S1 DS 1, GP (.09, .82, .09); S2 DS 1, GP (.1875, .625, .1875) -> #.##: .19 .63 .19 */
     ck_assert_ptr_nonnull(strstr(t, "20\t100\trs1\tA\tG\t.\tPASS\tDR2=1.00;AF=0.7500\tGT:DS:AP1:AP2:GP\t"
                                     "0|1:1:0:1:0,1,0\t1|1:2:1:1:0,0,1\n"));
-    ck_assert_ptr_nonnull(strstr(t, "20\t200\t.\tC\tT\t.\tPASS\tDR2=0.44;AF=0.5000;IMP\tGT:DS:AP1:AP2:GP\t"
+    ck_assert_ptr_nonnull(strstr(t, "20\t200\t.\tC\tT\t.\tPASS\tDR2=0.65;AF=0.5000;IMP\tGT:DS:AP1:AP2:GP\t"
                                     "1|0:1:0.9:0.1:0.09,0.82,0.09\t0|1:1:0.25:0.75:0.19,0.63,0.19\n"));
     ck_assert_ptr_nonnull(strstr(t, "20\t300\t.\tG\tA\t.\tPASS\tDR2=0.00;AF=0.0000;IMP\tGT:DS:AP1:AP2:GP\t"
                                     "0|0:0:0:0:1,0,0\t0|0:0:0:0:1,0,0\n"));
@@ -145,8 +147,10 @@ START_TEST(test_multiallelic_record)
     write_multi(fn, 'v');
     char *t = slurp_text(fn);
     ck_assert_ptr_nonnull(strstr(t, "\n20\t100\t.\tAT\tA\t.\tPASS\t"));
-    /* DR2: C S=1.2 Q=.54 -> .18/.84 = .21; <DEL> S=1.5 Q=.83 -> .2675/.9375 = .29 */
-    ck_assert_ptr_nonnull(strstr(t, "20\t400\t.\tA\tC,<DEL>\t.\tPASS\tDR2=0.21,0.29;AF=0.3000,0.3750;IMP\t"
+    /* DR2 (dosage.h): C p = (.5, 0, .2, .5): V = .54 - .36 = .18, sum v = .66, cv = .0216
+     * -> (.0324 + .0216) / (.18 (.75 * .66 + .18)) = .444; <DEL> p = (.3, 0, .7, .5):
+     * V = .83 - .5625 = .2675, sum v = .67, cv = .0272688 -> .0988250 / .205975 = .480 */
+    ck_assert_ptr_nonnull(strstr(t, "20\t400\t.\tA\tC,<DEL>\t.\tPASS\tDR2=0.44,0.48;AF=0.3000,0.3750;IMP\t"
                                     "GT:DS:AP1:AP2:GP\t1|0:0.5,0.3:0.5,0.3:0,0:0.2,0.5,0,0.3,0,0\t"
                                     "2|1:0.7,1.2:0.2,0.7:0.5,0.5:0,0.05,0.1,0.05,0.45,0.35\n"));
     free(t);
