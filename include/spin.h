@@ -104,6 +104,12 @@ typedef struct {
     /* records read, by type (a record is counted once, however many sites it gives) */
     int64_t n_rec_snp, n_rec_indel, n_rec_other, n_rec_multi;
     int64_t n_skip_mono; /* records with an ALT equal to REF: skipped */
+    /* Haploid genotypes (male chrX outside the PARs): a sample haploid at site s
+     * keeps two slots, the second a copy of the first (so the engine sees
+     * ordinary haplotypes, whatever the region read); af counts its allele once.
+     * NULL when no genotype of the panel is haploid. */
+    int *n_haploid;      /* [n_site] samples haploid at s */
+    int *n_haploid_alt;  /* [n_site] of them carrying the site's ALT */
     /* REF-only records (ALT "."): nothing to impute; written as Beagle does
      * ("REF . . PASS IMP GT:DS 0|0"), in panel order: record i comes after the
      * first mono_site[i] sites */
@@ -132,9 +138,10 @@ int spin_panel_is_snp(const spin_panel_t *p, int s);
  * allele (SNPs, indels, symbolic, multi-allelic split into one site per ALT),
  * counted by type; REF-only records are kept aside (mono_*) to be written as
  * they are; a record with an ALT equal to REF is skipped and counted in
- * n_skip_mono; an exact repeat of an earlier record (position and
+ * n_skip_mono; a haploid genotype fills both slots of its sample (n_haploid);
+ * an exact repeat of an earlier record (position and
  * alleles) is skipped with a warning. Unphased
- * or missing genotypes, non-diploid samples and unsorted positions are errors
+ * or missing genotypes, polyploid (> 2) samples and unsorted positions are errors
  * naming the sample and chrom:pos; a malformed record (POS not a positive
  * integer, a column count other than the header's, an empty line) is an error
  * naming the file and line (both readers), never skipped. af is the ALT frequency in the panel; cm is
@@ -166,6 +173,12 @@ typedef struct {
                        * is arbitrary until phased; 1: every other genotype (phased, homozygous
                        * or with a missing allele: nothing to orient) */
     int64_t n_unphased; /* unphased heterozygous genotypes (entries of phased[] that are 0) */
+    /* [n_typed * n_sample] ploidy (1 or 2) of sample i at typed site t; NULL when every
+     * genotype read is diploid. A haploid genotype is stored in both slots of allele[]
+     * (equal, so phased[] is 1 and gt[] is 0 or 2); a lone "." (missing, ploidy not
+     * given) takes the ploidy of the nearest typed sites with one given (haploid iff
+     * haploid on each side that has one; diploid if none has). */
+    uint8_t *ploidy;
 } spin_targets_t;
 
 
@@ -187,7 +200,9 @@ typedef struct {
  * sites in panel coding, ascending panel site order; missing alleles are -1;
  * unphased heterozygotes are kept in the file's order and flagged (phased[],
  * n_unphased): phase them before imputing (the run does).
- * Errors (NULL, message naming the file and site): haploid/polyploid sample, contig lengths differing between the headers
+ * Haploid genotypes (male chrX) are read as t->ploidy says; a sample may be haploid at
+ * some sites and diploid at others.
+ * Errors (NULL, message naming the file and site): polyploid sample, contig lengths differing between the headers
  * (genome build), a match fraction below min_frac (e.g. SPIN_MIN_MATCH_FRAC),
  * zero typed sites. Free with spin_targets_destroy. */
 spin_targets_t *spin_targets_read(const char *fn, const spin_panel_t *p, const char *region, int n_threads,

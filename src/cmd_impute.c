@@ -51,8 +51,8 @@ static void usage(FILE *fp)
                 "Imputes the reference sites missing from TARGET samples with a SPIN network.\n"
                 "REF: phased reference panel (VCF, VCF.gz or BCF); every record is imputed and written: SNPs,\n"
                 "  indels, symbolic (<DEL>), '*' and multi-allelic records (Number=A/G fields per ALT).\n"
-                "TARGET: diploid genotypes (VCF, VCF.gz or BCF), phased, unphased or partly phased:\n"
-                "  unphased heterozygotes are phased against REF first (phased ones are kept);\n"
+                "TARGET: diploid or haploid (male chrX) genotypes (VCF, VCF.gz or BCF), phased, unphased or\n"
+                "  partly phased: unphased heterozygotes are phased against REF first (phased ones are kept);\n"
                 "  missing alleles are imputed.\n"
                 "  Indel, symbolic and multi-allelic records match the panel by identical REF and ALT only:\n"
                 "  normalise both files the same way (bcftools norm -f ref.fa).\n\n");

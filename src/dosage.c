@@ -30,17 +30,26 @@ int spin_gt_allele_multi(const float *const *q, int n_alt, int h)
 
 void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2)
 {
+    spin_site_af_dr2_ploidy(p, n_hap, NULL, af, dr2);
+}
+
+void spin_site_af_dr2_ploidy(const float *p, int n_hap, const uint8_t *ploidy, double *af, double *dr2)
+{
     /* One pass: S = sum p, Q = sum p^2, and for the variance term with
      * v = p (1 - p): V1 = sum v, V2 = sum p v, V3 = sum p^2 v, so that
-     * sum (p - S/N)^2 v = V3 - 2 (S/N) V2 + (S/N)^2 V1. */
-    double S = 0, Q = 0, V1 = 0, V2 = 0, V3 = 0, N = n_hap;
+     * sum (p - S/N)^2 v = V3 - 2 (S/N) V2 + (S/N)^2 V1. A haploid sample's
+     * one haplotype is its first slot: the second is skipped. */
+    double S = 0, Q = 0, V1 = 0, V2 = 0, V3 = 0;
+    int n = 0;
     for (int h = 0; h < n_hap; h++) {
+        if (ploidy && (h & 1) && ploidy[h >> 1] == 1) continue;
         double x = p[h], v = x * (1 - x);
-        S += x, Q += x * x, V1 += v, V2 += x * v, V3 += x * x * v;
+        S += x, Q += x * x, V1 += v, V2 += x * v, V3 += x * x * v, n++;
     }
-    *af = n_hap > 0 ? S / N : 0;
+    double N = n;
+    *af = n > 0 ? S / N : 0;
     *dr2 = 0;
-    if (n_hap == 0 || S == 0 || fmin(S, N - S) < 0.001) return;
+    if (n == 0 || S == 0 || fmin(S, N - S) < 0.001) return;
     double m = S / N, V = Q - S * m;          /* N var(p) */
     double ss = V1 * (1 - 1 / N) + V;         /* E[N var(y)] */
     double cv = V3 - 2 * m * V2 + m * m * V1; /* sum (p - m)^2 p (1 - p) */

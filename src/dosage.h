@@ -5,7 +5,9 @@
  *   DS = p1 + p2
  *   GP = ((1-p1)(1-p2), p1(1-p2) + p2(1-p1), p1 p2)   (haplotypes independent)
  *   GT = a1|a2 with a = 1 iff p > 0.5 (a tie goes to REF)
- * Over all N target haplotypes with S = sum p, Q = sum p^2, m = S / N:
+ * A haploid sample (male chrX) has one haplotype p: DS = p, GP = (1-p, p), GT = a.
+ * Over all N target haplotypes (2 per diploid, 1 per haploid sample) with S = sum p,
+ * Q = sum p^2, m = S / N:
  *   AF  = S / N
  *   DR2 = the expected squared correlation between the ALT dose and the true
  *         ALT count, taking each haplotype's allele y_h ~ Bernoulli(p_h)
@@ -26,6 +28,7 @@
 #define SPIN_DOSAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void spin_gp(double p1, double p2, double gp[3]);
 static inline int spin_gt_allele(double p) { return p > 0.5; }
@@ -36,6 +39,10 @@ double spin_allele_prob(const float *const *q, int n_alt, int h, int a);
 int spin_gt_allele_multi(const float *const *q, int n_alt, int h);
 /* AF and DR2 of one site from p[0..n_hap). */
 void spin_site_af_dr2(const float *p, int n_hap, double *af, double *dr2);
+/* The same over the haplotypes present: sample i with ploidy[i] == 1 (haploid)
+ * contributes p[2i] only, so N = 2 x diploids + haploids (ploidy NULL: all
+ * diploid, spin_site_af_dr2). */
+void spin_site_af_dr2_ploidy(const float *p, int n_hap, const uint8_t *ploidy, double *af, double *dr2);
 
 /* Beagle's "#.##" pattern: x rounded to 2 decimals (half away from zero on the
  * binary value of x * 100), trailing zeros dropped: 0, 0.5, 1.23, 2. Writes a

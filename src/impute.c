@@ -75,6 +75,7 @@ typedef struct {
     const char **rec_alt;
     int rec_imputed;
     int next_mono;     /* next REF-only panel record (spin_panel_t.mono_*) */
+    uint8_t *pl;       /* [n_sample] ploidy scratch (haploid samples: spin_targets_ploidy_at) */
     int64_t from, to;  /* core region: REF-only records outside it are not written */
 } out_cursor_t;
 
@@ -86,7 +87,8 @@ static int write_mono_until(out_cursor_t *c, int before)
     for (; c->next_mono < p->n_mono && p->mono_site[c->next_mono] <= before; c->next_mono++) {
         int i = c->next_mono;
         if (p->mono_pos[i] < c->from || p->mono_pos[i] > c->to) continue;
-        if (spin_writer_ref_only(c->wr, p->chrom, p->mono_pos[i], p->mono_id[i], p->mono_ref[i]) < 0) return -1;
+        const uint8_t *pl = spin_targets_ploidy_before(c->tg, p->mono_site[i], c->pl) ? c->pl : NULL;
+        if (spin_writer_ref_only_pl(c->wr, p->chrom, p->mono_pos[i], p->mono_id[i], p->mono_ref[i], pl) < 0) return -1;
         c->n_imputed++;
     }
     return 0;
@@ -166,10 +168,13 @@ static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
     const spin_panel_t *p = c->panel;
     int n_hap = c->tg->n_hap, k = p->ialt[s] - 1, n = p->nalt[s];
     if (k == 0 && write_mono_until(c, s) < 0) return -1;
+    /* a record's sites are all typed or all untyped (match.h): its last site decides for it */
+    const uint8_t *pl = k + 1 == n && spin_targets_ploidy_at(c->tg, s, c->pl) ? c->pl : NULL;
     if (n == 1) {
+        const char *alt = spin_panel_alt(p, s);
         *(imputed ? &c->n_imputed : &c->n_typed) += 1;
-        return spin_writer_site(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), spin_panel_alt(p, s),
-                                imputed, prob, n_hap);
+        return spin_writer_record_pl(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), &alt, 1, imputed,
+                                     &prob, n_hap, pl);
     }
     if (k == 0) c->rec_imputed = 0;
     memcpy(c->rec_p + (size_t)k * n_hap, prob, (size_t)n_hap * sizeof(float));
@@ -178,8 +183,8 @@ static int write_site(out_cursor_t *c, int s, int imputed, const float *prob)
     c->rec_imputed |= imputed; /* typed records are typed whole (match.h), so all or none */
     if (k + 1 < n) return 0;
     *(c->rec_imputed ? &c->n_imputed : &c->n_typed) += 1;
-    return spin_writer_record(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), c->rec_alt, n,
-                              c->rec_imputed, c->rec_k, n_hap);
+    return spin_writer_record_pl(c->wr, p->chrom, p->pos[s], p->id[s], spin_panel_ref(p, s), c->rec_alt, n,
+                                 c->rec_imputed, c->rec_k, n_hap, pl);
 }
 
 /* Writes the typed sites among panel sites [c->next_site, end) and moves the
@@ -245,7 +250,8 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     float *prob = malloc((size_t)max_nalt * n_hap * sizeof(float));
     const float **rows = malloc((size_t)max_nalt * sizeof(float *));
     const char **alts = malloc((size_t)max_nalt * sizeof(char *));
-    spin_writer_t *wr = prob && rows && alts ? ops->open(o->out_fn, o->out_fmt, n_threads, &wo) : NULL;
+    uint8_t *pl = malloc((size_t)tg->n_sample);
+    spin_writer_t *wr = prob && rows && alts && pl ? ops->open(o->out_fn, o->out_fmt, n_threads, &wo) : NULL;
     if (!wr) goto err;
     if (o->stats_fn && !(stats_tmp = spin_writer_companion(wr, o->stats_fn))) goto err;
     int64_t n = 0;
@@ -257,8 +263,8 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         for (size_t h = 0; h < n_hap; h++) row[h] = a[h] < 0 ? panel->af[s] : (float)a[h];
         rows[k] = row, alts[k] = spin_panel_alt(panel, s);
         if (k + 1 < na) continue;
-        if (spin_writer_record(wr, panel->chrom, panel->pos[s], panel->id[s], spin_panel_ref(panel, s), alts, na, 0,
-                               rows, tg->n_hap) < 0)
+        if (spin_writer_record_pl(wr, panel->chrom, panel->pos[s], panel->id[s], spin_panel_ref(panel, s), alts, na, 0,
+                                  rows, tg->n_hap, spin_targets_ploidy_at(tg, s, pl) ? pl : NULL) < 0)
             goto err;
         n++;
     }
@@ -270,11 +276,11 @@ static int write_phased(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     log_stages(tm);
     spin_info("done: %lld phased typed records written, %d target samples; %.2f s wall, %.2f s CPU", (long long)n,
               tg->n_sample, spin_realtime() - wall0, spin_cputime());
-    free(prob), free(rows), free(alts);
+    free(prob), free(rows), free(alts), free(pl);
     return 0;
 err:
     if (wr) ops->abort(wr);
-    free(prob), free(rows), free(alts);
+    free(prob), free(rows), free(alts), free(pl);
     return SPIN_ERR;
 }
 
@@ -414,7 +420,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     cur.from = from, cur.to = to;
     int max_nalt = 1;
     for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;
-    if (!(cur.rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) ||
+    if (!(cur.rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) || !(cur.pl = malloc((size_t)tg->n_sample)) ||
         !(cur.rec_k = malloc((size_t)max_nalt * sizeof(float *))) ||
         !(cur.rec_alt = malloc((size_t)max_nalt * sizeof(char *))))
         goto oom;
@@ -464,7 +470,7 @@ done:
     if (cur.wr) ops->abort(cur.wr);
     spin_engine_destroy(eng);
     free(pblk), free(pbuf), free(miss), free(prob);
-    free(cur.rec_p), free((void *)cur.rec_k), free((void *)cur.rec_alt);
+    free(cur.rec_p), free((void *)cur.rec_k), free((void *)cur.rec_alt), free(cur.pl);
     free(win), free(win_store);
     spin_match_stats_destroy(st);
     spin_targets_destroy(tg);

@@ -557,6 +557,21 @@ static int block_load(const pfile_t *f, const pcontig_t *g, uint32_t bi, int64_t
             goto bad;
         }
     }
+    /* haploid genotypes (version 2): a flag, then per site the haploid samples and those carrying the ALT */
+    unsigned has_h1 = get_u8(&c);
+    if (has_h1 > 1) {
+        why = "bad haploid flag";
+        goto bad;
+    }
+    if (has_h1 && nk > 0 && !p->n_haploid && spin_panel_haploid_init(p) < 0) goto oom;
+    for (int k = 0; has_h1 && k < ns && !c.err; ++k) {
+        uint64_t n1 = get_var(&c), n1a = get_var(&c);
+        if (n1 > (uint64_t)p->n_sample || n1a > n1) {
+            why = "bad haploid counts";
+            goto bad;
+        }
+        if (k >= k0 && k < k1) p->n_haploid[s_base + k - k0] = (int)n1, p->n_haploid_alt[s_base + k - k0] = (int)n1a;
+    }
     if (c.err || c.p != c.end) {
         why = c.err ? "short block" : "trailing bytes";
         goto bad;
@@ -566,7 +581,12 @@ static int block_load(const pfile_t *f, const pcontig_t *g, uint32_t bi, int64_t
         int n_alt = 0;
         for (int j = 0; j < p->nw; ++j) n_alt += __builtin_popcountll(row[j]);
         p->cm[s] = (double)p->pos[s] * 1e-6; /* as the VCF reader: 1 cM/Mb until spin_panel_set_map */
-        p->af[s] = (float)n_alt / (float)p->n_hap;
+        int n1 = p->n_haploid ? p->n_haploid[s] : 0, n1a = p->n_haploid ? p->n_haploid_alt[s] : 0;
+        if (2 * n1a > n_alt) {
+            why = "haploid ALT count above the ALT haplotypes";
+            goto bad;
+        }
+        p->af[s] = spin_panel_site_af(n_alt, p->n_hap, n1, n1a);
     }
     return 0;
 oom:
@@ -745,6 +765,10 @@ static void block_encode(const spin_panel_t *p, int s0, int s1, int m0, int m1, 
                 put_var(w, (uint64_t)(h - last - 1)), last = h;
             }
     }
+    int has_h1 = 0;
+    for (int s = s0; s < s1 && p->n_haploid && !has_h1; ++s) has_h1 = p->n_haploid[s] > 0;
+    put_u8(w, (unsigned)has_h1);
+    for (int s = s0; s < s1 && has_h1; ++s) put_var(w, (uint64_t)p->n_haploid[s]), put_var(w, (uint64_t)p->n_haploid_alt[s]);
 }
 
 /* fwrite of everything, 0 or -1 */

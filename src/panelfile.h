@@ -3,10 +3,10 @@
  * spin_panel_t (and the same imputed output) as reading the VCF/BCF it was
  * made from, without parsing genotypes.
  *
- * Format, version 1 (every integer little-endian, whatever the host):
+ * Format, version 2 (every integer little-endian, whatever the host):
  *
  *   0   "SPINPANL"  magic, 8 bytes
- *   8   u32 version (1), u32 0
+ *   8   u32 version (2), u32 0
  *   16  blocks: each a zlib (deflate) stream of one block's sites, CRC32 in the index
  *   H   header: u64 file size, the panel's VCF header text (contigs, samples),
  *       and per contig: name, ##contig length, site/record counts and the block
@@ -20,8 +20,12 @@
  * deltas, ALT index and count, record class, IDs, alleles, REF-only records,
  * then per site its haplotypes as a bitset (n_hap bits) or, when that is
  * shorter, the sorted indices of the haplotypes carrying the minor allele
- * (delta varints): 1000 Genomes-size panels are mostly rare sites. A region
- * reads only the blocks whose position range meets it.
+ * (delta varints): 1000 Genomes-size panels are mostly rare sites; last a
+ * flag (u8) and, if 1, per site two varints: the samples haploid there and
+ * how many of them carry the ALT (spin_panel_t.n_haploid, n_haploid_alt;
+ * their second slot is already a copy of the first in the haplotypes).
+ * Version 2 added that flag; version 1 files are refused (prepare again). A
+ * region reads only the blocks whose position range meets it.
  *
  * Only what depends on the panel alone is stored: cM positions come from the
  * run's --map (as for a VCF panel), allele frequencies are recomputed from the
@@ -36,7 +40,7 @@
 
 #include "spin.h"
 
-#define SPIN_PANELFILE_VERSION 1
+#define SPIN_PANELFILE_VERSION 2 /* 2: haploid counts per block (male chrX) */
 /* sites per block: ~100 kb of a 1000 Genomes chromosome, so a region reads
  * little it does not need, and a block of 5,008 haplotypes stays below 3 MB raw */
 #define SPIN_PANELFILE_BLOCK_SITES 2048

@@ -172,6 +172,7 @@ typedef struct {
     int n, m;              /* truth sites */
     int ns;                /* truth samples */
     int8_t *gt;            /* [n * ns] alt counts, -1 missing */
+    uint8_t *pl;           /* [n * ns] ploidy of the truth genotype (1: haploid, male chrX; 2 otherwise) */
     float *maf;            /* [n] from --af-from, -1 unknown */
     char **key;            /* [n] "chrom\tpos\tref\talt", owned by h */
     char *seen, *to_score; /* [n] */
@@ -222,6 +223,7 @@ static void truth_destroy(truth_t *t)
         kh_destroy(skey, t->hpos);
     }
     free(t->gt);
+    free(t->pl);
     free(t->maf);
     free(t->key);
     free(t->seen);
@@ -307,10 +309,12 @@ static int load_truth(truth_t *t, const char *fn, char ***samples)
             if (t->n == t->m) {
                 t->m = t->m ? 2 * t->m : 1024;
                 int8_t *g2 = realloc(t->gt, (size_t)t->m * t->ns);
+                uint8_t *p2 = realloc(t->pl, (size_t)t->m * t->ns);
                 char **k2 = realloc(t->key, (size_t)t->m * sizeof(char *));
                 if (g2) t->gt = g2;
+                if (p2) t->pl = p2;
                 if (k2) t->key = k2;
-                if (!g2 || !k2) goto end;
+                if (!g2 || !p2 || !k2) goto end;
             }
             int put = hash_put(t->h, ks.s, t->n, &t->key[t->n]);
             if (put < 0) goto end;
@@ -323,8 +327,12 @@ static int load_truth(truth_t *t, const char *fn, char ***samples)
             }
             int pl = ngt / t->ns;
             int8_t *row = t->gt + (size_t)t->n * t->ns;
-            for (int i = 0; i < t->ns; i++)
-                row[i] = (int8_t)gt_count(gt + (size_t)i * pl, pl, rec->n_allele > 2 ? k : 0);
+            uint8_t *prow = t->pl + (size_t)t->n * t->ns;
+            for (int i = 0; i < t->ns; i++) {
+                const int32_t *g = gt + (size_t)i * pl;
+                row[i] = (int8_t)gt_count(g, pl, rec->n_allele > 2 ? k : 0);
+                prow[i] = (uint8_t)(pl == 1 || g[1] == bcf_int32_vector_end ? 1 : 2);
+            }
             t->n++;
         }
     }
@@ -526,17 +534,24 @@ enum { SRC_DS, SRC_HDS, SRC_GP, SRC_GT, SRC_NONE };
 static const char *src_name[] = {"DS", "HDS", "GP", "GT", "none"};
 
 /* Fills ds[j] (imputed dosage of ALT allele `alt` (1-based) of imputed sample j,
- * NaN missing) and call[j] (copies of alt in GT) for a record with na alleles:
- * DS[alt-1] (Number=A), else HDS (biallelic only), else GP (Number=G: genotype
- * (a,b), a <= b, at b(b+1)/2 + a, carrying (a==alt)+(b==alt) copies), else GT. */
-static int record_dosage(bcf_hdr_t *hdr, bcf1_t *rec, int n, int alt, float *ds, int8_t *call, float **fbuf,
-                         int *mf, int32_t **gbuf, int *mg)
+ * NaN missing), call[j] (copies of alt in GT) and ploidy[j] (alleles in its
+ * GT: 1 for a haploid sample, 2 otherwise or without GT) for a record with na
+ * alleles: DS[alt-1] (Number=A), else HDS (biallelic only), else GP (Number=G:
+ * genotype (a,b), a <= b, at b(b+1)/2 + a, carrying (a==alt)+(b==alt) copies;
+ * a haploid sample's na values are one per allele), else GT. A haploid
+ * sample's dosage is in [0, 1]. */
+static int record_dosage(bcf_hdr_t *hdr, bcf1_t *rec, int n, int alt, float *ds, int8_t *call, uint8_t *ploidy,
+                         float **fbuf, int *mf, int32_t **gbuf, int *mg)
 {
     int na = rec->n_allele, src = SRC_NONE, nv, ngt = bcf_get_genotypes(hdr, rec, gbuf, mg);
-    for (int j = 0; j < n; j++) call[j] = -1, ds[j] = NAN;
+    for (int j = 0; j < n; j++) call[j] = -1, ds[j] = NAN, ploidy[j] = 2;
     if (ngt > 0 && ngt % n == 0) {
         int pl = ngt / n;
-        for (int j = 0; j < n; j++) call[j] = (int8_t)gt_count(*gbuf + (size_t)j * pl, pl, na > 2 ? alt : 0);
+        for (int j = 0; j < n; j++) {
+            const int32_t *g = *gbuf + (size_t)j * pl;
+            call[j] = (int8_t)gt_count(g, pl, na > 2 ? alt : 0);
+            ploidy[j] = (uint8_t)(pl == 1 || g[1] == bcf_int32_vector_end ? 1 : 2);
+        }
     }
     if ((nv = bcf_get_format_float(hdr, rec, "DS", fbuf, mf)) > 0 && nv % n == 0 && nv / n >= alt) {
         int per = nv / n;
@@ -565,6 +580,10 @@ static int record_dosage(bcf_hdr_t *hdr, bcf1_t *rec, int n, int alt, float *ds,
             float *v = *fbuf + (size_t)j * per;
             double d = 0;
             int ok = 1;
+            if (per == na || (per > na && bcf_float_is_vector_end(v[na]))) { /* haploid: P(allele a) at a */
+                if (!bcf_float_is_missing(v[alt]) && !bcf_float_is_vector_end(v[alt])) ds[j] = v[alt];
+                continue;
+            }
             for (int b = 0, g = 0; b < na; b++)
                 for (int a = 0; a <= b; a++, g++) {
                     int c = (a == alt) + (b == alt);
@@ -593,6 +612,7 @@ int spin_score_files(spin_score_t *s, const spin_score_files_t *f)
     kstring_t ks = {0, 0, NULL};
     float *ds = NULL, *fbuf = NULL, *dsc = NULL, *rbuf = NULL;
     int8_t *call = NULL, *callc = NULL, *tru = NULL;
+    uint8_t *ploidy = NULL;
     int32_t *gbuf = NULL;
     int mf = 0, mg = 0, mr = 0;
 
@@ -617,8 +637,9 @@ int spin_score_files(spin_score_t *s, const spin_score_files_t *f)
     dsc = malloc((n_imp + 1) * sizeof(float));
     callc = malloc(n_imp + 1);
     tru = malloc(n_imp + 1);
+    ploidy = malloc(n_imp + 1);
     rec = bcf_init();
-    if (!map || !ds || !call || !dsc || !callc || !tru || !rec) goto end;
+    if (!map || !ds || !call || !dsc || !callc || !tru || !ploidy || !rec) goto end;
     /* samples by name; the truth sample list is small enough for a hash of names */
     khash_t(skey) *hs = kh_init(skey);
     if (!hs) goto end;
@@ -698,7 +719,7 @@ int spin_score_files(spin_score_t *s, const spin_score_files_t *f)
                 s->n_imp_skipped_typed++;
                 continue;
             }
-            int src = record_dosage(hdr, rec, n_imp, alt, ds, call, &fbuf, &mf, &gbuf, &mg);
+            int src = record_dosage(hdr, rec, n_imp, alt, ds, call, ploidy, &fbuf, &mf, &gbuf, &mg);
             if (first_src < 0) first_src = src;
             else if (first_src != src) first_src = SRC_NONE + 1; /* mixed */
             if (src == SRC_NONE) {
@@ -711,16 +732,23 @@ int spin_score_files(spin_score_t *s, const spin_score_files_t *f)
             s->n_swapped += sw;
             int m = 0;
             const int8_t *trow = t.gt + (size_t)i * t.ns;
+            const uint8_t *prow = t.pl + (size_t)i * t.ns;
+            double ac = 0, an = 0; /* MAF from the scored truth genotypes: alleles present (1 per haploid) */
             for (int j = 0; j < n_imp; j++) {
                 if (map[j] < 0) continue;
                 tru[m] = trow[map[j]];
-                dsc[m] = sw && !isnan(ds[j]) ? 2.0f - ds[j] : ds[j];
-                callc[m] = sw && call[j] >= 0 ? (int8_t)(2 - call[j]) : call[j];
+                if (tru[m] >= 0) ac += tru[m], an += prow[map[j]];
+                dsc[m] = sw && !isnan(ds[j]) ? (float)ploidy[j] - ds[j] : ds[j];
+                callc[m] = sw && call[j] >= 0 ? (int8_t)(ploidy[j] - call[j]) : call[j];
                 m++;
             }
             double maf = t.maf[i];
-            if (maf < 0) s->n_maf_from_truth += f->af_from != NULL;
-            spin_score_add_class(s, cls, m, tru, dsc, callc, maf >= 0 ? maf : -1.0, est);
+            if (maf < 0) {
+                s->n_maf_from_truth += f->af_from != NULL;
+                maf = an > 0 ? ac / an : NAN;
+                if (maf > 0.5) maf = 1.0 - maf;
+            }
+            spin_score_add_class(s, cls, m, tru, dsc, callc, maf, est);
         }
     }
     if (r < -1) {
@@ -743,7 +771,7 @@ end:
         for (int i = 0; i < t.ns; i++) free(tsamp[i]);
     free(tsamp);
     truth_destroy(&t);
-    free(map), free(ds), free(call), free(dsc), free(callc), free(tru);
+    free(map), free(ds), free(call), free(dsc), free(callc), free(tru), free(ploidy);
     free(fbuf), free(gbuf), free(rbuf), free(ks.s);
     return ret;
 }

@@ -19,6 +19,7 @@
 
 #include "match.h"
 #include "panelfile.h"
+#include "util.h"
 #include "vcfin.h"
 
 /* ------------------------------------------------------------------ */
@@ -172,16 +173,22 @@ static const gt_rules_t target_gt = {"target file", 1, 0, 1};
 /* The one phased-GT reader: record rec's GT as alleles out[2i], out[2i+1]
  * (0 = REF, 1 = ALT of the record; -1 missing, only if allowed) for the
  * n_sample samples. Checks, in order, with an error naming the file, the
- * sample and chrom:pos: a GT field, diploid samples, missing alleles (panel),
- * phase, allele indices < n_allele. *gt and *ngt_arr are bcf_get_genotypes'
- * reusable buffer. *n_missing (may be NULL) counts missing alleles. With
- * rule->allow_unphased, unphased heterozygotes are accepted: ph[i] (ph not
- * NULL) is 0 for one, 1 for every other genotype, and *n_unphased counts them.
- * <0 on error (quiet: without a message; the function is pure, so a loud
- * second call on the same record gives the message). */
+ * sample and chrom:pos: a GT field, ploidy at most 2, missing alleles (panel),
+ * phase, allele indices < n_allele. A haploid genotype ("1") fills both
+ * slots with its allele (pl[i] = 1; it carries no phase); a lone "." is a
+ * missing genotype whose ploidy the file does not say (both slots -1,
+ * pl[i] = 0), which HTSlib stores exactly as a haploid missing allele; every
+ * other genotype has pl[i] = 2. pl may be NULL. *gt and *ngt_arr are
+ * bcf_get_genotypes' reusable buffer. *n_missing (may be NULL) counts missing
+ * alleles (2 per missing genotype, whatever its ploidy: both slots are
+ * imputed). With rule->allow_unphased,
+ * unphased heterozygotes are accepted: ph[i] (ph not NULL) is 0 for one, 1
+ * for every other genotype, and *n_unphased counts them. <0 on error (quiet:
+ * without a message; the function is pure, so a loud second call on the same
+ * record gives the message). */
 static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const gt_rules_t *rule, int n_sample,
                           char *const *samples, int32_t **gt, int *ngt_arr, int8_t *out, int64_t *n_missing,
-                          uint8_t *ph, int64_t *n_unphased, int quiet)
+                          uint8_t *ph, int64_t *n_unphased, uint8_t *pl, int quiet)
 {
 #define GT_ERR(...)                                                                                                    \
     do {                                                                                                               \
@@ -194,40 +201,38 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
     if (ngt <= 0) {
         GT_ERR("'%s' has no GT at %s:%lld: a phased GT field is required", fn, chr, pos);
     }
-    if (ngt != 2 * n_sample) {
-        /* HTSlib pads every sample to the largest ploidy: name the first sample that has it */
-        int pl = n_sample ? ngt / n_sample : 0, who = 0;
-        for (int i = 0; pl > 2 && i < n_sample; ++i)
-            if ((*gt)[(size_t)i * pl + pl - 1] != bcf_int32_vector_end) {
+    /* HTSlib pads every sample to the largest ploidy of the record */
+    int pl_max = n_sample ? ngt / n_sample : 0;
+    if (pl_max < 1 || pl_max > 2 || ngt != pl_max * n_sample) {
+        int who = 0; /* name the first sample that has it */
+        for (int i = 0; pl_max > 2 && i < n_sample; ++i)
+            if ((*gt)[(size_t)i * pl_max + pl_max - 1] != bcf_int32_vector_end) {
                 who = i;
                 break;
             }
-        GT_ERR("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports diploid genotypes only "
-               "(ploidy 2, phased); impute regions of other ploidy with a tool that supports them (Beagle 5 "
-               "takes haploid calls, e.g. male chrX outside the PARs)",
-               n_sample ? samples[who] : "?", rule->what, fn, pl, chr, pos);
+        GT_ERR("sample %s in %s '%s' has ploidy %d at %s:%lld: spin-impute supports haploid and diploid "
+               "genotypes only",
+               n_sample ? samples[who] : "?", rule->what, fn, pl_max, chr, pos);
     }
     int64_t n_miss = 0;
     for (int i = 0; i < n_sample; ++i) {
-        int32_t a = (*gt)[2 * i], b = (*gt)[2 * i + 1];
-        if (b == bcf_int32_vector_end) {
-            GT_ERR("sample %s in %s '%s' is haploid at %s:%lld: spin-impute needs diploid "
-                   "genotypes (impute haploid regions such as male chrX separately)",
-                   samples[i], rule->what, fn, chr, pos);
-        }
-        int ma = bcf_gt_is_missing(a), mb = bcf_gt_is_missing(b);
+        int32_t a = (*gt)[(size_t)pl_max * i], b = pl_max == 2 ? (*gt)[2 * i + 1] : bcf_int32_vector_end;
+        int ma = bcf_gt_is_missing(a), mb;
+        int ploidy = b == bcf_int32_vector_end ? 1 : 2;
+        if (ploidy == 1) b = a, mb = ma; /* one allele: both slots */
+        else mb = bcf_gt_is_missing(b);
         if ((ma || mb) && !rule->allow_missing) {
             GT_ERR("sample %s in %s '%s' has a missing genotype at %s:%lld: a reference "
                    "panel must be complete (impute or phase it first, e.g. with Beagle or SHAPEIT5)",
                    samples[i], rule->what, fn, chr, pos);
         }
         int aa = ma ? -1 : bcf_gt_allele(a), ab = mb ? -1 : bcf_gt_allele(b);
-        if (rule->phase_all && !bcf_gt_is_phased(b)) {
+        if (ploidy == 2 && rule->phase_all && !bcf_gt_is_phased(b)) {
             GT_ERR("sample %s in %s '%s' is unphased at %s:%lld: phase the panel first "
                    "(SHAPEIT5, Eagle2 or Beagle)",
                    samples[i], rule->what, fn, chr, pos);
         }
-        int unph = !rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b);
+        int unph = ploidy == 2 && !rule->phase_all && !ma && !mb && aa != ab && !bcf_gt_is_phased(b);
         if (unph && !rule->allow_unphased) {
             GT_ERR("sample %s in %s '%s' has an unphased genotype (%d/%d) at %s:%lld: phase the "
                    "targets first with SHAPEIT5, Eagle2 or Beagle",
@@ -238,6 +243,7 @@ static int read_phased_gt(const char *fn, const bcf_hdr_t *h, bcf1_t *rec, const
         }
         n_miss += ma + mb;
         out[2 * i] = (int8_t)aa, out[2 * i + 1] = (int8_t)ab;
+        if (pl) pl[i] = (uint8_t)(ploidy == 1 && ma ? 0 : ploidy);
         if (ph) ph[i] = (uint8_t)!unph;
         if (unph && n_unphased) ++*n_unphased;
     }
@@ -272,7 +278,9 @@ typedef struct {
     /* panel records (reader_t.panel): GT read and checked (quietly), each ALT's haplotypes packed */
     int gt_ok;         /* 1: bits hold the record; 0: the fold reads it again, loudly */
     uint64_t *bits;    /* [(n_allele - 1) * nw]: haplotypes carrying ALT k at row k - 1 */
-    int *n_carrier;    /* [n_allele - 1] */
+    int *n_carrier;    /* [2 * (n_allele - 1)]: haplotypes carrying ALT k at k - 1; haploid samples carrying it
+                        * (counted once in n_carrier's two slots) at n_allele - 2 + k */
+    int n_haploid;     /* haploid samples */
     size_t m_bits, m_carrier;
 } slot_t;
 
@@ -288,6 +296,7 @@ typedef struct { /* slots [lo, hi) of a block, parsed with a header copy of the 
     int32_t *gt;       /* panel GT scratch */
     int ngt_arr;
     int8_t *alleles;
+    uint8_t *pl;       /* panel ploidy scratch */
 } job_t;
 
 typedef struct block_s {
@@ -351,7 +360,7 @@ static void reader_close(reader_t *r)
             free(sl->ks.s), free(sl->bits), free(sl->n_carrier);
             if (sl->rec) bcf_destroy(sl->rec);
         }
-        for (int j = 0; b->job && j < r->n_job; j++) free(b->job[j].gt), free(b->job[j].alleles);
+        for (int j = 0; b->job && j < r->n_job; j++) free(b->job[j].gt), free(b->job[j].alleles), free(b->job[j].pl);
         spin_hdr_copies_destroy(b->hcopy, r->n_job);
         free(b->slot), free(b->job);
     }
@@ -571,6 +580,14 @@ static int pack_allele(const int8_t *alleles, int n_hap, int k, uint64_t *row)
     return n;
 }
 
+/* Samples with ploidy pl[i] == 1 whose allele is k (k < 0: every haploid sample). */
+static int haploid_count(const int8_t *alleles, const uint8_t *pl, int n_sample, int k)
+{
+    int n = 0;
+    for (int i = 0; i < n_sample; i++) n += pl[i] == 1 && (k < 0 || alleles[2 * i] == k);
+    return n;
+}
+
 /* A panel record's GT, read and checked quietly and packed per ALT into the
  * slot (sl->gt_ok = 1), by its parse job; j->h is the job's header. Any
  * problem leaves gt_ok 0: the fold then reads the record itself, loudly. */
@@ -583,21 +600,25 @@ static void panel_prep(job_t *j, slot_t *sl)
         return;
     int n_sample = bcf_hdr_nsamples(j->h), n_hap = 2 * n_sample, nw = (n_hap + 63) / 64, na = rec->n_allele - 1;
     if (!j->alleles && !(j->alleles = malloc((size_t)n_hap + 1))) return;
+    if (!j->pl && !(j->pl = malloc((size_t)n_sample + 1))) return;
     if ((size_t)na * nw > sl->m_bits) {
         uint64_t *b = realloc(sl->bits, (size_t)na * nw * sizeof(*b));
         if (!b) return;
         sl->bits = b, sl->m_bits = (size_t)na * nw;
     }
-    if ((size_t)na > sl->m_carrier) {
-        int *c = realloc(sl->n_carrier, (size_t)na * sizeof(*c));
+    if ((size_t)(2 * na) > sl->m_carrier) {
+        int *c = realloc(sl->n_carrier, (size_t)(2 * na) * sizeof(*c));
         if (!c) return;
-        sl->n_carrier = c, sl->m_carrier = (size_t)na;
+        sl->n_carrier = c, sl->m_carrier = (size_t)(2 * na);
     }
     if (read_phased_gt(j->r->fn, j->h, sl->rec, j->r->panel, n_sample, NULL, &j->gt, &j->ngt_arr, j->alleles, NULL,
-                       NULL, NULL, 1) < 0)
+                       NULL, NULL, j->pl, 1) < 0)
         return;
-    for (int k = 1; k <= na; k++)
+    sl->n_haploid = haploid_count(j->alleles, j->pl, n_sample, -1);
+    for (int k = 1; k <= na; k++) {
         sl->n_carrier[k - 1] = pack_allele(j->alleles, n_hap, k, sl->bits + (size_t)(k - 1) * nw);
+        sl->n_carrier[na + k - 1] = sl->n_haploid ? haploid_count(j->alleles, j->pl, n_sample, k) : 0;
+    }
     sl->gt_ok = 1;
 }
 
@@ -829,6 +850,7 @@ void spin_panel_destroy(spin_panel_t *p)
     free(p->cm);
     free(p->af);
     free(p->hap);
+    free(p->n_haploid), free(p->n_haploid_alt);
     free(p);
 }
 
@@ -847,8 +869,23 @@ static int panel_grow(spin_panel_t *p)
     GROW(cm, sizeof(double));
     GROW(af, sizeof(float));
     GROW(hap, (size_t)p->nw * sizeof(uint64_t));
+    if (p->n_haploid) {
+        GROW(n_haploid, sizeof(int));
+        GROW(n_haploid_alt, sizeof(int));
+    }
 #undef GROW
     p->m_site = m;
+    return 0;
+}
+
+int spin_panel_haploid_init(spin_panel_t *p)
+{
+    size_t m = p->m_site > 0 ? (size_t)p->m_site : 1;
+    if (!(p->n_haploid = calloc(m, sizeof(int))) || !(p->n_haploid_alt = calloc(m, sizeof(int)))) {
+        free(p->n_haploid), free(p->n_haploid_alt);
+        p->n_haploid = p->n_haploid_alt = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -912,6 +949,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     int64_t from = 0, to = INT64_MAX, n_dup = 0;
     char *rchrom = NULL;
     int8_t *alleles = NULL; /* [n_hap] one record's alleles */
+    uint8_t *pl = NULL;     /* [n_sample] their ploidy */
     if (spin_panelfile_detect(fn)) return spin_panelfile_read(fn, region, shown); /* `spin-impute prepare` made it */
     if (reader_open(&r, fn, n_threads, pool, &panel_gt) < 0) return NULL;
     if (!(p = calloc(1, sizeof(*p))) || !(p->fn = strdup(fn))) goto oom;
@@ -922,7 +960,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     }
     p->n_hap = 2 * p->n_sample;
     p->nw = (p->n_hap + 63) / 64;
-    if (!(alleles = malloc((size_t)p->n_hap))) goto oom;
+    if (!(alleles = malloc((size_t)p->n_hap)) || !(pl = malloc((size_t)p->n_sample))) goto oom;
     if (!(p->samples = calloc((size_t)p->n_sample, sizeof(char *)))) goto oom;
     for (int i = 0; i < p->n_sample; ++i)
         if (!(p->samples[i] = strdup(r.hdr->samples[i]))) goto oom;
@@ -1006,8 +1044,10 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
          * problem, read it again here for the message */
         const slot_t *sl = reader_slot(&r);
         if (!sl->gt_ok && read_phased_gt(fn, r.hdr, rec, &panel_gt, p->n_sample, p->samples, &gt, &ngt_arr, alleles,
-                                         NULL, NULL, NULL, 0) < 0)
+                                         NULL, NULL, NULL, pl, 0) < 0)
             goto err;
+        int n_hap1 = sl->gt_ok ? sl->n_haploid : haploid_count(alleles, pl, p->n_sample, -1);
+        if (n_hap1 && !p->n_haploid && spin_panel_haploid_init(p) < 0) goto oom;
         int type = record_type(al, na);
         int64_t *cnt[SPIN_N_CLASS] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
         ++*cnt[type];
@@ -1030,7 +1070,12 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
             if (!(p->id[s] = strdup(rec->d.id ? rec->d.id : "."))) goto oom;
             p->ialt[s] = (uint16_t)k, p->nalt[s] = (uint16_t)(na - 1);
             p->cm[s] = (double)pos * 1e-6;
-            p->af[s] = (float)n_alt / (float)p->n_hap;
+            if (p->n_haploid) {
+                int n_ha = !n_hap1 ? 0 : sl->gt_ok ? sl->n_carrier[na - 1 + k - 1] : haploid_count(alleles, pl, p->n_sample, k);
+                p->n_haploid[s] = n_hap1, p->n_haploid_alt[s] = n_ha;
+            }
+            p->af[s] = spin_panel_site_af(n_alt, p->n_hap, p->n_haploid ? p->n_haploid[s] : 0,
+                                          p->n_haploid ? p->n_haploid_alt[s] : 0);
             ++p->n_site;
         }
     }
@@ -1048,7 +1093,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
                          (long long)n_dup);
     free(rchrom);
     free(gt);
-    free(alleles);
+    free(alleles), free(pl);
     reader_close(&r);
     return p;
 oom:
@@ -1056,7 +1101,7 @@ oom:
 err:
     free(rchrom);
     free(gt);
-    free(alleles);
+    free(alleles), free(pl);
     reader_close(&r);
     spin_panel_destroy(p);
     return NULL;
@@ -1075,6 +1120,7 @@ int spin_panel_set_map(spin_panel_t *p, const spin_gmap_t *m)
 void spin_targets_destroy(spin_targets_t *t)
 {
     if (!t) return;
+    free(t->ploidy);
     free(t->fn);
     for (int i = 0; i < t->n_sample; ++i) free(t->samples[i]);
     free(t->samples);
@@ -1147,6 +1193,63 @@ typedef struct { /* a kept target record before sorting by panel site */
     size_t row; /* offset in the allele buffer (n_hap per record; the phase-flag buffer: n_sample) */
 } typed_t;
 
+/* The ploidy of sample i between typed sites l and r (either -1: none on
+ * that side) from theirs: haploid iff haploid on each side that exists
+ * (male chrX outside the PARs); diploid when the flanks differ (the PAR
+ * boundary lies somewhere between them), or when neither exists. pl values
+ * of 0 (unknown) count as absent: the callers pass the nearest known ones. */
+static uint8_t flank_ploidy(uint8_t left, uint8_t right)
+{
+    if (left == 0 && right == 0) return 2;
+    return (uint8_t)((left == 0 || left == 1) && (right == 0 || right == 1) ? 1 : 2);
+}
+
+/* Gives every lone "." (ploidy 0) the ploidy of the nearest typed sites of
+ * its sample with a given one (flank_ploidy). Per sample two passes, so
+ * O(n_typed * n_sample). */
+static void resolve_ploidy(spin_targets_t *t)
+{
+    const int N = t->n_sample, T = t->n_typed;
+    for (int i = 0; i < N; ++i) {
+        uint8_t last = 0;
+        int unknown = 0;
+        for (int k = 0; k < T; ++k) unknown |= t->ploidy[(size_t)k * N + i] == 0;
+        if (!unknown) continue;
+        /* forward: remember the nearest known on the left in the zeros' place (as 0x10 | value) */
+        for (int k = 0; k < T; ++k) {
+            uint8_t *x = &t->ploidy[(size_t)k * N + i];
+            if (*x == 0) *x = (uint8_t)(0x10 | last);
+            else last = *x;
+        }
+        last = 0;
+        for (int k = T - 1; k >= 0; --k) {
+            uint8_t *x = &t->ploidy[(size_t)k * N + i];
+            if (*x & 0x10) *x = flank_ploidy((uint8_t)(*x & 0x0f), last);
+            else last = *x;
+        }
+    }
+}
+
+/* spin_targets_ploidy_at (between = 0) and spin_targets_ploidy_before (1). */
+static int ploidy_at(const spin_targets_t *t, int site, int between, uint8_t *out)
+{
+    if (!t->ploidy || t->n_typed == 0) return 0;
+    const int N = t->n_sample;
+    int r = spin_int_lower_bound(t->site, t->n_typed, site), any = 0;
+    if (!between && r < t->n_typed && t->site[r] == site) {
+        memcpy(out, t->ploidy + (size_t)r * N, (size_t)N);
+    } else {
+        const uint8_t *L = r > 0 ? t->ploidy + (size_t)(r - 1) * N : NULL;
+        const uint8_t *R = r < t->n_typed ? t->ploidy + (size_t)r * N : NULL;
+        for (int i = 0; i < N; ++i) out[i] = flank_ploidy(L ? L[i] : 0, R ? R[i] : 0);
+    }
+    for (int i = 0; i < N && !any; ++i) any = out[i] == 1;
+    return any;
+}
+
+int spin_targets_ploidy_at(const spin_targets_t *t, int site, uint8_t *out) { return ploidy_at(t, site, 0, out); }
+int spin_targets_ploidy_before(const spin_targets_t *t, int site, uint8_t *out) { return ploidy_at(t, site, 1, out); }
+
 static int cmp_typed(const void *a, const void *b)
 {
     const typed_t *x = a, *y = b;
@@ -1175,6 +1278,8 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     typed_t *typ = NULL;
     int8_t *buf = NULL;
     uint8_t *phbuf = NULL; /* [n_typ * n_sample] arrived-phased flags, beside buf */
+    uint8_t *plbuf = NULL; /* [n_typ * n_sample] ploidy (0: a lone "."), beside buf */
+    int any_haploid = 0;
     char num1[32], num2[32];
     if (!st) return NULL;
     if (reader_open(&r, fn, n_threads, pool, NULL) < 0) {
@@ -1269,11 +1374,16 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
             uint8_t *np = realloc(phbuf, (size_t)m_typ * t->n_sample);
             if (!np) goto oom;
             phbuf = np;
+            uint8_t *nl = realloc(plbuf, (size_t)m_typ * t->n_sample);
+            if (!nl) goto oom;
+            plbuf = nl;
         }
         int8_t *row = buf + (size_t)n_typ * t->n_hap;
         if (read_phased_gt(fn, r.hdr, rec, &target_gt, t->n_sample, t->samples, &gt, &ngt_arr, row,
-                           &st->n_missing_gt, phbuf + (size_t)n_typ * t->n_sample, &t->n_unphased, 0) < 0)
+                           &st->n_missing_gt, phbuf + (size_t)n_typ * t->n_sample, &t->n_unphased,
+                           plbuf + (size_t)n_typ * t->n_sample, 0) < 0)
             goto err;
+        for (int i = 0; i < t->n_sample && !any_haploid; ++i) any_haploid = plbuf[(size_t)n_typ * t->n_sample + i] != 2;
         if (spin_match_swaps(how))
             for (int h = 0; h < t->n_hap; ++h) row[h] = row[h] < 0 ? row[h] : (int8_t)(1 - row[h]);
         for (int k = nk; k >= 1; --k) { /* from the last ALT down: row itself becomes ALT 1 last */
@@ -1281,6 +1391,9 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
             if (nk > 1)
                 for (int h = 0; h < t->n_hap; ++h) rk[h] = row[h] < 0 ? -1 : (int8_t)(row[h] == k);
             typ[n_typ + k - 1].site = site + k - 1, typ[n_typ + k - 1].row = (size_t)(n_typ + k - 1) * t->n_hap;
+            if (k > 1)
+                memcpy(plbuf + (size_t)(n_typ + k - 1) * t->n_sample, plbuf + (size_t)n_typ * t->n_sample,
+                       (size_t)t->n_sample);
             is_typed[site + k - 1] = 1;
         }
         n_typ += nk;
@@ -1328,8 +1441,10 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
     if (!(t->site = malloc((size_t)n_typ * sizeof(int))) || !(t->allele = malloc((size_t)n_typ * t->n_hap)) ||
         !(t->gt = malloc(ng)) || !(t->phased = malloc(ng)))
         goto oom;
+    if (any_haploid && !(t->ploidy = malloc(ng))) goto oom;
     for (int i = 0; i < n_typ; ++i) {
         t->site[i] = typ[i].site;
+        if (t->ploidy) memcpy(t->ploidy + (size_t)i * t->n_sample, plbuf + typ[i].row / 2, (size_t)t->n_sample);
         const int8_t *a = buf + typ[i].row;
         memcpy(t->allele + (size_t)i * t->n_hap, a, (size_t)t->n_hap);
         memcpy(t->phased + (size_t)i * t->n_sample, phbuf + typ[i].row / 2, (size_t)t->n_sample);
@@ -1337,9 +1452,11 @@ spin_targets_t *spin_targets_read_matched(const char *fn, const spin_panel_t *p,
         for (int j = 0; j < t->n_sample; ++j)
             g[j] = a[2 * j] < 0 || a[2 * j + 1] < 0 ? -1 : (int8_t)(a[2 * j] + a[2 * j + 1]);
     }
+    if (t->ploidy) resolve_ploidy(t);
     free(typ);
     free(buf);
     free(phbuf);
+    free(plbuf);
     free(is_typed);
     free(rchrom);
     free(gt);
@@ -1352,6 +1469,7 @@ err:
     free(typ);
     free(buf);
     free(phbuf);
+    free(plbuf);
     free(is_typed);
     free(rchrom);
     free(gt);

@@ -33,6 +33,7 @@ typedef struct {
 #define BLOCK_PER_THREAD 64
 #define BLOCK_PROBS ((size_t)1 << 22)
 #define JOBS_PER_THREAD 2
+#define NO_PLOIDY ((size_t)-1)
 
 /* A record waiting to be formatted: copies of what spin_writer_record was
  * given (the caller's buffers are its own again when the call returns). */
@@ -40,6 +41,7 @@ typedef struct {
     int64_t pos;
     size_t str;     /* offset in arena of "chrom\0id\0ref\0alt1\0...altn\0" */
     size_t prob;    /* offset in probs of n_alt rows of n_hap P(ALT), renormalised */
+    size_t pl;      /* offset in pls of n_sample ploidies (1, 2), or NO_PLOIDY: every sample diploid */
     int n_alt;      /* 0: a REF-only record */
     int imputed;
     int rc;         /* format_record (and vcf_parse for BCF): 0, -1 out of memory, -2 not parsed */
@@ -62,6 +64,8 @@ typedef struct wblock_s {
     kstring_t arena;  /* the pending records' strings */
     float *probs;     /* [m_probs] the pending records' probabilities, n_probs used */
     size_t n_probs, m_probs;
+    uint8_t *pls;     /* [m_pls] the pending records' ploidies (records with a haploid sample), n_pls used */
+    size_t n_pls, m_pls;
     wjob_t *job;      /* [n_job] */
     int in_flight;    /* jobs dispatched whose results are not collected */
 } wblock_t;
@@ -128,7 +132,7 @@ static void writer_free(spin_writer_t *w)
             free(b->q[i].line.s);
             if (b->q[i].rec) bcf_destroy(b->q[i].rec);
         }
-        free(b->q), free(b->arena.s), free(b->probs), free(b->job);
+        free(b->q), free(b->arena.s), free(b->probs), free(b->pls), free(b->job);
     }
     if (w->tq) hts_tpool_process_destroy(w->tq);
     if (w->own_tp) hts_tpool_destroy(w->own_tp); /* after hts_close: the caller closed w->fp */
@@ -352,11 +356,40 @@ fail:
 int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
                      const char *alt, int imputed, const float *p_alt, int n_hap)
 {
-    return spin_writer_record(w, chrom, pos, id, ref, &alt, 1, imputed, &p_alt, n_hap);
+    return spin_writer_record_pl(w, chrom, pos, id, ref, &alt, 1, imputed, &p_alt, n_hap, NULL);
+}
+
+int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+{
+    return spin_writer_record_pl(w, chrom, pos, id, ref, alt, n_alt, imputed, p_alt, n_hap, NULL);
+}
+
+int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
+{
+    return spin_writer_ref_only_pl(w, chrom, pos, id, ref, NULL);
 }
 
 /* Appends s and its NUL to the block's string arena. */
 static int arena_put(kstring_t *a, const char *s) { return kputsn(s, strlen(s), a) < 0 || kputc('\0', a) < 0 ? -1 : 0; }
+
+/* A haploid sample's fields from haplotype h of rows q[0..n_alt): Beagle
+ * 5.4's GT ("1"), DS and AP1 (its one haplotype's ALT dose); AP2, which it
+ * has not, is "." when GP follows and left out otherwise (as Beagle leaves
+ * it out); GP has one value per allele (Number=G for ploidy 1), where Beagle
+ * writes none: bcftools +impute-info and other GP readers need it. */
+static void format_haploid(const spin_writer_t *w, const float *const *q, int n_alt, int h, kstring_t *s)
+{
+    char b[24];
+    kputw(spin_gt_allele_multi(q, n_alt, h), s);
+    for (int k = 0; k < n_alt; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, q[k][h]), kputs(b, s);
+    if (w->ap) {
+        for (int k = 0; k < n_alt; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, q[k][h]), kputs(b, s);
+        if (w->gp) kputs(":.", s);
+    }
+    if (w->gp)
+        for (int a = 0; a <= n_alt; a++) kputc(a ? ',' : ':', s), spin_fmt_dose(b, spin_allele_prob(q, n_alt, h, a)), kputs(b, s);
+}
 
 /* Formats pending record e of block blk as its VCF line, newline included,
  * into e->line: a pure function of e and w's settings, run by several jobs at
@@ -367,11 +400,12 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
     const char *chrom = blk->arena.s + e->str, *id = chrom + strlen(chrom) + 1, *ref = id + strlen(id) + 1;
     const char *alt = ref + strlen(ref) + 1;
     int n_alt = e->n_alt, n_hap = 2 * w->n_sample;
+    const uint8_t *pl = e->pl == NO_PLOIDY ? NULL : blk->pls + e->pl;
     char b[24];
     s->l = 0;
     if (n_alt == 0) { /* REF-only */
         ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)e->pos, id, ref);
-        for (int i = 0; i < w->n_sample; i++) kputs("\t0|0", s);
+        for (int i = 0; i < w->n_sample; i++) kputs(pl && pl[i] == 1 ? "\t0" : "\t0|0", s);
         return kputc('\n', s) < 0 ? -1 : 0;
     }
     /* per-ALT rows of the block's (renormalised) probabilities, and AF values
@@ -394,7 +428,7 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
     for (int k = 0; k < n_alt; k++, alt += strlen(alt) + 1) kputs(alt, s), kputc(k + 1 < n_alt ? ',' : '\t', s);
     kputs(".\tPASS\tDR2=", s);
     for (int k = 0; k < n_alt; k++) { /* one pass over the haplotypes per ALT gives both */
-        spin_site_af_dr2(q[k], n_hap, &af[k], &dr2);
+        spin_site_af_dr2_ploidy(q[k], n_hap, pl, &af[k], &dr2);
         ksprintf(s, "%s%.2f", k ? "," : "", dr2);
     }
     kputs(";AF=", s);
@@ -402,6 +436,10 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
     ksprintf(s, "%s\tGT:DS%s%s", e->imputed ? ";IMP" : "", w->ap ? ":AP1:AP2" : "", w->gp ? ":GP" : "");
     for (int i = 0; i < w->n_sample; i++) {
         kputc('\t', s);
+        if (pl && pl[i] == 1) { /* haploid: its one haplotype is slot 2i (queue_record) */
+            format_haploid(w, q, n_alt, 2 * i, s);
+            continue;
+        }
         if (n_alt == 1) {
             double p1 = q[0][2 * i], p2 = q[0][2 * i + 1];
             kputc('0' + spin_gt_allele(p1), s);
@@ -492,7 +530,7 @@ static int land_block(spin_writer_t *w, wblock_t *b, int write)
         hts_tpool_delete_result(res, 0);
     }
     if (!write) {
-        b->n_q = 0, b->arena.l = 0, b->n_probs = 0;
+        b->n_q = 0, b->arena.l = 0, b->n_probs = 0, b->n_pls = 0;
         return 0;
     }
     if (!launched && b->n_q > 0) {
@@ -523,7 +561,7 @@ static int land_block(spin_writer_t *w, wblock_t *b, int write)
         }
     }
     w->times->write_s += spin_realtime() - t1;
-    b->n_q = 0, b->arena.l = 0, b->n_probs = 0;
+    b->n_q = 0, b->arena.l = 0, b->n_probs = 0, b->n_pls = 0;
     if (ret < 0) w->failed = 1;
     return ret;
 }
@@ -542,7 +580,8 @@ static int push_block(spin_writer_t *w)
 /* Queues a record: its strings into the arena, its n_alt rows of n_hap
  * probabilities (when p_alt is not NULL) into the block; flushes a full block. */
 static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
-                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap,
+                        const uint8_t *ploidy)
 {
     if (w->failed) {
         spin_error("internal: a record written to %s after a write error", w->fn ? w->fn : "standard output");
@@ -565,8 +604,18 @@ static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const 
             return -1;
         }
     }
+    if (ploidy && bk->n_pls + (size_t)w->n_sample > bk->m_pls) {
+        size_t mp = (bk->n_pls + (size_t)w->n_sample) * 2;
+        uint8_t *pp = realloc(bk->pls, mp);
+        if (!pp) {
+            spin_error("out of memory writing %s:%lld", chrom, (long long)pos);
+            return -1;
+        }
+        bk->pls = pp, bk->m_pls = mp;
+    }
     pending_t *e = &bk->q[bk->n_q];
     e->pos = pos, e->n_alt = n_alt, e->imputed = imputed, e->str = bk->arena.l, e->prob = bk->n_probs;
+    e->pl = NO_PLOIDY;
     int bad = arena_put(&bk->arena, chrom) < 0 || arena_put(&bk->arena, id && *id ? id : ".") < 0 ||
               arena_put(&bk->arena, ref) < 0;
     for (int k = 0; k < n_alt && !bad; k++) bad = arena_put(&bk->arena, alt[k]) < 0;
@@ -589,6 +638,22 @@ static int queue_record(spin_writer_t *w, const char *chrom, int64_t pos, const 
                 dst[(size_t)k * n_hap + h] = sum > 1 ? (float)(v / sum) : v;
             }
         }
+    /* a haploid sample's one haplotype: the mean of its two slots (the
+     * engine imputed both from the same typed alleles; they differ only
+     * near a PAR, where the flanking diploid sites tell them apart), in
+     * slot 2i; slot 2i+1 is never read */
+    if (ploidy) {
+        memcpy(bk->pls + bk->n_pls, ploidy, (size_t)w->n_sample);
+        e->pl = bk->n_pls;
+        bk->n_pls += (size_t)w->n_sample;
+        for (int i = 0; i < w->n_sample && n_alt > 0; i++) {
+            if (ploidy[i] != 1) continue;
+            for (int k = 0; k < n_alt; k++) {
+                float *d = dst + (size_t)k * n_hap + 2 * i;
+                d[0] = d[1] = (float)(((double)d[0] + d[1]) * 0.5);
+            }
+        }
+    }
     bk->n_probs = need;
     bk->n_q++;
     return 0;
@@ -603,10 +668,17 @@ static int queued(spin_writer_t *w, double t0, int ret)
     return ret;
 }
 
-int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
-                       const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap)
+int spin_writer_record_pl(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                          const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap,
+                          const uint8_t *ploidy)
 {
     double t0 = spin_realtime();
+    for (int i = 0; ploidy && i < w->n_sample; i++)
+        if (ploidy[i] != 1 && ploidy[i] != 2) {
+            spin_error("internal: ploidy %d for sample %s at %s:%lld", ploidy[i], w->hdr->samples[i], chrom,
+                       (long long)pos);
+            return -1;
+        }
     if (n_hap != 2 * w->n_sample) {
         spin_error("internal: %d haplotypes for %d samples at %s:%lld", n_hap, w->n_sample, chrom, (long long)pos);
         return -1;
@@ -628,13 +700,14 @@ int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const c
                 return -1;
             }
         }
-    return queued(w, t0, queue_record(w, chrom, pos, id, ref, alt, n_alt, imputed, p_alt, n_hap));
+    return queued(w, t0, queue_record(w, chrom, pos, id, ref, alt, n_alt, imputed, p_alt, n_hap, ploidy));
 }
 
-int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref)
+int spin_writer_ref_only_pl(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                            const uint8_t *ploidy)
 {
     double t0 = spin_realtime();
-    return queued(w, t0, queue_record(w, chrom, pos, id, ref, NULL, 0, 1, NULL, 2 * w->n_sample));
+    return queued(w, t0, queue_record(w, chrom, pos, id, ref, NULL, 0, 1, NULL, 2 * w->n_sample, ploidy));
 }
 
 /* Async-signal-safe: only unlink(2) on names built at open/companion time. */

@@ -30,6 +30,8 @@
 #ifndef SPIN_WRITER_H
 #define SPIN_WRITER_H
 
+#include <stdint.h>
+
 #include <htslib/hts.h>
 
 #include "spin.h"
@@ -78,9 +80,23 @@ int spin_writer_site(spin_writer_t *w, const char *chrom, int64_t pos, const cha
 int spin_writer_record(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
                        const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap);
 
+/* spin_writer_record with per-sample ploidy[0..n_sample) (1 or 2; NULL: every
+ * sample diploid, spin_writer_record). A haploid sample (male chrX) gets one
+ * haplotype: the mean of its two slots' P(ALT) (equal when the engine had
+ * the same typed alleles in both), written as Beagle 5.4 writes a haploid
+ * genotype: GT "a", DS = P(ALT), AP1 = P(ALT) (AP2 "." if GP follows, else
+ * left out), and GP with one value per allele (ALT count + 1, Number=G for
+ * ploidy 1; Beagle writes no GP for haploids). AF and DR2 count its one
+ * haplotype (N = 2 x diploids + haploids). */
+int spin_writer_record_pl(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                          const char *const *alt, int n_alt, int imputed, const float *const *p_alt, int n_hap,
+                          const uint8_t *ploidy);
+
 /* A REF-only panel record, as Beagle writes it: "REF . . PASS IMP GT:DS" and
- * 0|0 (no DS value) for every sample. */
+ * 0|0 (no DS value) for every sample (0 for a haploid one, _pl). */
 int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref);
+int spin_writer_ref_only_pl(spin_writer_t *w, const char *chrom, int64_t pos, const char *id, const char *ref,
+                            const uint8_t *ploidy);
 
 /* Registers a file published together with the output (--stats): returns the
  * name the caller writes it to, completely, before spin_writer_close, which

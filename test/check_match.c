@@ -260,10 +260,28 @@ START_TEST(test_targets_refused)
     ck_assert_int_eq(tu->phased[1], 0);
     ck_assert_int_eq(tu->gt[1], 1);
     spin_targets_destroy(tu);
-    /* haploid and triploid */
+    /* haploid (both slots, ploidy 1, phased) next to diploid; a lone "." is a missing genotype
+     * whose ploidy comes from the flanks (T2: haploid on both sides); triploid refused */
     const char *hap = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\tT2\n"
-                          "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\t1\n";
-    ck_assert_ptr_null(spin_targets_read(write_tmp("h.vcf", hap), p, NULL, 1, SPIN_MIN_MATCH_FRAC));
+                          "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1\t1\n"
+                          "20\t200\t.\tC\tT\t.\t.\t.\tGT\t.\t.\n"
+                          "20\t500\t.\tG\tA\t.\t.\t.\tGT\t1|1\t0\n";
+    spin_targets_t *th = spin_targets_read(write_tmp("h.vcf", hap), p, NULL, 1, SPIN_MIN_MATCH_FRAC);
+    ck_assert_ptr_nonnull(th);
+    ck_assert_ptr_nonnull(th->ploidy);
+    ck_assert_int_eq(th->n_typed, 3);
+    ck_assert_int_eq(th->allele[2], 1);
+    ck_assert_int_eq(th->allele[3], 1); /* T2 "1": both slots */
+    ck_assert_int_eq(th->ploidy[0], 2);
+    ck_assert_int_eq(th->ploidy[1], 1);
+    ck_assert_int_eq(th->phased[1], 1);
+    ck_assert_int_eq(th->n_unphased, 0);
+    for (int h = 0; h < 4; h++) ck_assert_int_eq(th->allele[4 + h], -1); /* "." missing in both slots */
+    ck_assert_int_eq(th->ploidy[2], 2);
+    ck_assert_int_eq(th->ploidy[3], 1); /* from the flanks */
+    ck_assert_int_eq(th->allele[10], 0);
+    ck_assert_int_eq(th->allele[11], 0);
+    spin_targets_destroy(th);
     const char *tri = HDR "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT1\n"
                           "20\t100\t.\tA\tG\t.\t.\t.\tGT\t0|1|1\n";
     ck_assert_ptr_null(spin_targets_read(write_tmp("tri.vcf", tri), p, NULL, 1, SPIN_MIN_MATCH_FRAC));

@@ -235,7 +235,14 @@ START_TEST(test_panel_errors)
     ck_assert_ptr_null(spin_panel_read(tmpf("uns.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"
                                                         "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0|1\n"), NULL, 1));
     ck_assert_ptr_null(spin_panel_read(tmpf("mis.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t.|1\n"), NULL, 1));
-    ck_assert_ptr_null(spin_panel_read(tmpf("hap.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t1\n"), NULL, 1));
+    /* haploid: accepted (both slots, one haplotype in af); a lone "." is missing; triploid refused */
+    spin_panel_t *ph = spin_panel_read(tmpf("hap.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t1\n"), NULL, 1);
+    ck_assert_ptr_nonnull(ph);
+    ck_assert_int_eq(spin_panel_allele(ph, 0, 0) + spin_panel_allele(ph, 0, 1), 2);
+    ck_assert(ph->af[0] == 1.0f);
+    spin_panel_destroy(ph);
+    ck_assert_ptr_null(spin_panel_read(tmpf("hapm.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t.\n"), NULL, 1));
+    ck_assert_ptr_null(spin_panel_read(tmpf("tri.vcf", H "1\t20\t.\tA\tG\t.\t.\t.\tGT\t0|1|1\n"), NULL, 1));
     ck_assert_ptr_null(spin_panel_read(tmpf("only.vcf", H "1\t20\t.\tAT\t.\t.\t.\t.\tGT\t0|0\n"), NULL, 1));
     /* every record with an ALT is kept (a multi-allelic one as one site per
      * ALT), counted by type; an exact repeat is dropped */
