@@ -346,7 +346,8 @@ int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8
 }
 
 void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const uint64_t *bits, int nw,
-                         const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride)
+                         const int *usite, const spin_copy_carriers_t *cr, const float *lg, float beta, float cb,
+                         float *out, size_t ostride)
 {
     const int e0 = wt->gofs[g], n = wt->gofs[g + 1] - e0;
     const int *wd = wt->wd + e0, *bt = wt->bt + e0;
@@ -354,11 +355,35 @@ void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const 
     /* most sites are rare and clamped (no weighted state carries ALT): their copy
      * term is one of two constants, the same values spin_copy_logit gives */
     const float t_lo = beta * spin_copy_logit(0.0f) + cb, t_hi = beta * spin_copy_logit(1.0f) + cb;
+    /* a site with fewer carriers than states: look the carriers up among the
+     * states (jmap: haplotype -> entry + 1) instead of reading n bits */
+    if (cr)
+        for (int i = 0; i < n; ++i) cr->jmap[wd[i] * 64 + bt[i]] = i + 1;
     for (int u = g0[g]; u < g0[g + 1]; ++u) {
-        const uint64_t *row = bits + (size_t)usite[u] * nw;
         float p = 0.0f;
-        for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+        if (cr && cr->cn[u] >= 0 && cr->cn[u] < n) {
+            /* the same sum as below: only carriers add non-zero terms, in entry
+             * order (two terms commute exactly; three or more are sorted) */
+            const int *c = cr->car + cr->cofs[u];
+            int m = 0;
+            for (int k = 0; k < cr->cn[u]; ++k) {
+                int i1 = cr->jmap[c[k]];
+                if (i1) cr->jbuf[m++] = i1 - 1;
+            }
+            if (m > 2)
+                for (int a = 1; a < m; ++a) {
+                    int x = cr->jbuf[a], b = a;
+                    for (; b > 0 && cr->jbuf[b - 1] > x; --b) cr->jbuf[b] = cr->jbuf[b - 1];
+                    cr->jbuf[b] = x;
+                }
+            for (int k = 0; k < m; ++k) p += wa[cr->jbuf[k]];
+        } else {
+            const uint64_t *row = bits + (size_t)usite[u] * nw;
+            for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+        }
         float t = p <= SPIN_PC_EPS ? t_lo : p >= 1.0f - SPIN_PC_EPS ? t_hi : beta * spin_copy_logit(p) + cb;
         out[(size_t)u * ostride] = 1.0f / (1.0f + nn_exp(-(lg[u] + t)));
     }
+    if (cr)
+        for (int i = 0; i < n; ++i) cr->jmap[wd[i] * 64 + bt[i]] = 0;
 }

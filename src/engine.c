@@ -78,6 +78,9 @@ typedef struct {
     spin_cstates_t cs;   /* PBWT rows and state selection */
     int *gl;             /* [max_nu] typed (list) index left of each gap, -1 if none */
     int *usite;          /* [max_nu] panel site of each untyped token */
+    /* the untyped tokens' ALT carriers when few (spin_copy_carriers_t) */
+    int *cofs, *cn, *car, *jmap, *jbuf;
+    size_t m_car;
     uint8_t *act;        /* [K x max_nu] active (state, gap) */
     int *tidx;           /* [max_t] token index of each typed token */
     /* deferred mixing over a block of targets (gap by gap, so a gap's panel rows
@@ -94,6 +97,7 @@ static void scratch_free(engine_scratch_t *s)
     free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nbr_alleles), free(s->nbr_hap), free(s->tgt_alleles), free(s->p_untyped), free(s->beyond);
     spin_nbr_ws_destroy(s->nbr_ws);
     free(s->gl), free(s->usite), free(s->act), free(s->tidx);
+    free(s->cofs), free(s->cn), free(s->car), free(s->jmap), free(s->jbuf);
     if (s->wts)
         for (int i = 0; i < s->cs.mb; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
     free(s->wts), free(s->lgb), free(s->done);
@@ -132,7 +136,9 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
         s->gl = malloc((size_t)max_nu * sizeof(int)), s->usite = malloc((size_t)max_nu * sizeof(int));
         s->act = malloc((size_t)Kb * max_nu);
         s->tidx = malloc((size_t)max_t * sizeof(int));
-        if (!s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
+        s->cofs = malloc((size_t)max_nu * sizeof(int)), s->cn = malloc((size_t)max_nu * sizeof(int));
+        s->jmap = calloc((size_t)n_hap, sizeof(int));
+        if (!s->cofs || !s->cn || !s->jmap || !s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
             scratch_free(s);
             return -1;
         }
@@ -149,6 +155,7 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
             w->wa = malloc((size_t)cap * sizeof(float));
             ok = w->gofs && w->wd && w->bt && w->wa;
         }
+        ok = ok && (s->jbuf = malloc((size_t)cap * sizeof(int)));
         if (!ok) {
             scratch_free(s);
             return -1;
@@ -251,6 +258,36 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
 }
 
 
+/* Sites with at most this many ALT carriers get a carrier list: the deferred
+ * mix then costs the carriers, not the states (a rare site has a few carriers
+ * and a gap up to 2 P states). */
+#define SEG_MAX_CARRIERS 64
+
+/* The ALT carriers of the window's nu untyped tokens (s->usite), ascending. */
+static int build_carriers(const spin_panel_t *p, engine_scratch_t *s, int nu)
+{
+    size_t n = 0;
+    for (int u = 0; u < nu; u++) {
+        const uint64_t *row = p->hap + (size_t)s->usite[u] * p->nw;
+        int c = 0;
+        for (int w = 0; w < p->nw && c <= SEG_MAX_CARRIERS; w++) c += __builtin_popcountll(row[w]);
+        if (c > SEG_MAX_CARRIERS) {
+            s->cn[u] = -1, s->cofs[u] = 0;
+            continue;
+        }
+        if (n + (size_t)c > s->m_car) {
+            size_t m = (n + (size_t)c) * 2 + 1024;
+            int *t = realloc(s->car, m * sizeof(int));
+            if (!t) return -1;
+            s->car = t, s->m_car = m;
+        }
+        s->cofs[u] = (int)n, s->cn[u] = c;
+        for (int w = 0; w < p->nw; w++)
+            for (uint64_t x = row[w]; x; x &= x - 1) s->car[n++] = w * 64 + __builtin_ctzll(x);
+    }
+    return 0;
+}
+
 /* A segment (doc/engine-v2.md): PBWT passes each way per block of targets over
  * the segment's typed sites [t0, t1) (its typed tokens), then per target its
  * copy states (copystates.h), their alleles at the typed tokens, and the
@@ -266,6 +303,8 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
     if (encode_window(m, p, &tok, s) < 0) return -1;
     double time_encoded = spin_realtime(), nbr_time = 0;
     int ng = spin_cstates_gaps(s->typed, s->tok_site, D, s->gl, s->usite);
+    if (build_carriers(p, s, tok.nu) < 0) return -1;
+    spin_copy_carriers_t cr = {s->cofs, s->cn, s->car, s->jmap, s->jbuf};
     const int *g0;
     if (spin_wctx_gaps(s->wc, &g0) != ng) {
         spin_error("internal: gap count");
@@ -316,7 +355,7 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
         for (int g = 0; g < ng; g++)
             for (int mm = 0; mm < M; mm++)
                 if (!s->done[mm])
-                    spin_copy_apply_gap(&s->wts[mm], g, g0, p->hap, p->nw, s->usite, s->lgb + (size_t)mm * tok.nu, beta,
+                    spin_copy_apply_gap(&s->wts[mm], g, g0, p->hap, p->nw, s->usite, &cr, s->lgb + (size_t)mm * tok.nu, beta,
                                         cb, out + m0 + mm, (size_t)n_hap);
     }
     double time_end = spin_realtime();
