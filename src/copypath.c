@@ -37,16 +37,19 @@ typedef struct {
     int T, ng, K;
     int *tk;       /* [T] token index of each typed token */
     int *gl;       /* [ng] typed index left of each gap (-1: none); gr = gl + 1 (T: none) */
+    int *arow;     /* [T] row of alpha holding the forward vector at typed index t, -1 if
+                    * no gap reads it (those use two rolling rows after the nrow kept) */
+    int nrow;
     int8_t *nbt;   /* [T x K] neighbour alleles at typed tokens */
     float *em;     /* [T x K] emission probabilities (HMM only) */
-    float *alpha;  /* [T x K] */
+    float *alpha;  /* [(nrow + 2) x K] (room for T x K) */
     float *eb;     /* [K] */
 } copy_view_t;
 
 size_t spin_copy_scratch_size(int hmm, int D, int nu, int K)
 {
     size_t d = (size_t)D, k = (size_t)(K > 0 ? K : 1);
-    size_t n = d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, gl, mm[2K], nbt */
+    size_t n = 2 * d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, arow, gl, mm[2K], nbt */
     if (hmm) n += 2 * d * k + 2 * k + d + 16; /* em, alpha, eb, forward sums, one gap's posterior */
     return n + 64;
 }
@@ -58,6 +61,7 @@ static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g
     char *p = (char *)scratch;
     v->K = K, v->ng = ng;
     v->tk = (int *)p, p += (size_t)D * sizeof(int);
+    v->arow = (int *)p, p += (size_t)D * sizeof(int);
     v->gl = (int *)p, p += (size_t)(ng + 1) * sizeof(int);
     *mm = (int *)p, p += (size_t)2 * K * sizeof(int);
     p += (16 - ((uintptr_t)p & 15)) & 15;
@@ -73,6 +77,12 @@ static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g
         while (t < T && v->tk[t] < d0) ++t;
         v->gl[g] = t - 1;
     }
+    for (int t = 0; t < T; ++t) v->arow[t] = -1;
+    for (int g = 0; g < ng; ++g)
+        if (v->gl[g] >= 0) v->arow[v->gl[g]] = -2; /* read by a gap */
+    v->nrow = 0;
+    for (int t = 0; t < T; ++t)
+        if (v->arow[t] == -2) v->arow[t] = v->nrow++;
     for (int t = 0; t < T; ++t) {
         int8_t *o = v->nbt + (size_t)t * K;
         const int8_t *src = nb + v->tk[t];
@@ -161,20 +171,22 @@ static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *
     const float iK = 1.0f / (float)K;
     float *al = v->alpha, *eb = v->eb;
     float s = 0;
+    const float *ap = NULL;
     for (int t = 0; t < T; ++t) {
-        float *a = al + (size_t)t * K;
+        /* only the vectors a gap reads are kept; the others roll in two rows */
+        float *a = al + (size_t)(v->arow[t] >= 0 ? v->arow[t] : v->nrow + (t & 1)) * K;
         const float *e = v->em + (size_t)t * K;
         float st = 0;
         if (t == 0) {
             NN_SIMD_SUM(st)
             for (int j = 0; j < K; ++j) st += a[j] = e[j];
         } else {
-            const float *ap = a - K;
             float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - dcm[v->tk[t - 1]])), q = 1.0f - rho, c = rho * s * iK;
             NN_SIMD_SUM(st)
             for (int j = 0; j < K; ++j) st += a[j] = (q * ap[j] + c) * e[j];
         }
         sa[t] = s = rescale(a, K, st);
+        ap = a;
     }
     /* backward: eb = emission * beta at typed index t (sum se); gaps read as their
      * right bound t is reached (gaps with no typed token right first) */
@@ -201,7 +213,7 @@ static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *
             float rr = t < T ? 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - x)) : 1.0f;
             float rl = tl >= 0 ? 1.0f - nn_exp(-lambda * (x - dcm[v->tk[tl]])) : 1.0f;
             /* side without a typed token: weight 0 on a finite dummy vector, uniform mass */
-            const float *a = tl >= 0 ? al + (size_t)tl * K : v->em, *b = t < T ? eb : v->em;
+            const float *a = tl >= 0 ? al + (size_t)v->arow[tl] * K : v->em, *b = t < T ? eb : v->em;
             float cl = tl >= 0 ? rl * sa[tl] * iK : iK, ql = tl >= 0 ? 1.0f - rl : 0.0f;
             float cr = t < T ? rr * se * iK : 1.0f, qr = t < T ? 1.0f - rr : 0.0f;
             float *pg = sa + T; /* [K] */
