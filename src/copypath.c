@@ -138,8 +138,13 @@ static void ibs(const copy_view_t *v, const spin_wtok_t *w, const float *mid, co
             else fg[1] = v->gl[g] + 1 < T ? dcm[v->tk[T - 1]] - mid[g] : 0.0f, fg[3] = 1.0f;
         }
     }
+    const uint8_t *act = w->act; /* pair i = j * ng + g, as act */
     for (int i = 0; i < K * ng; ++i) {
         float *fg = F + (size_t)i * stride;
+        if (act && !act[i]) { /* never scored (as the HMM's logs): skip the logs */
+            fg[0] = fg[1] = fg[4] = 0.0f;
+            continue;
+        }
         float dl = fg[0] > 0 ? fg[0] : 0, dr = fg[1] > 0 ? fg[1] : 0;
         fg[4] = logf(dl + dr + 1e-4f);
         fg[0] = logf(dl + 1e-4f);
