@@ -40,7 +40,7 @@ typedef struct {
     int *arow;     /* [T] row of alpha holding the forward vector at typed index t, -1 if
                     * no gap reads it (those use two rolling rows after the nrow kept) */
     int nrow;
-    int8_t *nbt;   /* [T x K] neighbour alleles at typed tokens */
+    const int8_t *nbt; /* [T x K] neighbour alleles at typed tokens (w->nbt, or transposed from nb) */
     float *em;     /* [T x K] emission probabilities (HMM only) */
     float *alpha;  /* [(nrow + 2) x K] (room for T x K) */
     float *eb;     /* [K] */
@@ -65,7 +65,8 @@ static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g
     v->gl = (int *)p, p += (size_t)(ng + 1) * sizeof(int);
     *mm = (int *)p, p += (size_t)2 * K * sizeof(int);
     p += (16 - ((uintptr_t)p & 15)) & 15;
-    v->nbt = (int8_t *)p, p += (size_t)D * K;
+    int8_t *nbt = (int8_t *)p;
+    p += (size_t)D * K;
     p += (64 - ((uintptr_t)p & 63)) & 63;
     v->em = (float *)p, v->alpha = v->em + (size_t)D * K, v->eb = v->alpha + (size_t)D * K;
     int T = 0;
@@ -83,12 +84,14 @@ static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g
     v->nrow = 0;
     for (int t = 0; t < T; ++t)
         if (v->arow[t] == -2) v->arow[t] = v->nrow++;
-    for (int t = 0; t < T; ++t) {
-        int8_t *o = v->nbt + (size_t)t * K;
-        const int8_t *src = nb + v->tk[t];
-        NN_SIMD
-        for (int j = 0; j < K; ++j) o[j] = src[(size_t)j * D];
-    }
+    v->nbt = w->nbt ? w->nbt : nbt;
+    if (!w->nbt)
+        for (int t = 0; t < T; ++t) {
+            int8_t *o = nbt + (size_t)t * K;
+            const int8_t *src = nb + v->tk[t];
+            NN_SIMD
+            for (int j = 0; j < K; ++j) o[j] = src[(size_t)j * D];
+        }
     if (!hmm) return;
     for (int t = 0; t < T; ++t) {
         float *e = v->em + (size_t)t * K;

@@ -195,6 +195,8 @@ static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const sp
     tok->D = D, tok->typed = s->typed, tok->dcm = s->dcm, tok->af = s->af, tok->nu = nu, tok->uidx = s->uidx;
     tok->nb_beyond = NULL;
     tok->act = NULL;
+    tok->kq = NULL;
+    tok->nbt = NULL;
 }
 
 /* Panel haplotype of encoder row i: n_enc rows evenly strided over the panel. */
@@ -332,15 +334,17 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
             int h = m0 + mm;
             double ns = spin_realtime();
             int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
-            /* the states' alleles at the typed tokens only (the copy path reads no others) */
-            for (int j = 0; j < Kt; j++) {
-                const int hj = s->nbr_hap[j], wj = hj >> 6, bj = hj & 63;
-                int8_t *o = s->nbr_alleles + (size_t)j * D;
-                for (int k = 0; k < nt; k++)
-                    o[s->tidx[k]] = (int8_t)((p->hap[(size_t)t->site[wi->t0 + k] * p->nw + wj] >> bj) & 1);
+            /* the states' alleles at the typed tokens only (the copy path reads no others),
+             * in its typed-major layout (tok.nbt, [nt x Kt], in the nbr_alleles buffer):
+             * each panel row is read once per target and written contiguously */
+            for (int k = 0; k < nt; k++) {
+                const uint64_t *prow = p->hap + (size_t)t->site[wi->t0 + k] * p->nw;
+                int8_t *o = s->nbr_alleles + (size_t)k * Kt;
+                for (int j = 0; j < Kt; j++) o[j] = (int8_t)((prow[s->nbr_hap[j] >> 6] >> (s->nbr_hap[j] & 63)) & 1);
             }
             for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
             tok.act = s->act;
+            tok.nbt = s->nbr_alleles;
             nbr_time += spin_realtime() - ns;
             spin_copy_src_t src = {s->nbr_hap, &s->wts[mm]};
             float *lg = s->lgb + (size_t)mm * tok.nu;
