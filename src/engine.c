@@ -81,6 +81,10 @@ typedef struct {
     /* the untyped tokens' ALT carriers when few (spin_copy_carriers_t) */
     int *cofs, *cn, *car, *jmap, *jbuf;
     size_t m_car;
+    /* the segment's typed alleles per panel haplotype: bit k of tbits[h * ntw + k / 64]
+     * = haplotype h's ALT at typed token k ([n_hap x ntw], ntw = words of max_t bits) */
+    uint64_t *tbits;
+    int ntw_max;
     uint8_t *act;        /* [K x max_nu] active (state, gap) */
     int *tidx;           /* [max_t] token index of each typed token */
     /* deferred mixing over a block of targets (gap by gap, so a gap's panel rows
@@ -97,7 +101,7 @@ static void scratch_free(engine_scratch_t *s)
     free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nbr_alleles), free(s->nbr_hap), free(s->tgt_alleles), free(s->p_untyped), free(s->beyond);
     spin_nbr_ws_destroy(s->nbr_ws);
     free(s->gl), free(s->usite), free(s->act), free(s->tidx);
-    free(s->cofs), free(s->cn), free(s->car), free(s->jmap), free(s->jbuf);
+    free(s->cofs), free(s->cn), free(s->car), free(s->jmap), free(s->jbuf), free(s->tbits);
     if (s->wts)
         for (int i = 0; i < s->cs.mb; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
     free(s->wts), free(s->lgb), free(s->done);
@@ -138,7 +142,9 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
         s->tidx = malloc((size_t)max_t * sizeof(int));
         s->cofs = malloc((size_t)max_nu * sizeof(int)), s->cn = malloc((size_t)max_nu * sizeof(int));
         s->jmap = calloc((size_t)n_hap, sizeof(int));
-        if (!s->cofs || !s->cn || !s->jmap || !s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
+        s->ntw_max = (max_t + 63) / 64;
+        s->tbits = malloc((size_t)n_hap * (s->ntw_max > 0 ? s->ntw_max : 1) * sizeof(uint64_t));
+        if (!s->tbits || !s->cofs || !s->cn || !s->jmap || !s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
             scratch_free(s);
             return -1;
         }
@@ -306,6 +312,16 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
     double time_encoded = spin_realtime(), nbr_time = 0;
     int ng = spin_cstates_gaps(s->typed, s->tok_site, D, s->gl, s->usite);
     if (build_carriers(p, s, tok.nu) < 0) return -1;
+    /* typed alleles haplotype-major, once per segment (nt x ALT carriers), so a
+     * target's states are read from a few contiguous words each */
+    const int ntw = (nt + 63) / 64;
+    memset(s->tbits, 0, (size_t)p->n_hap * ntw * sizeof(uint64_t));
+    for (int k = 0; k < nt; k++) {
+        const uint64_t *prow = p->hap + (size_t)t->site[wi->t0 + k] * p->nw;
+        for (int w = 0; w < p->nw; w++)
+            for (uint64_t x = prow[w]; x; x &= x - 1)
+                s->tbits[(size_t)(w * 64 + __builtin_ctzll(x)) * ntw + (k >> 6)] |= 1ULL << (k & 63);
+    }
     spin_copy_carriers_t cr = {s->cofs, s->cn, s->car, s->jmap, s->jbuf};
     const int *g0;
     if (spin_wctx_gaps(s->wc, &g0) != ng) {
@@ -335,12 +351,12 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
             double ns = spin_realtime();
             int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
             /* the states' alleles at the typed tokens only (the copy path reads no others),
-             * in its typed-major layout (tok.nbt, [nt x Kt], in the nbr_alleles buffer):
-             * each panel row is read once per target and written contiguously */
+             * in its typed-major layout (tok.nbt, [nt x Kt], in the nbr_alleles buffer),
+             * from the segment's haplotype-major bits (in L1 for the Kt states) */
             for (int k = 0; k < nt; k++) {
-                const uint64_t *prow = p->hap + (size_t)t->site[wi->t0 + k] * p->nw;
                 int8_t *o = s->nbr_alleles + (size_t)k * Kt;
-                for (int j = 0; j < Kt; j++) o[j] = (int8_t)((prow[s->nbr_hap[j] >> 6] >> (s->nbr_hap[j] & 63)) & 1);
+                const uint64_t *tw = s->tbits + (k >> 6);
+                for (int j = 0; j < Kt; j++) o[j] = (int8_t)((tw[(size_t)s->nbr_hap[j] * ntw] >> (k & 63)) & 1);
             }
             for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
             tok.act = s->act;
