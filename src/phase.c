@@ -55,7 +55,11 @@ int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T, int n_ev)
     int bad = 0;
     for (int j = 0; j < 8; ++j) bad |= !(s->m[j] = malloc(S2 * sizeof(double)));
     for (int j = 0; j < 10; ++j) bad |= !(s->sum[j] = malloc((size_t)S * sizeof(double)));
-    bad |= !(s->beta = malloc(En * S2 * sizeof(float)));
+    /* the symmetric case's triangles are padded to Sp x Sp (posterior_sym) */
+    const size_t Sp = (size_t)(S + 3) / 4 * 4;
+    for (int j = 0; j < 8; ++j) bad |= !(s->tm[j] = malloc(Sp * Sp * sizeof(float)));
+    for (int j = 0; j < 10; ++j) bad |= !(s->tsum[j] = malloc(Sp * sizeof(float)));
+    bad |= !(s->beta = malloc(En * Sp * Sp * sizeof(float)));
     bad |= !(s->ev = malloc(Tn * sizeof(int)));
     if (bad) {
         spin_phase_scratch_destroy(s);
@@ -68,6 +72,8 @@ void spin_phase_scratch_destroy(spin_phase_scratch_t *s)
 {
     for (int j = 0; j < 8; ++j) free(s->m[j]);
     for (int j = 0; j < 10; ++j) free(s->sum[j]);
+    for (int j = 0; j < 8; ++j) free(s->tm[j]);
+    for (int j = 0; j < 10; ++j) free(s->tsum[j]);
     free(s->beta), free(s->ev);
     memset(s, 0, sizeof(*s));
 }
@@ -151,6 +157,272 @@ static void site_rows(const double *em, const uint8_t *xk, int S, double *E0, do
     for (int d = 0; d < S; ++d) E0[d] = em[xk[d]], E1[d] = em[2 + xk[d]];
 }
 
+/* ---- the symmetric case ------------------------------------------------
+ * When every site's emission is symmetric in the two haplotypes (unphased
+ * heterozygotes, homozygotes, both alleles missing: no phased heterozygote and
+ * no half-missing genotype, as for a fully unphased sample), so are the start,
+ * the transition, and therefore the backward values and the unlabelled forward
+ * part; and the two labelled parts are each other's transpose (swapping the
+ * haplotypes swaps the labels). The recursion then runs on upper triangles
+ * (S (S + 1) / 2 pair states instead of S^2, and one labelled matrix's worth
+ * instead of two): the backward values g, the unlabelled part f0, the
+ * labelled total u = f1 + f2 (symmetric) and the difference a = f1 - f2
+ * (antisymmetric, f1 = label 0), from which f1 = (u + a) / 2, f2 = (u - a) / 2.
+ *
+ * Values are floats (each site is scaled to total 1, so the range is never
+ * an issue; the unit test's brute force bounds the error), in 4-lane blocks
+ * (SSE2 vectors): an S x S matrix is stored as Sp x Sp (Sp = S rounded up to 4), row c holds
+ * (c, d) for d >= c from the block containing c on; the entries left of c in
+ * that block and the columns past S are kept at 0. */
+enum { LANES = 4 };
+
+#if defined(__GNUC__)
+typedef float v4f __attribute__((vector_size(LANES * sizeof(float))));
+typedef int32_t v4i __attribute__((vector_size(LANES * sizeof(float))));
+static inline v4f ld4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+static inline void st4(float *p, v4f v) { memcpy(p, &v, sizeof(v)); }
+static inline v4f mask4(v4f v, v4i m) { return (v4f)((v4i)v & m); }
+static inline float hsum4(v4f q) { return (q[0] + q[1]) + (q[2] + q[3]); }
+#else
+#error "phase.c needs GCC/Clang vector extensions"
+#endif
+
+/* Lane masks of a row's first block: ge[o] lanes >= o, gt[o] lanes > o. */
+typedef struct {
+    v4i ge[LANES], gt[LANES];
+} rowmask_t;
+
+static void rowmask_init(rowmask_t *m)
+{
+    for (int o = 0; o < LANES; ++o)
+        for (int l = 0; l < LANES; ++l) m->ge[o][l] = l >= o ? -1 : 0, m->gt[o][l] = l > o ? -1 : 0;
+}
+
+static inline int pad4(int S) { return (S + LANES - 1) / LANES * LANES; }
+
+/* E0, E1 of pair_step in float, padded with 0 to Sp. */
+static void site_rows_f(const double *em, const uint8_t *xk, int S, int Sp, float *E0, float *E1)
+{
+    const float e[4] = {(float)em[0], (float)em[1], (float)em[2], (float)em[3]};
+    for (int d = 0; d < S; ++d) E0[d] = e[xk[d]], E1[d] = e[2 + xk[d]];
+    for (int d = S; d < Sp; ++d) E0[d] = 0.0f, E1[d] = 0.0f;
+}
+
+/* One site of either recursion on a triangle, fused as pair_step:
+ * y = sc * E .* T(v), T(v)(c, d) = (1-r)^2 v(c, d) + (1-r) r/S (rs_c + cs_d)
+ * + (r/S)^2 total. v symmetric (anti = 0): cs = rs; v antisymmetric (anti = 1,
+ * diagonal 0): cs = -rs, total 0. ri: v's row sums (0 past S); writes y's to
+ * ro and returns y's total (0 if anti). E0, E1 as site_rows_f. */
+static float tri_step(const float *v, const float *ri, float toti, double sc, int S, int Sp, double r,
+                      const uint8_t *xk, const float *E0, const float *E1, int anti, const rowmask_t *mk, float *y,
+                      float *ro)
+{
+    const double B = r / S, s1 = 1.0 - r;
+    const float AA = (float)(s1 * s1 * sc), AB = (float)(s1 * B * sc);
+    const float BB = anti ? 0.0f : (float)(B * B * toti * sc), ABd = anti ? -AB : AB, sg = anti ? -1.0f : 1.0f;
+    for (int d = 0; d < Sp; ++d) ro[d] = 0.0f;
+    for (int c = 0; c < S; ++c) {
+        const size_t o = (size_t)c * Sp;
+        const float *vc = v + o, *E = xk[c] ? E1 : E0;
+        float *yc = y + o;
+        const float rc = AB * ri[c] + BB;
+        const int d0 = c / LANES * LANES;
+        v4f q = {0};
+        for (int d = d0; d < Sp; d += LANES) {
+            v4f z = (AA * ld4(vc + d) + rc + ABd * ld4(ri + d)) * ld4(E + d);
+            if (d == d0) { /* left of the diagonal: 0; the diagonal: only in y's column sums */
+                z = mask4(z, anti ? mk->gt[c - d0] : mk->ge[c - d0]);
+                st4(yc + d, z);
+                st4(ro + d, ld4(ro + d) + sg * z);
+                q += mask4(z, mk->gt[c - d0]);
+            } else {
+                st4(yc + d, z);
+                st4(ro + d, ld4(ro + d) + sg * z);
+                q += z;
+            }
+        }
+        ro[c] += hsum4(q);
+    }
+    float t = 0.0f;
+    for (int c = 0; c < S; ++c) t += ro[c];
+    return anti ? 0.0f : t;
+}
+
+/* v = the site's emission (symmetric) as a triangle; its row sums; returns
+ * its total. */
+static float tri_emission(const double *em, const uint8_t *xk, int S, int Sp, float *v, float *ro)
+{
+    for (int d = 0; d < Sp; ++d) ro[d] = 0.0f;
+    for (int c = 0; c < S; ++c) {
+        float *vc = v + (size_t)c * Sp, q = 0.0f;
+        const int d0 = c / LANES * LANES;
+        for (int d = d0; d < Sp; ++d) {
+            vc[d] = d < c || d >= S ? 0.0f : (float)em[xk[c] * 2 + xk[d]];
+            ro[d] += vc[d];
+            if (d > c) q += vc[d];
+        }
+        ro[c] += q;
+    }
+    float t = 0.0f;
+    for (int c = 0; c < S; ++c) t += ro[c];
+    return t;
+}
+
+/* At a heterozygote (forward; f0 all zero once dropped): over the unordered
+ * pairs {c, d} whose states carry different alleles, *U = sum u b and
+ * *A = sum (a at the ordered (allele 1, allele 0) pair) b, b the backward
+ * values; then those pairs take the label of haplotype 1's allele: z = f0 + u,
+ * f0 = 0, u = z, f1 = z where x_c = 0 (so a = +-z). The other pairs keep
+ * theirs. Writes the new row sums. Branch-free: x0[d] = x_d, x1[d] = 1 - x_d
+ * (0/1 floats, 0 past S), so the differing-pair mask of row c is x1 if x_c = 1
+ * else x0 (0 on the diagonal); a product with a 0/1 mask and a sum with 0 are
+ * exact. */
+static void tri_het(float *f0, float *u, float *a, const float *bk, const uint8_t *xk, int S, int Sp, const float *x0,
+                    const float *x1, const rowmask_t *mk, float *f0r, float *ur, float *ar, float *U, float *A)
+{
+    v4f su = {0}, sa = {0};
+    for (int d = 0; d < Sp; ++d) f0r[d] = 0.0f, ur[d] = 0.0f, ar[d] = 0.0f;
+    for (int c = 0; c < S; ++c) {
+        const size_t r = (size_t)c * Sp;
+        float *f0c = f0 + r, *uc = u + r, *ac = a + r;
+        const float *bc = bk + r, *md = xk[c] ? x1 : x0;
+        const float sg = xk[c] ? 1.0f : -1.0f; /* a at (1, 0) = sg * a(c, d) */
+        const int d0 = c / LANES * LANES;
+        v4f rf = {0}, ru = {0}, ra = {0};
+        for (int d = d0; d < Sp; d += LANES) {
+            const v4f m = ld4(md + d), b = ld4(bc + d), uu = ld4(uc + d), aa = ld4(ac + d), ff = ld4(f0c + d);
+            su += m * (uu * b), sa += m * (sg * aa * b);
+            const v4f z = ff + uu, nm = 1.0f - m;
+            const v4f nf = nm * ff, nu = nm * uu + m * z, na = nm * aa - m * sg * z;
+            st4(f0c + d, nf), st4(uc + d, nu), st4(ac + d, na);
+            st4(f0r + d, ld4(f0r + d) + nf), st4(ur + d, ld4(ur + d) + nu), st4(ar + d, ld4(ar + d) - na);
+            if (d == d0) /* the row sums: right of the diagonal only */
+                rf += mask4(nf, mk->gt[c - d0]), ru += mask4(nu, mk->gt[c - d0]), ra += mask4(na, mk->gt[c - d0]);
+            else
+                rf += nf, ru += nu, ra += na;
+        }
+        f0r[c] += hsum4(rf), ur[c] += hsum4(ru), ar[c] += hsum4(ra);
+    }
+    *U = hsum4(su), *A = hsum4(sa);
+}
+
+/* spin_phase_posterior when every emission is symmetric (see above). */
+static void posterior_sym(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
+                          const int8_t *a1, const int8_t *a2, const uint8_t *ph, double q, double *psw, double *mis)
+{
+    const int Sp = pad4(S);
+    const size_t Sq = (size_t)Sp * Sp;
+    double em[4];
+    rowmask_t mk;
+    rowmask_init(&mk);
+    float *E0 = s->tsum[8], *E1 = s->tsum[9];
+    /* backward, as in spin_phase_posterior */
+    float *g = s->tm[0], *g2 = s->tm[1], *gr = s->tsum[0], *gr2 = s->tsum[1], gt;
+    site_emission(a1[T - 1], a2[T - 1], ph[T - 1], q, em);
+    gt = tri_emission(em, x + (size_t)(T - 1) * S, S, Sp, g, gr);
+    for (int k = T - 1;; --k) {
+        if (s->ev[k] >= 0) { /* beta = g / e, scaled to g's total 1 */
+            const uint8_t *xk = x + (size_t)k * S;
+            const double it = 1.0 / gt;
+            const double ie[4] = {it / em[0], it / em[1], it / em[2], it / em[3]};
+            float *o = s->beta + (size_t)s->ev[k] * Sq;
+            site_rows_f(ie, xk, S, Sp, E0, E1);
+            for (int c = 0; c < S; ++c) {
+                const size_t r = (size_t)c * Sp;
+                const float *ier = xk[c] ? E1 : E0;
+                for (int d = c / LANES * LANES; d < Sp; d += LANES) st4(o + r + d, ld4(g + r + d) * ld4(ier + d));
+            }
+        }
+        if (k == 0) break;
+        site_emission(a1[k - 1], a2[k - 1], ph[k - 1], q, em);
+        const uint8_t *xp = x + (size_t)(k - 1) * S;
+        site_rows_f(em, xp, S, Sp, E0, E1);
+        gt = tri_step(g, gr, gt, 1.0 / gt, S, Sp, jump[k], xp, E0, E1, 0, &mk, g2, gr2);
+        float *tp = g;
+        g = g2, g2 = tp, tp = gr, gr = gr2, gr2 = tp;
+    }
+    /* forward: f0 unlabelled, u = f1 + f2, a = f1 - f2 (zero until the first
+     * heterozygote: lab = 0) */
+    float *f0 = s->tm[2], *u = s->tm[3], *a = s->tm[4], *f0o = s->tm[5], *uo = s->tm[6], *ao = s->tm[7];
+    float *f0r = s->tsum[0], *ur = s->tsum[1], *ar = s->tsum[2], *f0ro = s->tsum[3], *uro = s->tsum[4];
+    float *aro = s->tsum[5];
+    float f0t = 0.0f, ut = 0.0f;
+    double total = 1.0;
+    int live0 = 1, lab = 0;
+    for (int k = 0; k < T; ++k) {
+        const uint8_t *xk = x + (size_t)k * S;
+        site_emission(a1[k], a2[k], ph[k], q, em);
+        if (k == 0) {
+            f0t = tri_emission(em, xk, S, Sp, f0, f0r);
+        } else {
+            site_rows_f(em, xk, S, Sp, E0, E1);
+            float *tp;
+            if (live0) {
+                f0t = tri_step(f0, f0r, f0t, 1.0 / total, S, Sp, jump[k], xk, E0, E1, 0, &mk, f0o, f0ro);
+                tp = f0, f0 = f0o, f0o = tp, tp = f0r, f0r = f0ro, f0ro = tp;
+            }
+            if (lab) {
+                ut = tri_step(u, ur, ut, 1.0 / total, S, Sp, jump[k], xk, E0, E1, 0, &mk, uo, uro);
+                tri_step(a, ar, 0.0f, 1.0 / total, S, Sp, jump[k], xk, E0, E1, 1, &mk, ao, aro);
+                tp = u, u = uo, uo = tp, tp = ur, ur = uro, uro = tp;
+                tp = a, a = ao, ao = tp, tp = ar, ar = aro, aro = tp;
+            }
+        }
+        total = (live0 ? f0t : 0.0) + (lab ? ut : 0.0);
+        if (live0 && lab && f0t < 1e-30 * total) { /* as in spin_phase_posterior */
+            live0 = 0;
+            total -= f0t;
+            memset(f0, 0, Sq * sizeof(float)); /* tri_het still reads it */
+        }
+        if (s->ev[k] < 0) continue;
+        const float *bk = s->beta + (size_t)s->ev[k] * Sq;
+        if (a1[k] < 0) { /* both alleles missing (the only missing case here) */
+            double *m = mis + (size_t)k * 12, sum = 0.0;
+            for (int i = 0; i < 12; ++i) m[i] = 0.0;
+            for (int c = 0; c < S; ++c) {
+                const size_t r = (size_t)c * Sp;
+                const int xc = xk[c];
+                for (int d = c; d < S; ++d) {
+                    const int xd = xk[d], cd = xc * 2 + xd, dc = xd * 2 + xc;
+                    const double b = bk[r + d];
+                    const double w0 = live0 ? (double)f0[r + d] * b : 0.0;
+                    const double wu = lab ? 0.5 * u[r + d] * b : 0.0, wa = lab ? 0.5 * a[r + d] * b : 0.0;
+                    if (d == c) {
+                        m[cd] += w0, m[4 + cd] += wu, m[8 + cd] += wu;
+                    } else { /* (c, d) and (d, c): f1(d, c) = (u - a) / 2 there */
+                        m[cd] += w0, m[dc] += w0;
+                        m[4 + cd] += wu + wa, m[4 + dc] += wu - wa;
+                        m[8 + cd] += wu - wa, m[8 + dc] += wu + wa;
+                    }
+                }
+            }
+            for (int i = 0; i < 12; ++i) sum += m[i];
+            if (sum > 0.0)
+                for (int i = 0; i < 12; ++i) m[i] /= sum;
+            continue;
+        }
+        /* a heterozygote: the switch posterior psw = num / den over the
+         * ordered pairs, den = 2 U, num = U + A (tri_het), then the
+         * relabelling and the new sums, in one pass */
+        if (!lab) { /* u and a held nothing so far */
+            memset(u, 0, Sq * sizeof(float)), memset(a, 0, Sq * sizeof(float));
+            lab = 1;
+        }
+        for (int d = 0; d < S; ++d) E0[d] = xk[d], E1[d] = 1.0f - xk[d]; /* E0, E1 are free here */
+        for (int d = S; d < Sp; ++d) E0[d] = 0.0f, E1[d] = 0.0f;
+        float U, A;
+        tri_het(f0, u, a, bk, xk, S, Sp, E0, E1, &mk, f0r, ur, ar, &U, &A);
+        if (U > 0.0f) psw[k] = ((double)U + A) / (2.0 * U);
+        f0t = 0.0f, ut = 0.0f;
+        for (int c = 0; c < S; ++c) f0t += f0r[c], ut += ur[c];
+    }
+}
+
 void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
                           const int8_t *a1, const int8_t *a2, const uint8_t *ph, double err, double *psw,
                           double *mis)
@@ -165,6 +437,12 @@ void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int 
         const int het = a1[k] >= 0 && a2[k] >= 0 && a1[k] != a2[k], miss = a1[k] < 0 || a2[k] < 0;
         s->ev[k] = het || (miss && mis) ? n_ev++ : -1;
         psw[k] = -1.0;
+    }
+    int sym = 1;
+    for (int k = 0; k < T && sym; ++k) sym = a1[k] == a2[k] || (!ph[k] && a1[k] >= 0 && a2[k] >= 0);
+    if (sym) {
+        posterior_sym(s, x, S, T, jump, a1, a2, ph, q, psw, mis);
+        return;
     }
     /* backward: g_k = e_k .* beta_k, g_{k-1} = e_{k-1} .* T(g_k), each scaled to
      * total 1; beta_k = g_k / e_k is kept (float) at the heterozygous and missing

@@ -16,6 +16,8 @@ typedef struct {
     int S, T, n_ev;
     double *m[8];   /* [S * S] backward (2) and forward (3 parts, 3 outputs) values */
     double *sum[10]; /* [S] their row and column sums; the site's emission rows */
+    float *tm[8];   /* [S * S] the symmetric case's packed triangles (S (S + 1) / 2 used) */
+    float *tsum[10]; /* [S] their row sums; the site's emission rows */
     float *beta;    /* [n_ev * S * S] backward, at the heterozygous and missing sites only */
     int *ev;        /* [T] row of beta of site k, -1 none */
 } spin_phase_scratch_t;
