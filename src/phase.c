@@ -614,16 +614,13 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
     const int first_avg = o->n_iter - (o->n_avg > 1 ? o->n_avg : 0);
     int8_t *cur = NULL, *nxt = NULL, *est = NULL;
     int *nb_b = NULL, *nb_f = NULL;
-    uint8_t *comp = NULL;
     double *psum = NULL, *jump = NULL;
-    slots_t sl = {NULL, NULL, NULL};
     spin_phase_scratch_t *scr = NULL;
     int n_scr = 0;
     const size_t TH = (size_t)T * H;
     if (!(cur = malloc(TH)) || !(nxt = malloc(TH)) || !(est = malloc(TH)) || !(nb_b = malloc(TH * P * sizeof(int))) ||
-        !(nb_f = malloc((size_t)H * P * sizeof(int))) || !(comp = calloc((size_t)N * T * S, 1)) ||
-        !(psum = calloc((size_t)T * N, sizeof(double))) || !(jump = malloc((size_t)T * sizeof(double))) || !(sl.hap = malloc((size_t)N * S * sizeof(int))) ||
-        !(sl.last = malloc((size_t)N * S * sizeof(int))) || !(sl.from = malloc((size_t)N * S * sizeof(int))) ||
+        !(nb_f = malloc(TH * P * sizeof(int))) ||
+        !(psum = calloc((size_t)T * N, sizeof(double))) || !(jump = malloc((size_t)T * sizeof(double))) ||
         !(scr = calloc((size_t)nth, sizeof(*scr))))
         goto oom;
     /* backward values are kept at a sample's heterozygous and missing sites:
@@ -663,7 +660,6 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
         po.dir = SPIN_PBWT_BACKWARD;
         spin_pbwt_t *w = spin_pbwt_init(&po);
         if (!w) goto oom;
-        int k;
         for (int kk = T - 1; kk >= 0; --kk) /* backward: sites T - 1, ..., 0 */
             if (spin_pbwt_next_site(w, nb_b + (size_t)kk * H * P, NULL, NULL) != kk) {
                 spin_pbwt_destroy(w);
@@ -672,29 +668,16 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
             }
         spin_pbwt_destroy(w);
 
-        /* 2. forward neighbours and the composites, site by site */
+        /* 2. forward neighbours of every target haplotype at every site */
         po.dir = SPIN_PBWT_FORWARD;
         if (!(w = spin_pbwt_init(&po))) goto oom;
-        for (size_t i = 0; i < (size_t)N * S; ++i) sl.hap[i] = -1, sl.last[i] = -1, sl.from[i] = 0;
-        memset(comp, 0, (size_t)N * T * S);
-        while ((k = spin_pbwt_next_site(w, nb_f, NULL, NULL)) >= 0) {
-            const int *nbk = nb_b + (size_t)k * H * P;
-            for (int i = 0; i < N; ++i) {
-                slots_t si = {sl.hap + (size_t)i * S, sl.last + (size_t)i * S, sl.from + (size_t)i * S};
-                uint8_t *ci = comp + (size_t)i * T * S;
-                for (int j = 0; j < P; ++j) /* longest first, alternating sources */
-                    for (int src = 0; src < 4; ++src) {
-                        int h = 2 * i + (src & 1);
-                        int c = src < 2 ? nb_f[(size_t)h * P + j] : nbk[(size_t)h * P + j];
-                        if (c >= 0) slot_offer(p, t->site, &si, S, k, c, ci);
-                    }
+        for (int kk = 0; kk < T; ++kk)
+            if (spin_pbwt_next_site(w, nb_f + (size_t)kk * H * P, NULL, NULL) != kk) {
+                spin_pbwt_destroy(w);
+                spin_error("phasing: PBWT site order");
+                goto done;
             }
-        }
         spin_pbwt_destroy(w);
-        for (int i = 0; i < N; ++i) {
-            slots_t si = {sl.hap + (size_t)i * S, sl.last + (size_t)i * S, sl.from + (size_t)i * S};
-            slots_flush(p, t->site, &si, S, T, comp + (size_t)i * T * S);
-        }
 
         /* 3. per sample: the switch posteriors orient the unphased heterozygotes */
         const int last = it == o->n_iter - 1, vote = it >= first_avg && first_avg < o->n_iter;
@@ -710,19 +693,31 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
             spin_phase_scratch_t *sc = &scr[tid];
             /* per-thread buffers for one sample, allocated outside the sample loop */
             int8_t *a1 = malloc((size_t)T), *a2 = malloc((size_t)T);
-            uint8_t *ph = malloc((size_t)T), *xs = malloc((size_t)T * S);
+            uint8_t *ph = malloc((size_t)T), *xs = malloc((size_t)T * S), *ci = malloc((size_t)T * S);
             int *valid = malloc((size_t)S * sizeof(int));
             double *psw = malloc((size_t)T * sizeof(double)), *mis = malloc((size_t)T * 12 * sizeof(double));
-            if (!a1 || !a2 || !ph || !xs || !valid || !psw || !mis) err = 1;
+            slots_t si = {malloc((size_t)S * sizeof(int)), malloc((size_t)S * sizeof(int)), malloc((size_t)S * sizeof(int))};
+            if (!a1 || !a2 || !ph || !xs || !ci || !valid || !psw || !mis || !si.hap || !si.last || !si.from) err = 1;
 #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < N; ++i) {
                 if (err) continue;
-                const int *hs = sl.hap + (size_t)i * S;
+                /* the sample's composites, site by site: its 4P neighbours */
+                for (int j = 0; j < S; ++j) si.hap[j] = -1, si.last[j] = -1, si.from[j] = 0;
+                memset(ci, 0, (size_t)T * S);
+                for (int kk = 0; kk < T; ++kk) {
+                    const int *nfk = nb_f + (size_t)kk * H * P, *nbk = nb_b + (size_t)kk * H * P;
+                    for (int j = 0; j < P; ++j) /* longest first, alternating sources */
+                        for (int src = 0; src < 4; ++src) {
+                            int h = 2 * i + (src & 1);
+                            int c = (src < 2 ? nfk : nbk)[(size_t)h * P + j];
+                            if (c >= 0) slot_offer(p, t->site, &si, S, kk, c, ci);
+                        }
+                }
+                slots_flush(p, t->site, &si, S, T, ci);
                 int Sv = 0; /* slots that were ever filled */
                 for (int j = 0; j < S; ++j)
-                    if (hs[j] >= 0) valid[Sv++] = j;
+                    if (si.hap[j] >= 0) valid[Sv++] = j;
                 if (Sv == 0) continue;
-                const uint8_t *ci = comp + (size_t)i * T * S;
                 for (int kk = 0; kk < T; ++kk) {
                     for (int j = 0; j < Sv; ++j) xs[(size_t)kk * Sv + j] = ci[(size_t)kk * S + valid[j]];
                     a1[kk] = t->allele[(size_t)kk * H + 2 * i];
@@ -776,7 +771,8 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
                     if (last && o->fill_missing) out[0] = e[0], out[1] = e[1];
                 }
             }
-            free(a1), free(a2), free(ph), free(xs), free(valid);
+            free(a1), free(a2), free(ph), free(xs), free(ci), free(valid);
+            free(si.hap), free(si.last), free(si.from);
             free(psw), free(mis);
         }
         if (err) goto oom;
@@ -802,8 +798,7 @@ oom:
 done:
     for (int i = 0; i < n_scr; ++i) spin_phase_scratch_destroy(&scr[i]);
     free(scr);
-    free(cur), free(nxt), free(est), free(nb_b), free(nb_f), free(comp), free(psum);
+    free(cur), free(nxt), free(est), free(nb_b), free(nb_f), free(psum);
     free(jump);
-    free(sl.hap), free(sl.last), free(sl.from);
     return ret;
 }
