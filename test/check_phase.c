@@ -32,19 +32,21 @@ static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
  * psw and mis are defined by. */
 START_TEST(test_posterior_brute_force)
 {
-    enum { S = 3, T = 5 };
+    enum { SM = 6, TM = 5 };
     spin_phase_scratch_t sc;
-    ck_assert_int_eq(spin_phase_scratch_init(&sc, S, T, T), 0);
+    ck_assert_int_eq(spin_phase_scratch_init(&sc, SM, TM, TM), 0);
     int n_info = 0;
-    /* reps 40..79: only genotypes whose emission is symmetric in the two
+    /* reps 40..99: only genotypes whose emission is symmetric in the two
      * haplotypes (homozygous, unphased heterozygous, both alleles missing), the
-     * packed-triangle path of spin_phase_posterior */
-    int n_sym_info = 0;
-    for (int rep = 0; rep < 80; rep++) {
+     * triangle path of spin_phase_posterior; reps 80..99 with 5 or 6 states
+     * (two 4-lane blocks, padding) over 4 sites */
+    int n_sym_info = 0, n_sym_wide = 0;
+    for (int rep = 0; rep < 100; rep++) {
         rng_state = 5000 + (uint64_t)rep;
-        uint8_t x[T * S], ph[T];
-        int8_t a1[T], a2[T];
-        double jump[T];
+        const int S = rep < 80 ? 3 : 5 + rep % 2, T = rep < 80 ? 5 : 4;
+        uint8_t x[TM * SM], ph[TM];
+        int8_t a1[TM], a2[TM];
+        double jump[TM];
         for (int k = 0; k < T; k++) {
             for (int j = 0; j < S; j++) x[k * S + j] = unif() < 0.5;
             jump[k] = k ? 0.01 + 0.5 * unif() : 0;
@@ -57,10 +59,10 @@ START_TEST(test_posterior_brute_force)
             if (g == 6) a1[k] = -1;
         }
         double err = rep % 2 ? 0.01 : 0.2, q = err / (1 - err);
-        double psw[T], mis[T * 12];
+        double psw[TM], mis[TM * 12];
         spin_phase_posterior(&sc, x, S, T, jump, a1, a2, ph, err, psw, mis);
-        double num[T] = {0}, den[T] = {0}, mw[T * 12] = {0}, tot = 0;
-        int qa[T], qb[T];
+        double num[TM] = {0}, den[TM] = {0}, mw[TM * 12] = {0}, tot = 0;
+        int qa[TM], qb[TM];
         long n = 1;
         for (int k = 0; k < 2 * T; k++) n *= S;
         for (long c = 0; c < n; c++) {
@@ -99,7 +101,7 @@ START_TEST(test_posterior_brute_force)
                 ck_assert_msg(fabs(psw[k] - num[k] / den[k]) < 1e-6, "rep %d site %d: psw %.12f, brute force %.12f", rep,
                               k, psw[k], num[k] / den[k]);
                 n_info++;
-                n_sym_info += rep >= 40;
+                n_sym_info += rep >= 40, n_sym_wide += rep >= 80;
             } else {
                 ck_assert_double_eq(psw[k], -1);
             }
@@ -107,6 +109,7 @@ START_TEST(test_posterior_brute_force)
     }
     ck_assert_int_gt(n_info, 20); /* the cases exercise the switch posterior, not only its absence */
     ck_assert_int_gt(n_sym_info, 20);
+    ck_assert_int_gt(n_sym_wide, 10);
     spin_phase_scratch_destroy(&sc);
 }
 END_TEST
