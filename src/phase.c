@@ -598,28 +598,30 @@ typedef struct {
     int *hap;  /* [S] panel haplotype in the slot, -1 empty */
     int *last; /* [S] last site the slot's haplotype was a neighbour (-1 never) */
     int *from; /* [S] first site the current haplotype occupies */
+    int *where; /* [panel haplotypes] its slot, -1 none (all -1 between samples) */
 } slots_t;
 
 /* Puts panel haplotype c in one of the S slots at site k; writes the
  * composites' alleles of sites a displaced haplotype no longer covers. */
 static void slot_offer(const spin_panel_t *p, const int *site, slots_t *sl, int S, int k, int c, uint8_t *comp)
 {
-    int j, old = 0;
-    for (j = 0; j < S; ++j)
-        if (sl->hap[j] == c) {
-            sl->last[j] = k;
-            return;
-        }
+    int j = sl->where[c], old = 0;
+    if (j >= 0) {
+        sl->last[j] = k;
+        return;
+    }
     for (j = 1; j < S; ++j)
         if (sl->last[j] < sl->last[old]) old = j;
     if (sl->hap[old] >= 0 && sl->last[old] == k) return; /* every slot is in use at this site */
     /* the old haplotype keeps the sites up to the midpoint since it was last a
      * neighbour; the new one takes the rest (an empty slot: from the start) */
     int mid = sl->hap[old] < 0 ? 0 : (sl->last[old] + k) / 2 + 1;
-    if (sl->hap[old] >= 0)
+    if (sl->hap[old] >= 0) {
         for (int kk = sl->from[old]; kk < mid; ++kk)
             comp[(size_t)kk * S + old] = (uint8_t)spin_panel_allele(p, site[kk], sl->hap[old]);
-    sl->hap[old] = c, sl->last[old] = k, sl->from[old] = mid;
+        sl->where[sl->hap[old]] = -1;
+    }
+    sl->hap[old] = c, sl->last[old] = k, sl->from[old] = mid, sl->where[c] = old;
 }
 
 /* Writes the alleles of every slot's haplotype over [from, end). */
@@ -733,8 +735,12 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
             uint8_t *ph = malloc((size_t)T), *xs = malloc((size_t)T * S), *ci = malloc((size_t)T * S);
             int *valid = malloc((size_t)S * sizeof(int));
             double *psw = malloc((size_t)T * sizeof(double)), *mis = malloc((size_t)T * 12 * sizeof(double));
-            slots_t si = {malloc((size_t)S * sizeof(int)), malloc((size_t)S * sizeof(int)), malloc((size_t)S * sizeof(int))};
-            if (!a1 || !a2 || !ph || !xs || !ci || !valid || !psw || !mis || !si.hap || !si.last || !si.from) err = 1;
+            slots_t si = {malloc((size_t)S * sizeof(int)), malloc((size_t)S * sizeof(int)), malloc((size_t)S * sizeof(int)),
+                          malloc((size_t)p->n_hap * sizeof(int))};
+            if (!a1 || !a2 || !ph || !xs || !ci || !valid || !psw || !mis || !si.hap || !si.last || !si.from || !si.where)
+                err = 1;
+            else
+                for (int h = 0; h < p->n_hap; ++h) si.where[h] = -1;
 #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < N; ++i) {
                 if (err) continue;
@@ -751,6 +757,8 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
                         }
                 }
                 slots_flush(p, t->site, &si, S, T, ci);
+                for (int j = 0; j < S; ++j)
+                    if (si.hap[j] >= 0) si.where[si.hap[j]] = -1;
                 int Sv = 0; /* slots that were ever filled */
                 for (int j = 0; j < S; ++j)
                     if (si.hap[j] >= 0) valid[Sv++] = j;
@@ -809,7 +817,7 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
                 }
             }
             free(a1), free(a2), free(ph), free(xs), free(ci), free(valid);
-            free(si.hap), free(si.last), free(si.from);
+            free(si.hap), free(si.last), free(si.from), free(si.where);
             free(psw), free(mis);
         }
         if (err) goto oom;
