@@ -6,21 +6,26 @@
  *   1. PBWT (pbwt.h) over the panel at the typed sites, for every target
  *      haplotype's current estimate, backward then forward: the P longest
  *      matches of each haplotype at each site, in each direction.
- *   2. Per sample, S composite conditioning haplotypes (Beagle 5's idea): S
- *      slots, each copying one panel haplotype over a stretch of sites; the
- *      sample's 4P neighbours at a site refresh their slot or take the slot
- *      seen least recently, from the midpoint since that slot's last use.
+ *   2. Per sample (in the parallel sample loop), S composite conditioning
+ *      haplotypes (Beagle 5's idea): S slots, each copying one panel haplotype
+ *      over a stretch of sites; the sample's 4P neighbours at a site refresh
+ *      their slot or take the slot seen least recently, from the midpoint
+ *      since that slot's last use.
  *   3. Per sample, forward-backward in a diploid Li-Stephens HMM over the
  *      S x S slot pairs (spin_phase_posterior, O(S^2) per site thanks to the
- *      product form of the transitions) gives, at each heterozygote, the
- *      posterior probability of a switch relative to the previous one; the
- *      calls chain them (averaged over the last n_avg iterations).
+ *      product form of the transitions; on the S (S + 1) / 2 unordered pairs,
+ *      in float vectors, for samples whose genotypes are all symmetric in the
+ *      two haplotypes) gives, at each heterozygote, the posterior probability
+ *      of a switch relative to the previous one; the calls chain them
+ *      (averaged over the last n_avg iterations).
  * The new orientations are applied after the whole pass, so neither the order
  * of samples nor the number of threads changes any result.
  *
- * Memory: the backward neighbours T x 2N x P ints, the composites N x T x S
- * bytes, the averaged posteriors T x N doubles; per thread T x S^2 floats of
- * backward values (T typed sites, N samples). */
+ * Memory: the backward and forward neighbours 2 x T x 2N x P ints, the
+ * averaged posteriors T x N doubles; per thread T x S bytes of composites,
+ * an int per panel haplotype (its slot) and Sp^2 floats of backward values
+ * per heterozygous or missing site of the sample that has most, Sp = S
+ * rounded up to 4 (T typed sites, N samples). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
