@@ -640,6 +640,25 @@ static void slots_flush(const spin_panel_t *p, const int *site, slots_t *sl, int
     }
 }
 
+/* The P neighbours of every query at every site, in direction dir (o's is
+ * ignored): out[(k * n_tgt + m) * P + j]. 0, -1 out of memory, -2 the PBWT
+ * returned the sites out of order. */
+static int pbwt_all(const spin_pbwt_opt_t *o, int dir, int *out)
+{
+    spin_pbwt_opt_t po = *o;
+    po.dir = dir;
+    spin_pbwt_t *w = spin_pbwt_init(&po);
+    if (!w) return -1;
+    const size_t stride = (size_t)o->n_tgt * o->P;
+    int ret = 0;
+    for (int i = 0; i < o->n_site && !ret; ++i) {
+        const int kk = dir == SPIN_PBWT_FORWARD ? i : o->n_site - 1 - i;
+        if (spin_pbwt_next_site(w, out + (size_t)kk * stride, NULL, NULL) != kk) ret = -2;
+    }
+    spin_pbwt_destroy(w);
+    return ret;
+}
+
 int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_opt_t *o, int64_t *n_phased)
 {
     const int T = t->n_typed, N = t->n_sample, H = t->n_hap;
@@ -694,34 +713,32 @@ int spin_phase_run(const spin_panel_t *p, spin_targets_t *t, const spin_phase_op
     }
 
     for (int it = 0; it < o->n_iter; ++it) {
-        /* 1. backward neighbours of every target haplotype at every site */
+        /* 1, 2. backward and forward neighbours of every target haplotype at
+         * every site. With 2 to 4 threads the two sweeps run side by side, each
+         * on one thread: no parallel region per site, whose joins cost much
+         * when the cores are shared; with more, one after the other on all
+         * threads. The neighbours never depend on it. */
         spin_pbwt_opt_t po;
         memset(&po, 0, sizeof(po));
         po.hap = p->hap, po.nw = p->nw, po.n_hap = p->n_hap, po.sites = t->site, po.n_site = T;
         /* queries: the current estimates, with the missing alleles the last
          * iteration filled (the PBWT fills them in the first) */
-        po.ta = it ? est : cur, po.ld = (size_t)H, po.n_tgt = H, po.P = P, po.n_threads = nth;
-        po.dir = SPIN_PBWT_BACKWARD;
-        spin_pbwt_t *w = spin_pbwt_init(&po);
-        if (!w) goto oom;
-        for (int kk = T - 1; kk >= 0; --kk) /* backward: sites T - 1, ..., 0 */
-            if (spin_pbwt_next_site(w, nb_b + (size_t)kk * H * P, NULL, NULL) != kk) {
-                spin_pbwt_destroy(w);
-                spin_error("phasing: PBWT site order");
-                goto done;
-            }
-        spin_pbwt_destroy(w);
-
-        /* 2. forward neighbours of every target haplotype at every site */
-        po.dir = SPIN_PBWT_FORWARD;
-        if (!(w = spin_pbwt_init(&po))) goto oom;
-        for (int kk = 0; kk < T; ++kk)
-            if (spin_pbwt_next_site(w, nb_f + (size_t)kk * H * P, NULL, NULL) != kk) {
-                spin_pbwt_destroy(w);
-                spin_error("phasing: PBWT site order");
-                goto done;
-            }
-        spin_pbwt_destroy(w);
+        po.ta = it ? est : cur, po.ld = (size_t)H, po.n_tgt = H, po.P = P;
+        const int side = nth >= 2 && nth <= 4;
+        po.n_threads = side ? 1 : nth;
+        int rb = 0, rf = 0;
+#pragma omp parallel sections num_threads(side ? 2 : 1)
+        {
+#pragma omp section
+            rb = pbwt_all(&po, SPIN_PBWT_BACKWARD, nb_b);
+#pragma omp section
+            rf = pbwt_all(&po, SPIN_PBWT_FORWARD, nb_f);
+        }
+        if (rb == -1 || rf == -1) goto oom;
+        if (rb < 0 || rf < 0) {
+            spin_error("phasing: PBWT site order");
+            goto done;
+        }
 
         /* 3. per sample: the switch posteriors orient the unphased heterozygotes */
         const int last = it == o->n_iter - 1, vote = it >= first_avg && first_avg < o->n_iter;
