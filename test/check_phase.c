@@ -236,12 +236,15 @@ START_TEST(test_switch_error_and_threads)
             const int8_t *a = s.t.allele + (size_t)k * s.t.n_hap + 2 * i;
             ck_assert_int_eq(a[0] + a[1], s.t.gt[(size_t)k * s.t.n_sample + i]);
         }
-    /* threads: identical alleles */
+    /* threads: identical alleles (3: the PBWT sweeps side by side; 8: one
+     * after the other, on all threads) */
     memcpy(one, s.t.allele, TH);
-    memcpy(s.t.allele, orig, TH);
-    o.n_threads = 3;
-    ck_assert_int_eq(spin_phase_run(&s.p, &s.t, &o, NULL), 0);
-    ck_assert_int_eq(memcmp(one, s.t.allele, TH), 0);
+    for (int nt = 3; nt <= 8; nt += 5) {
+        memcpy(s.t.allele, orig, TH);
+        o.n_threads = nt;
+        ck_assert_int_eq(spin_phase_run(&s.p, &s.t, &o, NULL), 0);
+        ck_assert_int_eq(memcmp(one, s.t.allele, TH), 0);
+    }
     free(orig), free(one);
     sim_destroy(&s);
 }
