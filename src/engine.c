@@ -59,6 +59,12 @@ static int refuse_unphased(const spin_targets_t *t)
 #define SEG_TARGET_BLOCK 256
 
 /* One thread's scratch, sized for the largest window of a call. */
+/* Targets whose logits and gap weights are held at once for the deferred mix:
+ * a gap's panel rows are reused across them while in cache; the logits take
+ * SEG_MIX_BLOCK x untyped sites floats per thread (30 MB at 256 on a 256-interval
+ * segment of the cohort task, hence fewer than the PBWT block of 256). */
+#define SEG_MIX_BLOCK 64
+
 typedef struct {
     int n_enc, K;
     double ccm;          /* cM of the current window's centre */
@@ -89,9 +95,9 @@ typedef struct {
     int *tidx;           /* [max_t] token index of each typed token */
     /* deferred mixing over a block of targets (gap by gap, so a gap's panel rows
      * stay in cache across targets) */
-    float *lgb;          /* [mb x max_nu] network logits per target */
-    spin_copy_wts_t *wts;/* [mb] weighted states per gap */
-    uint8_t *done;       /* [mb] target finished in phase 1 (no copy states) */
+    float *lgb;          /* [SEG_MIX_BLOCK x max_nu] network logits per target */
+    spin_copy_wts_t *wts;/* [SEG_MIX_BLOCK] weighted states per gap */
+    uint8_t *done;       /* [SEG_MIX_BLOCK] target finished in phase 1 (no copy states) */
 } engine_scratch_t;
 
 static void scratch_free(engine_scratch_t *s)
@@ -103,7 +109,7 @@ static void scratch_free(engine_scratch_t *s)
     free(s->gl), free(s->usite), free(s->act), free(s->tidx);
     free(s->cofs), free(s->cn), free(s->car), free(s->jmap), free(s->jbuf), free(s->tbits);
     if (s->wts)
-        for (int i = 0; i < s->cs.mb; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
+        for (int i = 0; i < SEG_MIX_BLOCK; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
     free(s->wts), free(s->lgb), free(s->done);
     spin_cstates_destroy(&s->cs);
     memset(s, 0, sizeof(*s));
@@ -148,7 +154,7 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
             scratch_free(s);
             return -1;
         }
-        int mb = s->cs.mb, cap = max_ng * 2 * c->pbwt_p + Kb; /* a gap mixes its 2P candidates (all K if none) */
+        int mb = SEG_MIX_BLOCK, cap = max_ng * 2 * c->pbwt_p + Kb; /* a gap mixes its 2P candidates (all K if none) */
         s->lgb = malloc((size_t)mb * max_nu * sizeof(float));
         s->wts = calloc((size_t)mb, sizeof(*s->wts));
         s->done = malloc((size_t)mb);
@@ -345,38 +351,41 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
                               (size_t)n_hap, M) < 0)
             return -1;
         nbr_time += spin_realtime() - nbr_start;
-        /* phase 1, per target: states, network logits and each gap's weights */
-        for (int mm = 0; mm < M; mm++) {
-            int h = m0 + mm;
-            double ns = spin_realtime();
-            int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
-            /* the states' alleles at the typed tokens only (the copy path reads no others),
-             * in its typed-major layout (tok.nbt, [nt x Kt], in the nbr_alleles buffer),
-             * from the segment's haplotype-major bits (in L1 for the Kt states) */
-            for (int k = 0; k < nt; k++) {
-                int8_t *o = s->nbr_alleles + (size_t)k * Kt;
-                const uint64_t *tw = s->tbits + (k >> 6);
-                for (int j = 0; j < Kt; j++) o[j] = (int8_t)((tw[(size_t)s->nbr_hap[j] * ntw] >> (k & 63)) & 1);
+        for (int s0 = 0; s0 < M; s0 += SEG_MIX_BLOCK) {
+            const int s1 = M - s0 < SEG_MIX_BLOCK ? M : s0 + SEG_MIX_BLOCK;
+            /* phase 1, per target: states, network logits and each gap's weights */
+            for (int mm = s0; mm < s1; mm++) {
+                const int h = m0 + mm, ib = mm - s0; /* ib: the target's slot in the mixing block */
+                double ns = spin_realtime();
+                int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
+                /* the states' alleles at the typed tokens only (the copy path reads no others),
+                 * in its typed-major layout (tok.nbt, [nt x Kt], in the nbr_alleles buffer),
+                 * from the segment's haplotype-major bits (in L1 for the Kt states) */
+                for (int k = 0; k < nt; k++) {
+                    int8_t *o = s->nbr_alleles + (size_t)k * Kt;
+                    const uint64_t *tw = s->tbits + (k >> 6);
+                    for (int j = 0; j < Kt; j++) o[j] = (int8_t)((tw[(size_t)s->nbr_hap[j] * ntw] >> (k & 63)) & 1);
+                }
+                for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
+                tok.act = s->act;
+                tok.nbt = s->nbr_alleles;
+                nbr_time += spin_realtime() - ns;
+                spin_copy_src_t src = {s->nbr_hap, &s->wts[ib]};
+                float *lg = s->lgb + (size_t)ib * tok.nu;
+                s->done[ib] = Kt == 0 || ng == 0;
+                if (spin_model_predict(m, &tok, s->wc, s->row, Kt, s->nbr_alleles, s->done[ib] ? NULL : &src,
+                                       s->done[ib] ? s->p_untyped : lg, s->pred_s) < 0)
+                    return -1;
+                if (s->done[ib])
+                    for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
             }
-            for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
-            tok.act = s->act;
-            tok.nbt = s->nbr_alleles;
-            nbr_time += spin_realtime() - ns;
-            spin_copy_src_t src = {s->nbr_hap, &s->wts[mm]};
-            float *lg = s->lgb + (size_t)mm * tok.nu;
-            s->done[mm] = Kt == 0 || ng == 0;
-            if (spin_model_predict(m, &tok, s->wc, s->row, Kt, s->nbr_alleles, s->done[mm] ? NULL : &src,
-                                   s->done[mm] ? s->p_untyped : lg, s->pred_s) < 0)
-                return -1;
-            if (s->done[mm])
-                for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
+            /* phase 2, gap by gap over the mixing block: P(ALT) from the weighted states' alleles */
+            for (int g = 0; g < ng; g++)
+                for (int mm = s0; mm < s1; mm++)
+                    if (!s->done[mm - s0])
+                        spin_copy_apply_gap(&s->wts[mm - s0], g, g0, p->hap, p->nw, s->usite, &cr,
+                                            s->lgb + (size_t)(mm - s0) * tok.nu, beta, cb, out + m0 + mm, (size_t)n_hap);
         }
-        /* phase 2, gap by gap over the block: P(ALT) from the weighted states' alleles */
-        for (int g = 0; g < ng; g++)
-            for (int mm = 0; mm < M; mm++)
-                if (!s->done[mm])
-                    spin_copy_apply_gap(&s->wts[mm], g, g0, p->hap, p->nw, s->usite, &cr, s->lgb + (size_t)mm * tok.nu, beta,
-                                        cb, out + m0 + mm, (size_t)n_hap);
     }
     double time_end = spin_realtime();
     cost->enc += time_encoded - time_start, cost->pred += time_end - time_encoded - nbr_time, cost->nbr += nbr_time;
