@@ -57,6 +57,9 @@ int spin_panelfile_detect(const char *fn);
  * wrong-magic and wrong-version files are refused with a message saying which.
  * `shown` names the region in messages (NULL: region). */
 spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char *shown);
+/* The same with spin_panel_read_flags' flags (vcfin.h): SITES_ONLY skips the
+ * haplotypes of every block (they are still inflated and CRC-checked). */
+spin_panel_t *spin_panelfile_read_flags(const char *fn, const char *region, const char *shown, int flags);
 
 /* The panel's VCF header as stored in prepared file fn (for the target
  * reader's contig-length check), or NULL if fn is not a prepared panel or is
