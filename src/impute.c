@@ -508,8 +508,10 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         if (o->buffer > 0) snprintf(rshown, n, "%s (or its %lld bp buffer)", o->region, (long long)o->buffer);
         else snprintf(rshown, n, "%s", o->region);
     }
-    /* internal chunks need region reads; without an index the panel is read whole, once */
-    int chunked = !o->phase_only && o->max_panel_mb > 0 && spin_panel_indexed(o->ref_fn);
+    /* internal chunks need region reads; without an index the panel is read
+     * whole, once, and so is one whose index says it fits the budget */
+    int64_t bits = o->phase_only || !(o->max_panel_mb > 0) ? -1 : spin_panel_indexed_bits(o->ref_fn);
+    int chunked = bits >= 0 && (double)bits / 8.0 > o->max_panel_mb * 1048576.0;
     t0 = spin_realtime();
     if (!(panel = spin_panel_read_flags(o->ref_fn, rbuf, rshown, n_threads, pool, chunked ? SPIN_PANEL_SITES_ONLY : 0)))
         goto done;

@@ -380,6 +380,17 @@ bcf_hdr_t *spin_panelfile_header(const char *fn)
     return h;
 }
 
+int64_t spin_panelfile_bits(const char *fn)
+{
+    pfile_t *f = pfile_open(fn, 1);
+    if (!f) return -1;
+    int64_t n = 0;
+    for (uint32_t i = 0; i < f->n_contig; ++i) n += f->ctg[i].n_site;
+    n *= (int64_t)((f->n_hap + 63) / 64) * 64;
+    pfile_close(f);
+    return n;
+}
+
 int spin_panelfile_contigs(const char *fn, char ***names, int *n)
 {
     *names = NULL, *n = 0;

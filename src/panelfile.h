@@ -66,6 +66,10 @@ spin_panel_t *spin_panelfile_read_flags(const char *fn, const char *region, cons
  * unreadable (silently: the caller falls back). Free with bcf_hdr_destroy. */
 bcf_hdr_t *spin_panelfile_header(const char *fn);
 
+/* Bits the haplotypes of every site of prepared file fn take in a
+ * spin_panel_t (sites x 64 x nw), or -1 if unreadable (silently). */
+int64_t spin_panelfile_bits(const char *fn);
+
 /* The contigs stored in prepared file fn, in file order: *names (each and the
  * array malloc'ed; caller frees) and *n. Returns 0, <0 on error (logged). */
 int spin_panelfile_contigs(const char *fn, char ***names, int *n);

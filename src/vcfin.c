@@ -946,24 +946,37 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     return spin_panel_read_flags(fn, region, shown, n_threads, pool, 0);
 }
 
-int spin_panel_indexed(const char *fn)
+int64_t spin_panel_indexed_bits(const char *fn)
 {
-    if (spin_panelfile_detect(fn)) return 1; /* a prepared panel indexes its blocks itself */
+    struct stat st; /* a FIFO or stdin must not be opened twice: its data would be gone */
+    if (strcmp(fn, "-") == 0 || stat(fn, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    if (spin_panelfile_detect(fn)) return spin_panelfile_bits(fn); /* its own block index */
     htsFile *fp = hts_open(fn, "r");
-    if (!fp) return 0;
+    if (!fp) return -1;
     const htsFormat *fmt = hts_get_format(fp);
-    int ok = 0;
-    if (fmt->format == bcf) {
-        hts_idx_t *idx = hts_idx_load3(fn, NULL, HTS_FMT_CSI, HTS_IDX_SILENT_FAIL);
-        ok = idx != NULL;
-        if (idx) hts_idx_destroy(idx);
-    } else if (fmt->format == vcf && fmt->compression == bgzf) {
-        tbx_t *tbx = tbx_index_load3(fn, NULL, HTS_IDX_SILENT_FAIL);
-        ok = tbx != NULL;
-        if (tbx) tbx_destroy(tbx);
+    bcf_hdr_t *h = fmt->format == bcf || fmt->format == vcf ? bcf_hdr_read(fp) : NULL;
+    hts_idx_t *idx = NULL;
+    tbx_t *tbx = NULL;
+    if (h && fmt->format == bcf) idx = hts_idx_load3(fn, NULL, HTS_FMT_CSI, HTS_IDX_SILENT_FAIL);
+    else if (h && fmt->compression == bgzf) tbx = tbx_index_load3(fn, NULL, HTS_IDX_SILENT_FAIL);
+    int64_t bits = -1;
+    hts_idx_t *ix = idx ? idx : tbx ? tbx->idx : NULL;
+    if (ix) {
+        int n = 0;
+        const char **seq = idx ? bcf_index_seqnames(idx, h, &n) : tbx_seqnames(tbx, &n);
+        uint64_t rec = 0, mapped, unmapped;
+        for (int i = 0; i < n; i++) {
+            int tid = idx ? bcf_hdr_name2id(h, seq[i]) : tbx_name2id(tbx, seq[i]);
+            if (tid >= 0 && hts_idx_get_stat(ix, tid, &mapped, &unmapped) == 0) rec += mapped;
+        }
+        free(seq);
+        bits = (int64_t)rec * (((int64_t)bcf_hdr_nsamples(h) * 2 + 63) / 64) * 64;
     }
+    if (idx) hts_idx_destroy(idx);
+    if (tbx) tbx_destroy(tbx);
+    if (h) bcf_hdr_destroy(h);
     hts_close(fp);
-    return ok;
+    return bits;
 }
 
 spin_panel_t *spin_panel_read_flags(const char *fn, const char *region, const char *shown, int n_threads,

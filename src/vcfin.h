@@ -76,10 +76,13 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
 enum { SPIN_PANEL_SITES_ONLY = 1, SPIN_PANEL_QUIET = 2 };
 spin_panel_t *spin_panel_read_flags(const char *fn, const char *region, const char *shown, int n_threads,
                                     htsThreadPool *pool, int flags);
-/* 1 if fn can be read by region through an index: a prepared panel, a BCF
- * with a .csi, a bgzipped VCF with a .tbi/.csi; 0 otherwise (also when fn
- * cannot be opened: the full read then says why). */
-int spin_panel_indexed(const char *fn);
+/* If fn can be read by region through an index (a prepared panel, a BCF
+ * with a .csi, a bgzipped VCF with a .tbi/.csi): the bits its haplotypes
+ * would take in a spin_panel_t read whole, from the index's counts (VCF/BCF:
+ * records, so each multi-allelic record counts as one site); otherwise -1
+ * (also when fn is not a regular file or cannot be opened: the full read
+ * then says why). Reads no record. */
+int64_t spin_panel_indexed_bits(const char *fn);
 
 /* n copies of h, one for each of n jobs that vcf_parse at the same time
  * (vcf_parse uses the header's scratch memory, so no two may share one).
