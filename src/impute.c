@@ -4,8 +4,11 @@
  * impute missing typed alleles, impute the windows in blocks and write every
  * panel site of the region in position order.
  *
- * Memory: the panel and targets are held whole (bit-packed / int8); imputed
- * P(ALT) is buffered for one block of BLOCK_WINDOWS windows per thread only. */
+ * Memory: the targets are held whole (int8); the panel (bit-packed) whole
+ * or, when its index says it exceeds o->max_panel_mb, one internal chunk of
+ * whole windows at a time (planned on a sites-only read, chunk.c:
+ * spin_chunk_plan); imputed P(ALT) is buffered for one block of
+ * BLOCK_WINDOWS windows per thread only. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
