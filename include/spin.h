@@ -425,8 +425,8 @@ typedef struct {
     void (*progress)(void *ctx, int64_t done, int64_t total, double elapsed_s);
     void *progress_ctx;
     /* MB of panel haplotypes (sites x n_hap bits) held at once: with an
-     * indexed panel (prepared, BCF .csi, VCF.gz .tbi/.csi) and phased targets,
-     * a contig needing more is imputed in internal chunks of whole windows,
+     * indexed panel (prepared, BCF .csi, VCF.gz .tbi/.csi), a contig needing
+     * more is imputed in internal chunks of whole windows,
      * each read by region with its typed context, giving the same output; 0:
      * read the panel whole; a fraction of a MB is allowed [SPIN_DEFAULT_MAX_PANEL_MB] */
     double max_panel_mb;

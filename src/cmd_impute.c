@@ -37,7 +37,7 @@ void cli_impute_options(FILE *fp)
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"
             "      --max-panel-mb FLOAT MB of panel haplotypes held at once: a larger contig is imputed in chunks\n"
             "                           of whole windows read by region (same output); needs an indexed or\n"
-            "                           prepared REF and phased TARGET, else REF is read whole; 0: whole [%d]\n"
+            "                           prepared REF, else REF is read whole; 0: always whole [%d]\n"
             "Other:\n"
             "  -t, --threads INT        threads for the model, VCF parsing/formatting and BGZF [%d]\n"
             "  -q, --quiet              only errors on stderr (no progress)\n"

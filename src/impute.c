@@ -450,6 +450,82 @@ end:
     return rc;
 }
 
+/* The panel at the typed sites only (site k = typed site k of tg), which is
+ * all phasing looks at (phase.c reads hap and cm at t->site): read from plan
+ * (sites-only) by region in runs of at most max_sites panel sites, each
+ * checked against the plan, its typed rows kept and the rest freed. Memory:
+ * n_typed x n_hap bits. NULL on error (logged). */
+static spin_panel_t *typed_panel(const spin_impute_opt_t *o, const spin_panel_t *plan, const spin_targets_t *tg,
+                                 const spin_gmap_t *map, int64_t max_sites, int n_threads, htsThreadPool *pool,
+                                 stage_times_t *tm)
+{
+    spin_panel_t *q = calloc(1, sizeof(*q));
+    int nt = tg->n_typed;
+    if (!q) goto oom;
+    q->n_hap = plan->n_hap, q->nw = (plan->n_hap + 63) / 64; /* no sample names: phasing needs none */
+    q->n_site = q->m_site = nt;
+    if (!(q->fn = strdup(plan->fn)) || !(q->chrom = strdup(plan->chrom)) ||
+        !(q->pos = malloc((size_t)nt * sizeof(int64_t))) || !(q->cm = malloc((size_t)nt * sizeof(double))) ||
+        !(q->af = malloc((size_t)nt * sizeof(float))) ||
+        !(q->hap = malloc((size_t)nt * (size_t)q->nw * sizeof(uint64_t))))
+        goto oom;
+    for (int k0 = 0, k1; k0 < nt; k0 = k1) {
+        for (k1 = k0 + 1; k1 < nt && tg->site[k1] - tg->site[k0] < max_sites;) k1++;
+        int64_t lo = plan->pos[tg->site[k0]], hi = plan->pos[tg->site[k1 - 1]];
+        int s0 = spin_pos_lower_bound(plan->pos, plan->n_site, lo), s1 = spin_pos_lower_bound(plan->pos, plan->n_site, hi + 1);
+        char *reg = buffered_region(plan->chrom, lo, hi, 0);
+        if (!reg) goto oom;
+        double t0 = spin_realtime();
+        spin_panel_t *p = spin_panel_read_flags(o->ref_fn, reg, NULL, n_threads, pool, SPIN_PANEL_QUIET);
+        tm->panel += spin_realtime() - t0;
+        if (p && (p->n_site != s1 - s0 || p->n_hap != q->n_hap))
+            spin_error("reference panel '%s' changed while it was read: region %s gave %d sites, %d expected", o->ref_fn,
+                       reg, p->n_site, s1 - s0);
+        free(reg);
+        if (!p || p->n_site != s1 - s0 || p->n_hap != q->n_hap) {
+            spin_panel_destroy(p);
+            goto err;
+        }
+        spin_panel_set_map(p, map);
+        for (int k = k0; k < k1; k++) {
+            int s = tg->site[k] - s0;
+            q->pos[k] = p->pos[s], q->cm[k] = p->cm[s], q->af[k] = p->af[s];
+            memcpy(q->hap + (size_t)k * q->nw, p->hap + (size_t)s * p->nw, (size_t)q->nw * sizeof(uint64_t));
+        }
+        spin_panel_destroy(p);
+    }
+    return q;
+oom:
+    spin_error("out of memory");
+err:
+    spin_panel_destroy(q);
+    return NULL;
+}
+
+/* Phases tg's unphased heterozygotes against the panel's typed sites only
+ * (typed_panel): the same inputs phase.c would read from the whole panel,
+ * so the same result, at n_typed x n_hap bits. */
+static int phase_chunked(const spin_impute_opt_t *o, const spin_panel_t *plan, spin_targets_t *tg,
+                         const spin_gmap_t *map, int64_t max_sites, const spin_phase_opt_t *po, int64_t *n_ph,
+                         int n_threads, htsThreadPool *pool, stage_times_t *tm)
+{
+    spin_panel_t *q = typed_panel(o, plan, tg, map, max_sites, n_threads, pool, tm);
+    spin_targets_t v = *tg;
+    int rc = -1;
+    if (!q) return -1;
+    if (!(v.site = malloc((size_t)(tg->n_typed ? tg->n_typed : 1) * sizeof(int)))) {
+        spin_error("out of memory");
+        goto end;
+    }
+    for (int k = 0; k < tg->n_typed; k++) v.site[k] = k;
+    rc = spin_phase_run(q, &v, po, n_ph); /* phases tg's allele rows in place (shared) */
+    tg->n_unphased = v.n_unphased;
+end:
+    free(v.site);
+    spin_panel_destroy(q);
+    return rc;
+}
+
 int spin_impute_run(const spin_impute_opt_t *o) { return spin_impute_run_ops(o, NULL); }
 
 int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops)
@@ -468,7 +544,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     out_cursor_t *cur = &R.cur;
     char *rchrom = NULL, *rbuf = NULL, *rshown = NULL, *chrom = NULL;
     float *pbuf = NULL, *prob = NULL;
-    int64_t from = 0, to = INT64_MAX;
+    int64_t from = 0, to = INT64_MAX, max_sites = 0;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
     const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
     stage_times_t tm;
@@ -543,15 +619,14 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         /* the sites-only plan: windows of the whole region, cut into chunks
          * whose bit matrix stays under the budget */
         if (spin_windows_make_cfg(panel, tg, cfg, from, to, &win, &n_win, &win_store) < 0) goto done;
-        int64_t row = (int64_t)((panel->n_hap + 63) / 64) * 8, max_sites = (int64_t)(o->max_panel_mb * 1048576.0 / (double)row);
+        int64_t row = (int64_t)((panel->n_hap + 63) / 64) * 8;
+        max_sites = (int64_t)(o->max_panel_mb * 1048576.0 / (double)row);
+        if (max_sites < 1) max_sites = 1;
         int c_miss = cfg->c > 0 ? cfg->c : 1; /* engine.c: a missing typed allele looks at c typed sites a side */
-        if (n_win > 0 && spin_chunk_plan(panel, tg, win, n_win, from, to, c_miss, max_sites > 0 ? max_sites : 1, &chunk,
+        if (n_win > 0 && spin_chunk_plan(panel, tg, win, n_win, from, to, c_miss, max_sites, &chunk,
                                          &n_chunk) < 0)
             goto oom;
-        /* unphased targets are phased over the whole region's typed sites (phase.c): one read */
-        if (tg->n_unphased > 0 || n_chunk <= 1) {
-            if (tg->n_unphased > 0 && n_chunk > 1)
-                spin_info("unphased targets: phasing needs the whole panel, read at once (not in %d chunks)", n_chunk);
+        if (n_chunk <= 1) { /* one chunk: read it whole, once more */
             chunked = 0;
             free(chunk), chunk = NULL, n_chunk = 0;
             t0 = spin_realtime();
@@ -580,9 +655,13 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         spin_phase_opt_default(&po);
         po.n_threads = n_threads, po.fill_missing = o->phase_only;
         int64_t n_ph = 0;
+        double panel_s = tm.panel; /* chunked: the typed sites' reads count as reading the panel */
         t0 = spin_realtime();
-        if (spin_phase_run(panel, tg, &po, &n_ph) < 0) goto done;
-        tm.phase = spin_realtime() - t0;
+        /* chunked: the panel at the typed sites is all phasing reads */
+        if (chunked ? phase_chunked(o, panel, tg, map, max_sites, &po, &n_ph, n_threads, pool, &tm) < 0
+                    : spin_phase_run(panel, tg, &po, &n_ph) < 0)
+            goto done;
+        tm.phase = spin_realtime() - t0 - (chunked ? tm.panel - panel_s : 0);
         spin_info("phased %lld unphased heterozygous genotypes of %d target samples at %d typed sites against %d "
                   "reference haplotypes (%d iterations, %.2f s)",
                   (long long)n_ph, tg->n_sample, tg->n_typed, panel->n_hap, po.n_iter, tm.phase);
