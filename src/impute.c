@@ -303,6 +303,7 @@ typedef struct {
     size_t m_miss;    /* floats allocated in miss */
     stage_times_t *tm;
     int64_t w_done, w_total; /* windows written, for progress */
+    int n_hap;        /* the panel's haplotypes (every chunk read must have them) */
     double wall0;
 } run_t;
 
@@ -410,42 +411,55 @@ static int windows_view(const spin_window_t *win, const spin_chunk_t *c, int k0,
     return 0;
 }
 
+/* The panel's sites at positions [lo, hi] of contig chrom, read by region
+ * (quietly: the plan logged the panel), checked to be the plan's n_expect
+ * sites of n_hap haplotypes, cM from map. NULL on error (logged). */
+static spin_panel_t *read_span(const spin_impute_opt_t *o, const char *chrom, int64_t lo, int64_t hi, int n_expect,
+                               int n_hap, const spin_gmap_t *map, int n_threads, htsThreadPool *pool,
+                               stage_times_t *tm)
+{
+    char *reg = buffered_region(chrom, lo, hi, 0);
+    if (!reg) {
+        spin_error("out of memory");
+        return NULL;
+    }
+    double t0 = spin_realtime();
+    spin_panel_t *p = spin_panel_read_flags(o->ref_fn, reg, NULL, n_threads, pool, SPIN_PANEL_QUIET);
+    tm->panel += spin_realtime() - t0;
+    if (p && (p->n_site != n_expect || p->n_hap != n_hap || p->pos[0] != lo || p->pos[p->n_site - 1] != hi)) {
+        spin_error("reference panel '%s' changed while it was read: region %s gave %d sites, %d expected", o->ref_fn,
+                   reg, p->n_site, n_expect);
+        spin_panel_destroy(p);
+        p = NULL;
+    }
+    free(reg);
+    if (p) spin_panel_set_map(p, map);
+    return p;
+}
+
 /* Imputes chunk c: reads its panel sites by region, checks they are the
  * plan's, and writes its core. */
 static int impute_chunk(run_t *R, const char *chrom, const spin_gmap_t *map, const spin_targets_t *tg,
                         const spin_window_t *win, const spin_chunk_t *c, int n_threads, htsThreadPool *pool)
 {
-    const spin_impute_opt_t *o = R->o;
     spin_targets_t v;
     spin_window_t *cw = NULL;
     int *cstore = NULL, k0 = 0, rc = -1;
-    char *reg = buffered_region(chrom, c->read_from, c->read_to, 0);
     v.site = NULL;
-    if (!reg) {
-        spin_error("out of memory");
-        return -1;
-    }
-    double t0 = spin_realtime();
-    spin_panel_t *p = spin_panel_read_flags(o->ref_fn, reg, NULL, n_threads, pool, SPIN_PANEL_QUIET);
-    R->tm->panel += spin_realtime() - t0;
+    spin_panel_t *p = read_span(R->o, chrom, c->read_from, c->read_to, c->s1 - c->s0, R->n_hap, map,
+                                n_threads, pool, R->tm);
     if (!p) goto end;
-    if (p->n_site != c->s1 - c->s0 || p->pos[0] != c->read_from || p->pos[p->n_site - 1] != c->read_to ||
-        p->n_hap == 0) {
-        spin_error("reference panel '%s' changed while it was read: region %s gave %d sites, %d expected", o->ref_fn,
-                   reg, p->n_site, c->s1 - c->s0);
-        goto end;
-    }
-    spin_panel_set_map(p, map);
     if (targets_view(tg, c, &v, &k0) < 0) {
         spin_error("out of memory");
         goto end;
     }
     if (windows_view(win, c, k0, v.n_typed, &cw, &cstore) < 0) goto end;
-    spin_log(SPIN_LOG_DEBUG, __func__, "chunk %s:%lld-%lld (core), read %s: %d sites, %d typed, %d windows", chrom,
-             (long long)c->from, (long long)c->to, reg, p->n_site, v.n_typed, c->w1 - c->w0);
+    spin_log(SPIN_LOG_DEBUG, __func__, "chunk %s:%lld-%lld (core), read %lld-%lld: %d sites, %d typed, %d windows",
+             chrom, (long long)c->from, (long long)c->to, (long long)c->read_from, (long long)c->read_to, p->n_site,
+             v.n_typed, c->w1 - c->w0);
     rc = impute_span(R, p, &v, cw, c->w1 - c->w0, c->from, c->to);
 end:
-    free(v.site), free(cw), free(cstore), free(reg);
+    free(v.site), free(cw), free(cstore);
     spin_panel_destroy(p);
     return rc;
 }
@@ -473,20 +487,8 @@ static spin_panel_t *typed_panel(const spin_impute_opt_t *o, const spin_panel_t 
         for (k1 = k0 + 1; k1 < nt && tg->site[k1] - tg->site[k0] < max_sites;) k1++;
         int64_t lo = plan->pos[tg->site[k0]], hi = plan->pos[tg->site[k1 - 1]];
         int s0 = spin_pos_lower_bound(plan->pos, plan->n_site, lo), s1 = spin_pos_lower_bound(plan->pos, plan->n_site, hi + 1);
-        char *reg = buffered_region(plan->chrom, lo, hi, 0);
-        if (!reg) goto oom;
-        double t0 = spin_realtime();
-        spin_panel_t *p = spin_panel_read_flags(o->ref_fn, reg, NULL, n_threads, pool, SPIN_PANEL_QUIET);
-        tm->panel += spin_realtime() - t0;
-        if (p && (p->n_site != s1 - s0 || p->n_hap != q->n_hap))
-            spin_error("reference panel '%s' changed while it was read: region %s gave %d sites, %d expected", o->ref_fn,
-                       reg, p->n_site, s1 - s0);
-        free(reg);
-        if (!p || p->n_site != s1 - s0 || p->n_hap != q->n_hap) {
-            spin_panel_destroy(p);
-            goto err;
-        }
-        spin_panel_set_map(p, map);
+        spin_panel_t *p = read_span(o, plan->chrom, lo, hi, s1 - s0, q->n_hap, map, n_threads, pool, tm);
+        if (!p) goto err;
         for (int k = k0; k < k1; k++) {
             int s = tg->site[k] - s0;
             q->pos[k] = p->pos[s], q->cm[k] = p->cm[s], q->af[k] = p->af[s];
@@ -696,7 +698,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         !(pbuf = malloc((size_t)R.blk * max_u * n_hap * sizeof(float) + 1)))
         goto oom;
     for (int i = 0; i < R.blk; i++) R.pblk[i] = pbuf + (size_t)i * max_u * n_hap;
-    R.o = o, R.tm = &tm, R.wall0 = wall0, R.w_total = n_win;
+    R.o = o, R.tm = &tm, R.wall0 = wall0, R.w_total = n_win, R.n_hap = panel->n_hap;
     cur->prob = prob;
     int max_nalt = 1;
     for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;

@@ -965,12 +965,15 @@ int64_t spin_panel_indexed_bits(const char *fn)
         int n = 0;
         const char **seq = idx ? bcf_index_seqnames(idx, h, &n) : tbx_seqnames(tbx, &n);
         uint64_t rec = 0, mapped, unmapped;
-        for (int i = 0; i < n; i++) {
+        int known = seq != NULL;
+        for (int i = 0; i < n && known; i++) {
             int tid = idx ? bcf_hdr_name2id(h, seq[i]) : tbx_name2id(tbx, seq[i]);
             if (tid >= 0 && hts_idx_get_stat(ix, tid, &mapped, &unmapped) == 0) rec += mapped;
+            else known = 0;
         }
         free(seq);
-        bits = (int64_t)rec * (((int64_t)bcf_hdr_nsamples(h) * 2 + 63) / 64) * 64;
+        /* an index without record counts: the size is unknown, so plan (which reads sites only) */
+        bits = known ? (int64_t)rec * (((int64_t)bcf_hdr_nsamples(h) * 2 + 63) / 64) * 64 : INT64_MAX;
     }
     if (idx) hts_idx_destroy(idx);
     if (tbx) tbx_destroy(tbx);

@@ -79,7 +79,8 @@ spin_panel_t *spin_panel_read_flags(const char *fn, const char *region, const ch
 /* If fn can be read by region through an index (a prepared panel, a BCF
  * with a .csi, a bgzipped VCF with a .tbi/.csi): the bits its haplotypes
  * would take in a spin_panel_t read whole, from the index's counts (VCF/BCF:
- * records, so each multi-allelic record counts as one site); otherwise -1
+ * records, so each multi-allelic record counts as one site; INT64_MAX when
+ * the index holds no record counts); otherwise -1
  * (also when fn is not a regular file or cannot be opened: the full read
  * then says why). Reads no record. */
 int64_t spin_panel_indexed_bits(const char *fn);
