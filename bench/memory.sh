@@ -14,6 +14,7 @@
 #   -B        skip Beagle
 #   -x ARGS   extra spin-impute options (e.g. "--max-panel-mb 0")       []
 #   -S FILE   spin-impute binary                          [the build next to bench/]
+#   -R        only rewrite memory.md from WORKDIR/memory.tsv
 #
 # Tiling: copy k (0-based) of every panel and target record is shifted by k*L bp;
 # the ##contig length becomes N*L; the PLINK map's lines are shifted by k*L bp and
@@ -23,27 +24,51 @@
 # (`spin-impute prepare`), 1x and Nx; Beagle 5.4 (java -Xmx20g, nthreads) 1x and Nx.
 # Peak RSS comes from /usr/bin/time -v (exact); wall and CPU times are indicative
 # only on a shared machine. memory.tsv: run, copies, panel, peak RSS MB, wall s,
-# user+sys CPU s.
+# user+sys CPU s; memory.md: the same as a Markdown table with RSS ratios (Nx / 1x,
+# / Beagle's on the same input). -R redoes the table from memory.tsv without running.
 set -eu
 
 bench=$(cd "$(dirname "$0")" && pwd)
 spin=$bench/../spin-impute
-copies=10 shift=5000000 nthr=2 beagle=1 extra=
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
-while getopts n:L:t:Bx:S:h o; do
+copies=10 shift=5000000 nthr=2 beagle=1 extra= report_only=0
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "$1"; }
+while getopts n:L:t:Bx:S:Rh o; do
     case $o in
     n) copies=$OPTARG ;; L) shift=$OPTARG ;; t) nthr=$OPTARG ;; B) beagle=0 ;; x) extra=$OPTARG ;;
-    S) spin=$OPTARG ;; h) usage 0 ;; *) usage 2 ;;
+    S) spin=$OPTARG ;; R) report_only=1 ;; h) usage 0 ;; *) usage 2 ;;
     esac
 done
 shift $((OPTIND - 1))
 [ $# -eq 2 ] || usage 2
 task=$1 work=$2
 for f in panel.bcf targets.vcf.gz map.plink; do
-    [ -f "$task/$f" ] || { echo "memory.sh: $task/$f missing" >&2; exit 1; }
+    [ "$report_only" = 1 ] || [ -f "$task/$f" ] || { echo "memory.sh: $task/$f missing" >&2; exit 1; }
 done
 mkdir -p "$work"
 tsv=$work/memory.tsv
+
+# memory.md: the table with RSS ratios (Nx / 1x of the same run; / Beagle's on the same input)
+report() {
+    awk -F'\t' -v n="$copies" '
+        NR > 1 {
+            r[$1, $2] = $4; w[$1, $2] = $5; c[$1, $2] = $6; p[$1, $2] = $3
+            if (!($1 in seen)) { seen[$1] = 1; o[++k] = $1 }
+        }
+        END {
+            print "| run | copies | panel | peak RSS MB | RSS / 1x | RSS / Beagle | wall s | CPU s |"
+            print "|---|---|---|---|---|---|---|---|"
+            for (j = 1; j <= k; j++)
+                for (m = 1; m <= 2; m++) {
+                    x = m == 1 ? 1 : n
+                    if (!((o[j], x) in r)) continue
+                    b = (("beagle", x) in r) ? sprintf("%.2f", r[o[j], x] / r["beagle", x]) : "-"
+                    printf "| %s | %d | %s | %.1f | %.2f | %s | %.1f | %.1f |\n", o[j], x, p[o[j], x], r[o[j], x],
+                        r[o[j], x] / r[o[j], 1], b, w[o[j], x], c[o[j], x]
+                }
+        }' "$tsv" > "$work/memory.md"
+    cat "$work/memory.md"
+}
+[ "$report_only" = 1 ] && { report; exit 0; }
 
 # tile FILE OUT.(bcf|vcf.gz) N: the records of FILE repeated N times, shifted
 tile() {
@@ -126,3 +151,4 @@ for n in 1 "$copies"; do
     fi
 done
 column -t "$tsv"
+report
