@@ -628,7 +628,16 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         if (n_win > 0 && spin_chunk_plan(panel, tg, win, n_win, from, to, c_miss, max_sites, &chunk,
                                          &n_chunk) < 0)
             goto oom;
-        if (n_chunk <= 1) { /* one chunk: read it whole, once more */
+        int64_t mx = 0;
+        for (int i = 0; i < n_chunk; i++) mx = chunk[i].s1 - chunk[i].s0 > mx ? chunk[i].s1 - chunk[i].s0 : mx;
+        /* one chunk; or the budget cannot be met (a window's typed context
+         * alone needs more) and chunks would still hold over half the panel:
+         * they would save little memory for reading much of it again and again */
+        if (n_chunk <= 1 || (mx > max_sites && 2 * mx > panel->n_site)) {
+            if (n_chunk > 1)
+                spin_info("the typed context of a window spans %lld of the panel's %d sites, over the budget: "
+                          "reading it at once, not in %d chunks",
+                          (long long)mx, panel->n_site, n_chunk);
             chunked = 0;
             free(chunk), chunk = NULL, n_chunk = 0;
             t0 = spin_realtime();
@@ -645,8 +654,6 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
             panel = full;
             spin_panel_set_map(panel, map);
         } else {
-            int64_t mx = 0;
-            for (int i = 0; i < n_chunk; i++) mx = chunk[i].s1 - chunk[i].s0 > mx ? chunk[i].s1 - chunk[i].s0 : mx;
             spin_info("reading the panel in %d chunks of whole windows (at most %lld sites, %.3g MB of haplotypes; "
                       "budget %g MB, --max-panel-mb)",
                       n_chunk, (long long)mx, (double)(mx * row) / 1048576.0, o->max_panel_mb);

@@ -62,14 +62,23 @@ same prepared 4 "$tmp/ref.spanel" "$T/target.vcf.gz"
 same missing 4 "$T/ref.bcf" "$T/target_missing.vcf.gz"
 same records 2 "$T/ref_records.vcf.gz" "$T/target_records.vcf.gz"
 same records_prepared 2 "$tmp/ref_records.spanel" "$T/target_records.vcf.gz"
-budgets="0.001 0.01" same chrx 2 "$tmp/ref_chrx.spanel" "$T/target_chrx_missing.vcf.gz" # 120 haplotypes
+budgets="0.001 0.01" # 120 haplotypes: 16 bytes a site
+same chrx 2 "$tmp/ref_chrx.spanel" "$T/target_chrx_missing.vcf.gz"
 # a region run in chunks equals the region run read at once
+budgets=0.03 # smaller: a window's context holds over half the buffered region
 same region 2 "$T/ref.bcf" "$T/target.vcf.gz" -r 20:1100000-1200000 --buffer 30000
+budgets="0.001 0.03"
 # unphased targets: phased against the panel's typed sites alone (read by region), then
 # imputed in chunks, as phased against the whole panel
 same unphased 4 "$T/ref.bcf" "$T/target_unphased_all.vcf.gz"
 same unphased_missing 4 "$tmp/ref.spanel" "$T/target_missing_unphased.vcf.gz" -r 20:1050000-1250000
 grep -q 'phased [1-9][0-9]* unphased heterozygous' "$tmp/unphased.0.001.log" || fail "unphased targets: not phased"
+# fallback: 10 typed sites, so that every window's typed context (8 a side) spans most of the
+# panel: chunks over the budget holding over half the panel each, so it is read once
+gzip -dc "$T/target.vcf.gz" | awk '/^#/ || ++n % 6 == 0' > "$tmp/target_sparse.vcf"
+same sparse 0 "$T/ref.bcf" "$tmp/target_sparse.vcf"
+grep -q 'typed context of a window spans .* over the budget: reading it at once' "$tmp/sparse.0.03.log" ||
+    fail "sparse targets: the log does not say why the panel is read at once"
 # fallback: a plain VCF has no index
 gzip -dc "$T/ref.vcf.gz" > "$tmp/ref_plain.vcf"
 same unindexed 0 "$tmp/ref_plain.vcf" "$T/target.vcf.gz"
