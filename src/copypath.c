@@ -37,16 +37,19 @@ typedef struct {
     int T, ng, K;
     int *tk;       /* [T] token index of each typed token */
     int *gl;       /* [ng] typed index left of each gap (-1: none); gr = gl + 1 (T: none) */
-    int8_t *nbt;   /* [T x K] neighbour alleles at typed tokens */
+    int *arow;     /* [T] row of alpha holding the forward vector at typed index t, -1 if
+                    * no gap reads it (those use two rolling rows after the nrow kept) */
+    int nrow;
+    const int8_t *nbt; /* [T x K] neighbour alleles at typed tokens (w->nbt, or transposed from nb) */
     float *em;     /* [T x K] emission probabilities (HMM only) */
-    float *alpha;  /* [T x K] */
+    float *alpha;  /* [(nrow + 2) x K] (room for T x K) */
     float *eb;     /* [K] */
 } copy_view_t;
 
 size_t spin_copy_scratch_size(int hmm, int D, int nu, int K)
 {
     size_t d = (size_t)D, k = (size_t)(K > 0 ? K : 1);
-    size_t n = d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, gl, mm[2K], nbt */
+    size_t n = 2 * d + (size_t)nu + 4 * k + 16 + (d * k + 3) / 4 + 16; /* tk, arow, gl, mm[2K], nbt */
     if (hmm) n += 2 * d * k + 2 * k + d + 16; /* em, alpha, eb, forward sums, one gap's posterior */
     return n + 64;
 }
@@ -58,10 +61,12 @@ static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g
     char *p = (char *)scratch;
     v->K = K, v->ng = ng;
     v->tk = (int *)p, p += (size_t)D * sizeof(int);
+    v->arow = (int *)p, p += (size_t)D * sizeof(int);
     v->gl = (int *)p, p += (size_t)(ng + 1) * sizeof(int);
     *mm = (int *)p, p += (size_t)2 * K * sizeof(int);
     p += (16 - ((uintptr_t)p & 15)) & 15;
-    v->nbt = (int8_t *)p, p += (size_t)D * K;
+    int8_t *nbt = (int8_t *)p;
+    p += (size_t)D * K;
     p += (64 - ((uintptr_t)p & 63)) & 63;
     v->em = (float *)p, v->alpha = v->em + (size_t)D * K, v->eb = v->alpha + (size_t)D * K;
     int T = 0;
@@ -73,12 +78,20 @@ static void view_init(copy_view_t *v, const spin_wtok_t *w, int ng, const int *g
         while (t < T && v->tk[t] < d0) ++t;
         v->gl[g] = t - 1;
     }
-    for (int t = 0; t < T; ++t) {
-        int8_t *o = v->nbt + (size_t)t * K;
-        const int8_t *src = nb + v->tk[t];
-        NN_SIMD
-        for (int j = 0; j < K; ++j) o[j] = src[(size_t)j * D];
-    }
+    for (int t = 0; t < T; ++t) v->arow[t] = -1;
+    for (int g = 0; g < ng; ++g)
+        if (v->gl[g] >= 0) v->arow[v->gl[g]] = -2; /* read by a gap */
+    v->nrow = 0;
+    for (int t = 0; t < T; ++t)
+        if (v->arow[t] == -2) v->arow[t] = v->nrow++;
+    v->nbt = w->nbt ? w->nbt : nbt;
+    if (!w->nbt)
+        for (int t = 0; t < T; ++t) {
+            int8_t *o = nbt + (size_t)t * K;
+            const int8_t *src = nb + v->tk[t];
+            NN_SIMD
+            for (int j = 0; j < K; ++j) o[j] = src[(size_t)j * D];
+        }
     if (!hmm) return;
     for (int t = 0; t < T; ++t) {
         float *e = v->em + (size_t)t * K;
@@ -128,8 +141,13 @@ static void ibs(const copy_view_t *v, const spin_wtok_t *w, const float *mid, co
             else fg[1] = v->gl[g] + 1 < T ? dcm[v->tk[T - 1]] - mid[g] : 0.0f, fg[3] = 1.0f;
         }
     }
+    const uint8_t *act = w->act; /* pair i = j * ng + g, as act */
     for (int i = 0; i < K * ng; ++i) {
         float *fg = F + (size_t)i * stride;
+        if (act && !act[i]) { /* never scored (as the HMM's logs): skip the logs */
+            fg[0] = fg[1] = fg[4] = 0.0f;
+            continue;
+        }
         float dl = fg[0] > 0 ? fg[0] : 0, dr = fg[1] > 0 ? fg[1] : 0;
         fg[4] = logf(dl + dr + 1e-4f);
         fg[0] = logf(dl + 1e-4f);
@@ -161,20 +179,22 @@ static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *
     const float iK = 1.0f / (float)K;
     float *al = v->alpha, *eb = v->eb;
     float s = 0;
+    const float *ap = NULL;
     for (int t = 0; t < T; ++t) {
-        float *a = al + (size_t)t * K;
+        /* only the vectors a gap reads are kept; the others roll in two rows */
+        float *a = al + (size_t)(v->arow[t] >= 0 ? v->arow[t] : v->nrow + (t & 1)) * K;
         const float *e = v->em + (size_t)t * K;
         float st = 0;
         if (t == 0) {
             NN_SIMD_SUM(st)
             for (int j = 0; j < K; ++j) st += a[j] = e[j];
         } else {
-            const float *ap = a - K;
             float rho = 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - dcm[v->tk[t - 1]])), q = 1.0f - rho, c = rho * s * iK;
             NN_SIMD_SUM(st)
             for (int j = 0; j < K; ++j) st += a[j] = (q * ap[j] + c) * e[j];
         }
         sa[t] = s = rescale(a, K, st);
+        ap = a;
     }
     /* backward: eb = emission * beta at typed index t (sum se); gaps read as their
      * right bound t is reached (gaps with no typed token right first) */
@@ -201,7 +221,7 @@ static void hmm_posteriors(const copy_view_t *v, const float *dcm, const float *
             float rr = t < T ? 1.0f - nn_exp(-lambda * (dcm[v->tk[t]] - x)) : 1.0f;
             float rl = tl >= 0 ? 1.0f - nn_exp(-lambda * (x - dcm[v->tk[tl]])) : 1.0f;
             /* side without a typed token: weight 0 on a finite dummy vector, uniform mass */
-            const float *a = tl >= 0 ? al + (size_t)tl * K : v->em, *b = t < T ? eb : v->em;
+            const float *a = tl >= 0 ? al + (size_t)v->arow[tl] * K : v->em, *b = t < T ? eb : v->em;
             float cl = tl >= 0 ? rl * sa[tl] * iK : iK, ql = tl >= 0 ? 1.0f - rl : 0.0f;
             float cr = t < T ? rr * se * iK : 1.0f, qr = t < T ? 1.0f - rr : 0.0f;
             float *pg = sa + T; /* [K] */
@@ -346,7 +366,8 @@ int spin_copy_mix(const spin_wtok_t *w, int K, int ng, const int *g0, const int8
 }
 
 void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const uint64_t *bits, int nw,
-                         const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride)
+                         const int *usite, const spin_copy_carriers_t *cr, const float *lg, float beta, float cb,
+                         float *out, size_t ostride)
 {
     const int e0 = wt->gofs[g], n = wt->gofs[g + 1] - e0;
     const int *wd = wt->wd + e0, *bt = wt->bt + e0;
@@ -354,11 +375,35 @@ void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const 
     /* most sites are rare and clamped (no weighted state carries ALT): their copy
      * term is one of two constants, the same values spin_copy_logit gives */
     const float t_lo = beta * spin_copy_logit(0.0f) + cb, t_hi = beta * spin_copy_logit(1.0f) + cb;
+    /* a site with fewer carriers than states: look the carriers up among the
+     * states (jmap: haplotype -> entry + 1) instead of reading n bits */
+    if (cr)
+        for (int i = 0; i < n; ++i) cr->jmap[wd[i] * 64 + bt[i]] = i + 1;
     for (int u = g0[g]; u < g0[g + 1]; ++u) {
-        const uint64_t *row = bits + (size_t)usite[u] * nw;
         float p = 0.0f;
-        for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+        if (cr && cr->cn[u] >= 0 && cr->cn[u] < n) {
+            /* the same sum as below: only carriers add non-zero terms, in entry
+             * order (two terms commute exactly; three or more are sorted) */
+            const int *c = cr->car + cr->cofs[u];
+            int m = 0;
+            for (int k = 0; k < cr->cn[u]; ++k) {
+                int i1 = cr->jmap[c[k]];
+                if (i1) cr->jbuf[m++] = i1 - 1;
+            }
+            if (m > 2)
+                for (int a = 1; a < m; ++a) {
+                    int x = cr->jbuf[a], b = a;
+                    for (; b > 0 && cr->jbuf[b - 1] > x; --b) cr->jbuf[b] = cr->jbuf[b - 1];
+                    cr->jbuf[b] = x;
+                }
+            for (int k = 0; k < m; ++k) p += wa[cr->jbuf[k]];
+        } else {
+            const uint64_t *row = bits + (size_t)usite[u] * nw;
+            for (int i = 0; i < n; ++i) p += wa[i] * (float)((row[wd[i]] >> bt[i]) & 1);
+        }
         float t = p <= SPIN_PC_EPS ? t_lo : p >= 1.0f - SPIN_PC_EPS ? t_hi : beta * spin_copy_logit(p) + cb;
         out[(size_t)u * ostride] = 1.0f / (1.0f + nn_exp(-(lg[u] + t)));
     }
+    if (cr)
+        for (int i = 0; i < n; ++i) cr->jmap[wd[i] * 64 + bt[i]] = 0;
 }

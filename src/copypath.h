@@ -70,8 +70,17 @@ struct spin_copy_wts_s {
  * spin_model_predict would: pc = sum of weights of ALT carriers, clamped to
  * [SPIN_PC_EPS, 1 - SPIN_PC_EPS]; out[u * ostride] = sigmoid(lg[u] + beta logit(pc) + cb),
  * lg: the network's logits (what the deferred predict wrote). */
+/* ALT carriers of the untyped tokens of a window with few of them (most sites):
+ * token u's carriers are car[cofs[u] .. cofs[u] + cn[u]), haplotypes ascending;
+ * cn[u] < 0: too many, read the bits. jmap [panel haplotypes] must be all 0 on
+ * entry (it is left so); jbuf has room for a gap's weighted states. */
+typedef struct {
+    const int *cofs, *cn, *car;
+    int *jmap, *jbuf;
+} spin_copy_carriers_t;
 void spin_copy_apply_gap(const spin_copy_wts_t *wt, int g, const int *g0, const uint64_t *bits, int nw,
-                         const int *usite, const float *lg, float beta, float cb, float *out, size_t ostride);
+                         const int *usite, const spin_copy_carriers_t *cr, const float *lg, float beta, float cb,
+                         float *out, size_t ostride);
 /* Softmax over the K neighbours per gap (over the active ones, w->act), s [K x ng]
  * -> a [K x ng] (0 where inactive); per untyped token pc[nu] = sum_j a_j allele_j;
  * lc[nu] = spin_copy_logit(pc). Alleles from nb [K x D]; with src (deferred)

@@ -59,6 +59,12 @@ static int refuse_unphased(const spin_targets_t *t)
 #define SEG_TARGET_BLOCK 256
 
 /* One thread's scratch, sized for the largest window of a call. */
+/* Targets whose logits and gap weights are held at once for the deferred mix:
+ * a gap's panel rows are reused across them while in cache; the logits take
+ * SEG_MIX_BLOCK x untyped sites floats per thread (30 MB at 256 on a 256-interval
+ * segment of the cohort task, hence fewer than the PBWT block of 256). */
+#define SEG_MIX_BLOCK 64
+
 typedef struct {
     int n_enc, K;
     double ccm;          /* cM of the current window's centre */
@@ -78,13 +84,20 @@ typedef struct {
     spin_cstates_t cs;   /* PBWT rows and state selection */
     int *gl;             /* [max_nu] typed (list) index left of each gap, -1 if none */
     int *usite;          /* [max_nu] panel site of each untyped token */
+    /* the untyped tokens' ALT carriers when few (spin_copy_carriers_t) */
+    int *cofs, *cn, *car, *jmap, *jbuf;
+    size_t m_car;
+    /* the segment's typed alleles per panel haplotype: bit k of tbits[h * ntw + k / 64]
+     * = haplotype h's ALT at typed token k ([n_hap x ntw], ntw = words of max_t bits) */
+    uint64_t *tbits;
+    int ntw_max;
     uint8_t *act;        /* [K x max_nu] active (state, gap) */
     int *tidx;           /* [max_t] token index of each typed token */
     /* deferred mixing over a block of targets (gap by gap, so a gap's panel rows
      * stay in cache across targets) */
-    float *lgb;          /* [mb x max_nu] network logits per target */
-    spin_copy_wts_t *wts;/* [mb] weighted states per gap */
-    uint8_t *done;       /* [mb] target finished in phase 1 (no copy states) */
+    float *lgb;          /* [SEG_MIX_BLOCK x max_nu] network logits per target */
+    spin_copy_wts_t *wts;/* [SEG_MIX_BLOCK] weighted states per gap */
+    uint8_t *done;       /* [SEG_MIX_BLOCK] target finished in phase 1 (no copy states) */
 } engine_scratch_t;
 
 static void scratch_free(engine_scratch_t *s)
@@ -94,8 +107,9 @@ static void scratch_free(engine_scratch_t *s)
     free(s->uidx), free(s->tok_site), free(s->rows), free(s->row), free(s->nbr_alleles), free(s->nbr_hap), free(s->tgt_alleles), free(s->p_untyped), free(s->beyond);
     spin_nbr_ws_destroy(s->nbr_ws);
     free(s->gl), free(s->usite), free(s->act), free(s->tidx);
+    free(s->cofs), free(s->cn), free(s->car), free(s->jmap), free(s->jbuf), free(s->tbits);
     if (s->wts)
-        for (int i = 0; i < s->cs.mb; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
+        for (int i = 0; i < SEG_MIX_BLOCK; i++) free(s->wts[i].gofs), free(s->wts[i].wd), free(s->wts[i].bt), free(s->wts[i].wa);
     free(s->wts), free(s->lgb), free(s->done);
     spin_cstates_destroy(&s->cs);
     memset(s, 0, sizeof(*s));
@@ -132,11 +146,15 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
         s->gl = malloc((size_t)max_nu * sizeof(int)), s->usite = malloc((size_t)max_nu * sizeof(int));
         s->act = malloc((size_t)Kb * max_nu);
         s->tidx = malloc((size_t)max_t * sizeof(int));
-        if (!s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
+        s->cofs = malloc((size_t)max_nu * sizeof(int)), s->cn = malloc((size_t)max_nu * sizeof(int));
+        s->jmap = calloc((size_t)n_hap, sizeof(int));
+        s->ntw_max = (max_t + 63) / 64;
+        s->tbits = malloc((size_t)n_hap * (s->ntw_max > 0 ? s->ntw_max : 1) * sizeof(uint64_t));
+        if (!s->tbits || !s->cofs || !s->cn || !s->jmap || !s->tidx || !s->gl || !s->usite || !s->act || spin_cstates_init(&s->cs, c->pbwt_p, SEG_TARGET_BLOCK, max_t, n_hap) < 0) {
             scratch_free(s);
             return -1;
         }
-        int mb = s->cs.mb, cap = max_ng * 2 * c->pbwt_p + Kb; /* a gap mixes its 2P candidates (all K if none) */
+        int mb = SEG_MIX_BLOCK, cap = max_ng * 2 * c->pbwt_p + Kb; /* a gap mixes its 2P candidates (all K if none) */
         s->lgb = malloc((size_t)mb * max_nu * sizeof(float));
         s->wts = calloc((size_t)mb, sizeof(*s->wts));
         s->done = malloc((size_t)mb);
@@ -149,6 +167,7 @@ static int scratch_init(engine_scratch_t *s, const spin_model_t *m, int max_D, i
             w->wa = malloc((size_t)cap * sizeof(float));
             ok = w->gofs && w->wd && w->bt && w->wa;
         }
+        ok = ok && (s->jbuf = malloc((size_t)cap * sizeof(int)));
         if (!ok) {
             scratch_free(s);
             return -1;
@@ -188,6 +207,8 @@ static void make_tokens(const spin_panel_t *p, const spin_targets_t *t, const sp
     tok->D = D, tok->typed = s->typed, tok->dcm = s->dcm, tok->af = s->af, tok->nu = nu, tok->uidx = s->uidx;
     tok->nb_beyond = NULL;
     tok->act = NULL;
+    tok->kq = NULL;
+    tok->nbt = NULL;
 }
 
 /* Panel haplotype of encoder row i: n_enc rows evenly strided over the panel. */
@@ -251,6 +272,36 @@ static int impute_window(const spin_model_t *m, const spin_panel_t *p, const spi
 }
 
 
+/* Sites with at most this many ALT carriers get a carrier list: the deferred
+ * mix then costs the carriers, not the states (a rare site has a few carriers
+ * and a gap up to 2 P states). */
+#define SEG_MAX_CARRIERS 64
+
+/* The ALT carriers of the window's nu untyped tokens (s->usite), ascending. */
+static int build_carriers(const spin_panel_t *p, engine_scratch_t *s, int nu)
+{
+    size_t n = 0;
+    for (int u = 0; u < nu; u++) {
+        const uint64_t *row = p->hap + (size_t)s->usite[u] * p->nw;
+        int c = 0;
+        for (int w = 0; w < p->nw && c <= SEG_MAX_CARRIERS; w++) c += __builtin_popcountll(row[w]);
+        if (c > SEG_MAX_CARRIERS) {
+            s->cn[u] = -1, s->cofs[u] = 0;
+            continue;
+        }
+        if (n + (size_t)c > s->m_car) {
+            size_t m = (n + (size_t)c) * 2 + 1024;
+            int *t = realloc(s->car, m * sizeof(int));
+            if (!t) return -1;
+            s->car = t, s->m_car = m;
+        }
+        s->cofs[u] = (int)n, s->cn[u] = c;
+        for (int w = 0; w < p->nw; w++)
+            for (uint64_t x = row[w]; x; x &= x - 1) s->car[n++] = w * 64 + __builtin_ctzll(x);
+    }
+    return 0;
+}
+
 /* A segment (doc/engine-v2.md): PBWT passes each way per block of targets over
  * the segment's typed sites [t0, t1) (its typed tokens), then per target its
  * copy states (copystates.h), their alleles at the typed tokens, and the
@@ -266,6 +317,18 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
     if (encode_window(m, p, &tok, s) < 0) return -1;
     double time_encoded = spin_realtime(), nbr_time = 0;
     int ng = spin_cstates_gaps(s->typed, s->tok_site, D, s->gl, s->usite);
+    if (build_carriers(p, s, tok.nu) < 0) return -1;
+    /* typed alleles haplotype-major, once per segment (nt x ALT carriers), so a
+     * target's states are read from a few contiguous words each */
+    const int ntw = (nt + 63) / 64;
+    memset(s->tbits, 0, (size_t)p->n_hap * ntw * sizeof(uint64_t));
+    for (int k = 0; k < nt; k++) {
+        const uint64_t *prow = p->hap + (size_t)t->site[wi->t0 + k] * p->nw;
+        for (int w = 0; w < p->nw; w++)
+            for (uint64_t x = prow[w]; x; x &= x - 1)
+                s->tbits[(size_t)(w * 64 + __builtin_ctzll(x)) * ntw + (k >> 6)] |= 1ULL << (k & 63);
+    }
+    spin_copy_carriers_t cr = {s->cofs, s->cn, s->car, s->jmap, s->jbuf};
     const int *g0;
     if (spin_wctx_gaps(s->wc, &g0) != ng) {
         spin_error("internal: gap count");
@@ -288,36 +351,41 @@ static int impute_segment(const spin_model_t *m, const spin_panel_t *p, const sp
                               (size_t)n_hap, M) < 0)
             return -1;
         nbr_time += spin_realtime() - nbr_start;
-        /* phase 1, per target: states, network logits and each gap's weights */
-        for (int mm = 0; mm < M; mm++) {
-            int h = m0 + mm;
-            double ns = spin_realtime();
-            int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
-            /* the states' alleles at the typed tokens only (the copy path reads no others) */
-            for (int j = 0; j < Kt; j++) {
-                const int hj = s->nbr_hap[j], wj = hj >> 6, bj = hj & 63;
-                int8_t *o = s->nbr_alleles + (size_t)j * D;
-                for (int k = 0; k < nt; k++)
-                    o[s->tidx[k]] = (int8_t)((p->hap[(size_t)t->site[wi->t0 + k] * p->nw + wj] >> bj) & 1);
+        for (int s0 = 0; s0 < M; s0 += SEG_MIX_BLOCK) {
+            const int s1 = M - s0 < SEG_MIX_BLOCK ? M : s0 + SEG_MIX_BLOCK;
+            /* phase 1, per target: states, network logits and each gap's weights */
+            for (int mm = s0; mm < s1; mm++) {
+                const int h = m0 + mm, ib = mm - s0; /* ib: the target's slot in the mixing block */
+                double ns = spin_realtime();
+                int Kt = spin_cstates_pick(cs, mm, s->gl, ng, K, s->nbr_hap, s->act);
+                /* the states' alleles at the typed tokens only (the copy path reads no others),
+                 * in its typed-major layout (tok.nbt, [nt x Kt], in the nbr_alleles buffer),
+                 * from the segment's haplotype-major bits (in L1 for the Kt states) */
+                for (int k = 0; k < nt; k++) {
+                    int8_t *o = s->nbr_alleles + (size_t)k * Kt;
+                    const uint64_t *tw = s->tbits + (k >> 6);
+                    for (int j = 0; j < Kt; j++) o[j] = (int8_t)((tw[(size_t)s->nbr_hap[j] * ntw] >> (k & 63)) & 1);
+                }
+                for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
+                tok.act = s->act;
+                tok.nbt = s->nbr_alleles;
+                nbr_time += spin_realtime() - ns;
+                spin_copy_src_t src = {s->nbr_hap, &s->wts[ib]};
+                float *lg = s->lgb + (size_t)ib * tok.nu;
+                s->done[ib] = Kt == 0 || ng == 0;
+                if (spin_model_predict(m, &tok, s->wc, s->row, Kt, s->nbr_alleles, s->done[ib] ? NULL : &src,
+                                       s->done[ib] ? s->p_untyped : lg, s->pred_s) < 0)
+                    return -1;
+                if (s->done[ib])
+                    for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
             }
-            for (int k = 0; k < nt; k++) s->row[s->tidx[k]] = t->allele[(size_t)(wi->t0 + k) * n_hap + h];
-            tok.act = s->act;
-            nbr_time += spin_realtime() - ns;
-            spin_copy_src_t src = {s->nbr_hap, &s->wts[mm]};
-            float *lg = s->lgb + (size_t)mm * tok.nu;
-            s->done[mm] = Kt == 0 || ng == 0;
-            if (spin_model_predict(m, &tok, s->wc, s->row, Kt, s->nbr_alleles, s->done[mm] ? NULL : &src,
-                                   s->done[mm] ? s->p_untyped : lg, s->pred_s) < 0)
-                return -1;
-            if (s->done[mm])
-                for (int u = 0; u < tok.nu; u++) out[(size_t)u * n_hap + h] = s->p_untyped[u];
+            /* phase 2, gap by gap over the mixing block: P(ALT) from the weighted states' alleles */
+            for (int g = 0; g < ng; g++)
+                for (int mm = s0; mm < s1; mm++)
+                    if (!s->done[mm - s0])
+                        spin_copy_apply_gap(&s->wts[mm - s0], g, g0, p->hap, p->nw, s->usite, &cr,
+                                            s->lgb + (size_t)(mm - s0) * tok.nu, beta, cb, out + m0 + mm, (size_t)n_hap);
         }
-        /* phase 2, gap by gap over the block: P(ALT) from the weighted states' alleles */
-        for (int g = 0; g < ng; g++)
-            for (int mm = 0; mm < M; mm++)
-                if (!s->done[mm])
-                    spin_copy_apply_gap(&s->wts[mm], g, g0, p->hap, p->nw, s->usite, s->lgb + (size_t)mm * tok.nu, beta,
-                                        cb, out + m0 + mm, (size_t)n_hap);
     }
     double time_end = spin_realtime();
     cost->enc += time_encoded - time_start, cost->pred += time_end - time_encoded - nbr_time, cost->nbr += nbr_time;

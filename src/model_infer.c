@@ -17,7 +17,9 @@ struct spin_wctx_s {
     float *tc;          /* [D x e] */
     float *X3;          /* [D x 3 x e] token embedding per state (typed: T0,T1,TMISS; untyped: U0,U1,UMASK) */
     float *Kt[SPIN_MAX_L], *Vt[SPIN_MAX_L]; /* [D x 3 x e] XABA keys/values per token state */
-    float *qu;          /* [nu x e] masked-untyped embeddings (decoder queries) */
+    float *qu;          /* [e x nu] masked-untyped embeddings (decoder queries), transposed:
+                         * feature j of token u at qu[j * nu + u], so the per-target logits
+                         * vectorise over tokens */
     float *bu;          /* [nu] b(af_u) */
     float *Kp, *Vp;     /* [h x ke] predictor keys/values of H_D */
     float *S0;          /* [D x 3 x heads x k] layer-0 XABA scores per token state: every row's
@@ -164,7 +166,8 @@ int spin_model_window(const spin_model_t *m, const spin_wtok_t *w, spin_wctx_t *
     const float *bW = m->w + m->lay.bafW;
     for (int u = 0; u < w->nu; ++u) {
         int d = w->uidx[u];
-        memcpy(wc->qu + (size_t)u * e, wc->X3 + ((size_t)d * 3 + 2) * e, e * sizeof(float));
+        const float *x = wc->X3 + ((size_t)d * 3 + 2) * e;
+        for (int j = 0; j < e; ++j) wc->qu[(size_t)j * w->nu + u] = x[j];
         float psi[SPIN_NPSI];
         spin_psi(w->af[d], psi);
         wc->bu[u] = m->w[m->lay.bafb] + bW[0] * psi[0] + bW[1] * psi[1] + bW[2] * psi[2];
@@ -431,11 +434,12 @@ int spin_model_predict(const spin_model_t *m, const spin_wtok_t *w, const spin_w
         for (size_t j = 0; j < e; ++j) gc[j] += Gi[j] * ci;
     }
     float *lg = pt[13];
-    for (int u = 0; u < nu; ++u) {
-        const float *q = wc->qu + (size_t)u * e;
-        float s = wc->bu[u];
-        for (size_t j = 0; j < e; ++j) s += q[j] * gc[j];
-        lg[u] = s;
+    /* per token the same sum, in the same order (bu, then j = 0 .. e-1), over all tokens at once */
+    for (int u = 0; u < nu; ++u) lg[u] = wc->bu[u];
+    for (size_t j = 0; j < e; ++j) {
+        const float g = gc[j], *qj = wc->qu + j * (size_t)nu;
+        NN_SIMD
+        for (int u = 0; u < nu; ++u) lg[u] += qj[u] * g;
     }
     if (K > 0 && nu > 0) {
         float *F = pt[8], *S = pt[11], *A = pt[12], *pc = pt[14], *lc = pt[15];

@@ -14,10 +14,12 @@
  * inner loops allocate nothing). */
 typedef struct {
     int S, T, n_ev;
-    double *m[8];   /* [S * S] backward (2) and forward (3 parts, 3 outputs) values */
+    double *m[8];    /* [S * S] backward (2) and forward (3 parts, 3 outputs) values */
     double *sum[10]; /* [S] their row and column sums; the site's emission rows */
-    float *beta;    /* [n_ev * S * S] backward, at the heterozygous and missing sites only */
-    int *ev;        /* [T] row of beta of site k, -1 none */
+    float *tm[8];    /* [Sp * Sp] the symmetric case's triangles (Sp = S rounded up to 4) */
+    float *tsum[10]; /* [Sp] their row sums; the site's emission rows */
+    float *beta;     /* [n_ev * Sp * Sp] backward, at the heterozygous and missing sites only */
+    int *ev;         /* [T] row of beta of site k, -1 none */
 } spin_phase_scratch_t;
 
 int spin_phase_scratch_init(spin_phase_scratch_t *s, int S, int T, int n_ev);
@@ -51,7 +53,11 @@ void spin_phase_scratch_destroy(spin_phase_scratch_t *s);
  * of the states' alleles (u, v) = (x_a, x_b) jointly with the label:
  * [0 * 4 + u * 2 + v] no label, [(1 + l) * 4 + u * 2 + v] label l. mis may be
  * NULL. The uniform start 1/S^2 is implied. s needs room (n_ev) for the
- * sample's heterozygous sites, plus its missing ones if mis is given. */
+ * sample's heterozygous sites, plus its missing ones if mis is given.
+ * When every genotype is symmetric in the two haplotypes (no phased
+ * heterozygote, no genotype with one allele missing) the same quantities are
+ * computed on the unordered state pairs in float (phase.c: posterior_sym);
+ * either way the result matches the brute force to 1e-6. */
 void spin_phase_posterior(spin_phase_scratch_t *s, const uint8_t *x, int S, int T, const double *jump,
                           const int8_t *a1, const int8_t *a2, const uint8_t *ph, double err, double *psw,
                           double *mis);

@@ -31,6 +31,11 @@ typedef struct {
     /* Optional, training only (NULL = K each): neighbours of each query, <= K
      * (the stride of its neighbour arrays stays K). */
     const int *kq;
+    /* Optional (NULL = read nb): the states' alleles at the typed tokens, typed
+     * token t of state j at nbt[t * K + j] (the copy path's own layout, so the
+     * engine fills it contiguously and nothing is transposed per target); nb is
+     * then not read at typed tokens. Set per target before predict. */
+    const int8_t *nbt;
 } spin_wtok_t;
 
 #endif

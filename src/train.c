@@ -530,7 +530,7 @@ int spin_train_run(const spin_train_opt_t *o)
             }
         }
         spin_wtok_t w = {D, x.typed, x.dcm, x.af, x.nu, x.uidx, cfg->seg > 0 ? NULL : beyond, cfg->seg > 0 ? sact : NULL,
-                         cfg->seg > 0 ? qk : NULL};
+                         cfg->seg > 0 ? qk : NULL, NULL};
         memset(grad, 0, (size_t)np * sizeof(float));
         if (o->maf_weight > 0) { /* normalise: mean weight 1 */
             double sw = 0;

@@ -146,7 +146,7 @@ static void toy_cfg(spin_config_t *c)
 
 static spin_wtok_t toy_window(void)
 {
-    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx, NULL, NULL, NULL};
+    spin_wtok_t w = {TD, ttyped, tdcm, taf, TNU, tuidx, NULL, NULL, NULL, NULL};
     return w;
 }
 
@@ -324,7 +324,7 @@ START_TEST(test_copy_path_hand)
     const uint8_t typed[5] = {1, 0, 1, 0, 1};
     const float dcm[5] = {0, 0.1f, 0.2f, 0.3f, 0.4f}, af[5] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
     const int uidx[2] = {1, 3};
-    spin_wtok_t w = {5, typed, dcm, af, 2, uidx, NULL, NULL, NULL};
+    spin_wtok_t w = {5, typed, dcm, af, 2, uidx, NULL, NULL, NULL, NULL};
     const int8_t row[5] = {0, -1, 1, -1, 0};
     const int8_t nb[2 * 5] = {0, 1, 1, 0, 0, /* matches the target everywhere */
                               0, 0, 0, 1, 0}; /* mismatch at token 2 */
@@ -354,7 +354,7 @@ START_TEST(test_copy_path_hand)
     /* no typed token anywhere: all features equal -> plain neighbour mean */
     const uint8_t untyped[5] = {0, 0, 0, 0, 0};
     const int uall[5] = {0, 1, 2, 3, 4};
-    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall, NULL, NULL, NULL};
+    spin_wtok_t w0 = {5, untyped, dcm, af, 5, uall, NULL, NULL, NULL, NULL};
     const int8_t nb4[4 * 5] = {1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0};
     spin_wctx_t *wc0 = spin_wctx_init(m, 5, 5);
     float *es0 = malloc(spin_enc_scratch_size(&c, 5, 4) * sizeof(float));
@@ -459,7 +459,7 @@ START_TEST(test_copy_feats_reference)
                 ext[4 * j] = -0.9f, ext[4 * j + 1] = (float)(j % 3) - 1.0f;
                 ext[4 * j + 2] = 0.9f, ext[4 * j + 3] = (float)((j + 1) % 3) - 1.0f;
             }
-            spin_wtok_t w = {RD, typed, dcm, af, nu, uidx, NULL, NULL, NULL};
+            spin_wtok_t w = {RD, typed, dcm, af, nu, uidx, NULL, NULL, NULL, NULL};
             int g0[RD + 1];
             float mid[RD];
             int ng = spin_gaps(&w, g0, mid);
@@ -506,7 +506,7 @@ START_TEST(test_copy_hmm_bruteforce)
     const float af[BD] = {0};
     /* gaps: {0} before the first typed token, {2,3}, {6}, {8} after the last */
     const int uidx5[5] = {0, 2, 3, 6, 8};
-    spin_wtok_t w = {BD, typed, dcm, af, 5, uidx5, NULL, NULL, NULL};
+    spin_wtok_t w = {BD, typed, dcm, af, 5, uidx5, NULL, NULL, NULL, NULL};
     const int8_t row[BD] = {-1, 1, -1, -1, 0, -1, -1, 1, -1};
     const int8_t nb[BK * BD] = {0, 1, 0, 0, 0, 1, 0, 1, 0,   /* matches typed 1,4,7; missing-free */
                                 0, 0, 1, 1, 0, 0, 1, 1, 1,   /* mismatch at 1 */
@@ -576,7 +576,7 @@ START_TEST(test_copy_hmm_long)
         row[d] = (int8_t)(nn_rng_uniform(&trng) < 0.5);
         for (int j = 0; j < LK; ++j) nb[j * LD + d] = (int8_t)(nn_rng_uniform(&trng) < (j == 0 ? 0.1 : 0.02) ? row[d] : 1 - row[d]);
     }
-    spin_wtok_t w = {LD, typed, dcm, af, nu, uidx, NULL, NULL, NULL};
+    spin_wtok_t w = {LD, typed, dcm, af, nu, uidx, NULL, NULL, NULL, NULL};
     static int g0[LD + 1];
     static float mid[LD];
     int ng = spin_gaps(&w, g0, mid);

@@ -32,30 +32,37 @@ static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
  * psw and mis are defined by. */
 START_TEST(test_posterior_brute_force)
 {
-    enum { S = 3, T = 5 };
+    enum { SM = 6, TM = 5 };
     spin_phase_scratch_t sc;
-    ck_assert_int_eq(spin_phase_scratch_init(&sc, S, T, T), 0);
+    ck_assert_int_eq(spin_phase_scratch_init(&sc, SM, TM, TM), 0);
     int n_info = 0;
-    for (int rep = 0; rep < 40; rep++) {
+    /* reps 40..99: only genotypes whose emission is symmetric in the two
+     * haplotypes (homozygous, unphased heterozygous, both alleles missing), the
+     * triangle path of spin_phase_posterior; reps 80..99 with 5 or 6 states
+     * (two 4-lane blocks, padding) over 4 sites */
+    int n_sym_info = 0, n_sym_wide = 0;
+    for (int rep = 0; rep < 100; rep++) {
         rng_state = 5000 + (uint64_t)rep;
-        uint8_t x[T * S], ph[T];
-        int8_t a1[T], a2[T];
-        double jump[T];
+        const int S = rep < 80 ? 3 : 5 + rep % 2, T = rep < 80 ? 5 : 4;
+        uint8_t x[TM * SM], ph[TM];
+        int8_t a1[TM], a2[TM];
+        double jump[TM];
         for (int k = 0; k < T; k++) {
             for (int j = 0; j < S; j++) x[k * S + j] = unif() < 0.5;
             jump[k] = k ? 0.01 + 0.5 * unif() : 0;
             /* 0: hom ref, 1: hom alt, 2, 3: unphased het, 4: phased het, 5: missing, 6: half missing */
-            int g = (int)(rnd() % 7);
+            static const int symg[5] = {0, 1, 2, 3, 5};
+            int g = rep < 40 ? (int)(rnd() % 7) : symg[rnd() % 5];
             ph[k] = g < 2 || g > 3;
             a1[k] = g == 0 ? 0 : g == 1 ? 1 : g == 5 ? -1 : (int8_t)(rnd() & 1);
             a2[k] = g == 0 ? 0 : g == 1 ? 1 : g == 5 ? -1 : (int8_t)(1 - a1[k]);
             if (g == 6) a1[k] = -1;
         }
         double err = rep % 2 ? 0.01 : 0.2, q = err / (1 - err);
-        double psw[T], mis[T * 12];
+        double psw[TM], mis[TM * 12];
         spin_phase_posterior(&sc, x, S, T, jump, a1, a2, ph, err, psw, mis);
-        double num[T] = {0}, den[T] = {0}, mw[T * 12] = {0}, tot = 0;
-        int qa[T], qb[T];
+        double num[TM] = {0}, den[TM] = {0}, mw[TM * 12] = {0}, tot = 0;
+        int qa[TM], qb[TM];
         long n = 1;
         for (int k = 0; k < 2 * T; k++) n *= S;
         for (long c = 0; c < n; c++) {
@@ -94,12 +101,15 @@ START_TEST(test_posterior_brute_force)
                 ck_assert_msg(fabs(psw[k] - num[k] / den[k]) < 1e-6, "rep %d site %d: psw %.12f, brute force %.12f", rep,
                               k, psw[k], num[k] / den[k]);
                 n_info++;
+                n_sym_info += rep >= 40, n_sym_wide += rep >= 80;
             } else {
                 ck_assert_double_eq(psw[k], -1);
             }
         }
     }
     ck_assert_int_gt(n_info, 20); /* the cases exercise the switch posterior, not only its absence */
+    ck_assert_int_gt(n_sym_info, 20);
+    ck_assert_int_gt(n_sym_wide, 10);
     spin_phase_scratch_destroy(&sc);
 }
 END_TEST
@@ -226,12 +236,15 @@ START_TEST(test_switch_error_and_threads)
             const int8_t *a = s.t.allele + (size_t)k * s.t.n_hap + 2 * i;
             ck_assert_int_eq(a[0] + a[1], s.t.gt[(size_t)k * s.t.n_sample + i]);
         }
-    /* threads: identical alleles */
+    /* threads: identical alleles (3: the PBWT sweeps side by side; 8: one
+     * after the other, on all threads) */
     memcpy(one, s.t.allele, TH);
-    memcpy(s.t.allele, orig, TH);
-    o.n_threads = 3;
-    ck_assert_int_eq(spin_phase_run(&s.p, &s.t, &o, NULL), 0);
-    ck_assert_int_eq(memcmp(one, s.t.allele, TH), 0);
+    for (int nt = 3; nt <= 8; nt += 5) {
+        memcpy(s.t.allele, orig, TH);
+        o.n_threads = nt;
+        ck_assert_int_eq(spin_phase_run(&s.p, &s.t, &o, NULL), 0);
+        ck_assert_int_eq(memcmp(one, s.t.allele, TH), 0);
+    }
     free(orig), free(one);
     sim_destroy(&s);
 }
