@@ -391,6 +391,10 @@ int spin_engine_impute_typed_missing(spin_engine_t *e, const spin_panel_t *p, co
  * 1.4 Mb at one per 5 kb; 1 Mb covers arrays of >= 1 per 3.5 kb. */
 #define SPIN_DEFAULT_BUFFER 1000000
 
+/* Default spin_impute_opt_t.max_panel_mb: a 5,008-haplotype panel's 212k
+ * sites, a 64k-haplotype panel's 16k; small next to the engine's buffers */
+#define SPIN_DEFAULT_MAX_PANEL_MB 128
+
 /* Return values of spin_impute_run besides 0. */
 enum { SPIN_ERR = -1, SPIN_ERR_USAGE = -2 };
 
@@ -420,6 +424,12 @@ typedef struct {
      * (64 per thread), the last call with done == total. NULL: not called. */
     void (*progress)(void *ctx, int64_t done, int64_t total, double elapsed_s);
     void *progress_ctx;
+    /* MB of panel haplotypes (sites x n_hap bits) held at once: with an
+     * indexed panel (prepared, BCF .csi, VCF.gz .tbi/.csi), a contig needing
+     * more is imputed in internal chunks of whole windows,
+     * each read by region with its typed context, giving the same output; 0:
+     * read the panel whole; a fraction of a MB is allowed [SPIN_DEFAULT_MAX_PANEL_MB] */
+    double max_panel_mb;
 } spin_impute_opt_t;
 
 void spin_impute_opt_default(spin_impute_opt_t *o);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "chunk.h"
+#include "util.h"
 #include "vcfin.h"
 
 /* Groups windows [0, n_win) into chunks of about `size` bp. Cuts go only
@@ -78,6 +79,81 @@ static void fill_chunks(const spin_panel_t *p, const spin_targets_t *t, const sp
             if (pos >= c->from && pos <= c->to) ++c->n_typed;
         }
     }
+}
+
+/* Lower bound of position x in the typed sites' positions (t->site ascending). */
+static int typed_lower_bound(const spin_panel_t *p, const spin_targets_t *t, int64_t x)
+{
+    int lo = 0, hi = t->n_typed;
+    while (lo < hi) {
+        int m = lo + (hi - lo) / 2;
+        if (p->pos[t->site[m]] < x) lo = m + 1;
+        else hi = m;
+    }
+    return lo;
+}
+
+/* The sites chunk c (w0, w1, from, to set) needs, as spin_chunk_plan says:
+ * fills s0, s1, read_from, read_to, n_typed and buffer. */
+static void chunk_span(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *win, int c_miss,
+                       spin_chunk_t *c)
+{
+    int s0 = spin_pos_lower_bound(p->pos, p->n_site, c->from);
+    int s1 = c->to == INT64_MAX ? p->n_site : spin_pos_lower_bound(p->pos, p->n_site, c->to + 1);
+    int k0 = typed_lower_bound(p, t, c->from), k1 = c->to == INT64_MAX ? t->n_typed : typed_lower_bound(p, t, c->to + 1);
+    c->n_typed = k1 - k0;
+    int ta = k0 - c_miss > 0 ? k0 - c_miss : 0, tb = k1 + c_miss < t->n_typed ? k1 + c_miss : t->n_typed;
+    for (int j = c->w0; j < c->w1; ++j) {
+        if (win[j].untyped[0] < s0) s0 = win[j].untyped[0];
+        if (win[j].untyped[win[j].n_untyped - 1] >= s1) s1 = win[j].untyped[win[j].n_untyped - 1] + 1;
+        if (win[j].t1 > win[j].t0) {
+            ta = win[j].t0 < ta ? win[j].t0 : ta;
+            tb = win[j].t1 > tb ? win[j].t1 : tb;
+        }
+    }
+    if (tb > ta) {
+        s0 = t->site[ta] < s0 ? t->site[ta] : s0;
+        s1 = t->site[tb - 1] >= s1 ? t->site[tb - 1] + 1 : s1;
+    }
+    /* a region read gets every site at its end positions */
+    c->read_from = p->pos[s0], c->read_to = p->pos[s1 - 1];
+    c->s0 = spin_pos_lower_bound(p->pos, p->n_site, c->read_from);
+    c->s1 = spin_pos_lower_bound(p->pos, p->n_site, c->read_to + 1);
+    int64_t lo = c->from - c->read_from, hi = c->to == INT64_MAX ? 0 : c->read_to - c->to;
+    c->buffer = lo > hi ? lo : hi > 0 ? hi : 0;
+}
+
+int spin_chunk_plan(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *win, int n_win,
+                    int64_t from, int64_t to, int c_miss, int64_t max_sites, spin_chunk_t **ch, int *n_ch)
+{
+    spin_chunk_t *c = calloc((size_t)n_win, sizeof(*c));
+    if (!c) return -1;
+    int nc = 0;
+    for (int w0 = 0; w0 < n_win;) {
+        spin_chunk_t *k = &c[nc];
+        k->from = nc == 0 ? from : c[nc - 1].to + 1;
+        /* the windows [w0, w1) up to the last allowed cut that keeps the span within max_sites */
+        int best = -1;
+        for (int w1 = w0 + 1; w1 <= n_win; ++w1) {
+            const spin_window_t *a = &win[w1 - 1];
+            int64_t end = p->pos[a->untyped[a->n_untyped - 1]];
+            if (w1 < n_win && end == p->pos[win[w1].untyped[0]]) continue; /* no cut inside a position */
+            k->w0 = w0, k->w1 = w1, k->to = w1 == n_win ? to : end;
+            chunk_span(p, t, win, c_miss, k);
+            if (best >= 0 && k->s1 - k->s0 > max_sites) break;
+            best = w1;
+            if (k->s1 - k->s0 > max_sites) break; /* one window over the budget: alone */
+        }
+        const spin_window_t *a = &win[best - 1];
+        k->w0 = w0, k->w1 = best, k->to = best == n_win ? to : p->pos[a->untyped[a->n_untyped - 1]];
+        chunk_span(p, t, win, c_miss, k);
+        k->n_untyped = 0;
+        for (int j = w0; j < best; ++j) k->n_untyped += win[j].n_untyped;
+        ++nc;
+        w0 = best;
+    }
+    *ch = c, *n_ch = nc;
+    return 0;
 }
 
 void spin_chunks_destroy(spin_chunks_t *c)

@@ -12,6 +12,10 @@ typedef struct {
     int64_t from, to;    /* core region, 1-based inclusive */
     int64_t buffer;      /* bp on each side: >= the requested buffer and >= what the typed context needs */
     int n_untyped, n_typed;
+    /* spin_chunk_plan only: the chunk reads panel sites [s0, s1) of the plan's
+     * panel, positions [read_from, read_to] (every site at those positions) */
+    int s0, s1;
+    int64_t read_from, read_to;
 } spin_chunk_t;
 
 typedef struct {
@@ -36,5 +40,20 @@ typedef struct {
  * Free with spin_chunks_destroy. */
 spin_chunks_t *spin_chunk_run(const spin_chunk_opt_t *o, const spin_config_t *cfg);
 void spin_chunks_destroy(spin_chunks_t *c);
+
+/* Internal chunks of one imputation run (impute.c): cuts windows [0, n_win)
+ * of the region core [from, to] (0, INT64_MAX: the whole contig), made on
+ * panel p (sites-only is enough) and targets t, into runs of whole windows
+ * such that the panel sites a chunk needs -- its core, every window's typed
+ * context and c_miss typed sites beyond its first and last core typed site
+ * (the typed-missing imputation's context) -- number at most max_sites where
+ * that is possible (a single window that needs more is a chunk of its own).
+ * Cuts only between windows at different positions, as spin_chunk_run. The
+ * first core starts at from, the last ends at to, cores are contiguous and
+ * disjoint. *ch (malloc'ed, caller frees) gets *n_ch chunks with s0, s1,
+ * read_from, read_to, w0, w1, from, to, n_untyped, n_typed and buffer (bp
+ * read beyond the core, the larger side). n_win >= 1. Returns 0, <0 OOM. */
+int spin_chunk_plan(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *win, int n_win,
+                    int64_t from, int64_t to, int c_miss, int64_t max_sites, spin_chunk_t **ch, int *n_ch);
 
 #endif

@@ -35,6 +35,9 @@ void cli_impute_options(FILE *fp)
             "  -r, --region CHR:FROM-TO impute only this region (indexed inputs)\n"
             "      --buffer INT         bp of typed context read on each side of --region [%d]\n"
             "      --min-match FLOAT    minimum fraction of target sites that must match the panel [%.2f]\n"
+            "      --max-panel-mb FLOAT MB of panel haplotypes held at once: a larger contig is imputed in chunks\n"
+            "                           of whole windows read by region (same output); needs an indexed or\n"
+            "                           prepared REF, else REF is read whole; 0: always whole [%d]\n"
             "Other:\n"
             "  -t, --threads INT        threads for the model, VCF parsing/formatting and BGZF [%d]\n"
             "  -q, --quiet              only errors on stderr (no progress)\n"
@@ -42,7 +45,7 @@ void cli_impute_options(FILE *fp)
             "                           (a terminal gets one line updated in place) [%d]\n"
             "  -h, --help               this help\n"
             "      --version            print the version\n",
-            SPIN_DEFAULT_BUFFER, SPIN_MIN_MATCH_FRAC, DEF_THREADS, DEF_PROGRESS_EVERY);
+            SPIN_DEFAULT_BUFFER, SPIN_MIN_MATCH_FRAC, SPIN_DEFAULT_MAX_PANEL_MB, DEF_THREADS, DEF_PROGRESS_EVERY);
 }
 
 static void usage(FILE *fp)
@@ -60,7 +63,7 @@ static void usage(FILE *fp)
     fputc('\n', fp);
 }
 
-enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION, OPT_PROGRESS, OPT_PHASE_ONLY };
+enum { OPT_GP = 256, OPT_AP, OPT_NO_VERSION, OPT_STATS, OPT_MAP, OPT_BUFFER, OPT_MIN_MATCH, OPT_VERSION, OPT_PROGRESS, OPT_PHASE_ONLY, OPT_MAX_PANEL };
 
 /* Progress of a run (spin_impute_opt_t.progress): on a terminal one line
  * redrawn in place (at most every 0.25 s); otherwise, for logs, a line every
@@ -113,7 +116,7 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, d
         {"buffer", required_argument, 0, OPT_BUFFER}, {"min-match", required_argument, 0, OPT_MIN_MATCH},
         {"threads", required_argument, 0, 't'},  {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, OPT_VERSION},
-        {"phase-only", no_argument, 0, OPT_PHASE_ONLY},
+        {"phase-only", no_argument, 0, OPT_PHASE_ONLY}, {"max-panel-mb", required_argument, 0, OPT_MAX_PANEL},
         {"progress-every", required_argument, 0, OPT_PROGRESS},
         {0, 0, 0, 0}};
     long v;
@@ -146,6 +149,9 @@ static int parse_args(int argc, char **argv, spin_impute_opt_t *o, int *quiet, d
             break;
         case OPT_MIN_MATCH:
             if (cli_parse_double(optarg, "impute", "--min-match", 0.0, 1.0, &o->min_match) < 0) goto usage_err;
+            break;
+        case OPT_MAX_PANEL:
+            if (cli_parse_double(optarg, "impute", "--max-panel-mb", 0.0, 1e9, &o->max_panel_mb) < 0) goto usage_err;
             break;
         case 't':
             if (cli_parse_long(optarg, "impute", "--threads", 1, 1024, &v) < 0) goto usage_err;

@@ -4,8 +4,11 @@
  * impute missing typed alleles, impute the windows in blocks and write every
  * panel site of the region in position order.
  *
- * Memory: the panel and targets are held whole (bit-packed / int8); imputed
- * P(ALT) is buffered for one block of BLOCK_WINDOWS windows per thread only. */
+ * Memory: the targets are held whole (int8); the panel (bit-packed) whole
+ * or, when its index says it exceeds o->max_panel_mb, one internal chunk of
+ * whole windows at a time (planned on a sites-only read, chunk.c:
+ * spin_chunk_plan); imputed P(ALT) is buffered for one block of
+ * BLOCK_WINDOWS windows per thread only. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include <htslib/kstring.h>
 #include <htslib/thread_pool.h>
 
+#include "chunk.h"
 #include "impute.h"
 #include "phase.h"
 #include "stats.h"
@@ -28,6 +32,7 @@ void spin_impute_opt_default(spin_impute_opt_t *o)
     o->buffer = SPIN_DEFAULT_BUFFER;
     o->min_match = SPIN_MIN_MATCH_FRAC;
     o->n_threads = 1;
+    o->max_panel_mb = SPIN_DEFAULT_MAX_PANEL_MB;
 }
 
 /* Wall seconds per stage of a run, logged in one line at its end (stderr). */
@@ -286,6 +291,243 @@ err:
 
 static const spin_writer_ops_t direct_ops = {spin_writer_open, spin_writer_close, spin_writer_abort};
 
+/* What the whole-contig pass and every internal chunk share: the engine, the
+ * output cursor and the block buffers. */
+typedef struct {
+    const spin_impute_opt_t *o;
+    spin_engine_t *eng;
+    out_cursor_t cur;
+    int blk;          /* windows per engine call */
+    float **pblk;     /* [blk] P(ALT) of one window each, into pbuf */
+    float *miss;      /* typed-missing P(ALT) of the current panel's typed sites */
+    size_t m_miss;    /* floats allocated in miss */
+    stage_times_t *tm;
+    int64_t w_done, w_total; /* windows written, for progress */
+    int n_hap;        /* the panel's haplotypes (every chunk read must have them) */
+    double wall0;
+} run_t;
+
+/* Imputes windows win[0, n_win) of panel and tg and writes every record of
+ * the core [from, to] in order: untyped sites from the blocks' results, typed
+ * sites with their observed alleles (missing ones imputed first), REF-only
+ * records. panel and tg are the whole contig's or one chunk's (a contiguous
+ * run of the contig's sites with every site the core's windows and typed
+ * sites look at). */
+static int impute_span(run_t *R, const spin_panel_t *panel, const spin_targets_t *tg, const spin_window_t *win,
+                       int n_win, int64_t from, int64_t to)
+{
+    out_cursor_t *cur = &R->cur;
+    const spin_impute_opt_t *o = R->o;
+    int n_hap = tg->n_hap;
+    size_t nmiss = (size_t)tg->n_typed * n_hap;
+    if (nmiss > R->m_miss || !R->miss) {
+        float *m = realloc(R->miss, (nmiss ? nmiss : 1) * sizeof(float));
+        if (!m) {
+            spin_error("out of memory");
+            return -1;
+        }
+        R->miss = m, R->m_miss = nmiss;
+    }
+    double t0 = spin_realtime();
+    if (spin_engine_impute_typed_missing(R->eng, panel, tg, R->miss) < 0) return -1;
+    R->tm->miss += spin_realtime() - t0;
+    cur->panel = panel, cur->tg = tg, cur->miss = R->miss;
+    cur->from = from, cur->to = to;
+    cur->next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
+    cur->next_typed = cur->next_mono = 0;
+    while (cur->next_typed < tg->n_typed && tg->site[cur->next_typed] < cur->next_site) cur->next_typed++;
+    for (int w0 = 0; w0 < n_win; w0 += R->blk) {
+        int n_blk = n_win - w0 < R->blk ? n_win - w0 : R->blk;
+        t0 = spin_realtime();
+        if (spin_engine_impute(R->eng, panel, tg, win + w0, n_blk, R->pblk) < 0) return -1;
+        R->tm->engine += spin_realtime() - t0;
+        for (int i = 0; i < n_blk; i++) {
+            const spin_window_t *wi = &win[w0 + i];
+            for (int j = 0; j < wi->n_untyped; j++) {
+                int u = wi->untyped[j];
+                if (write_typed_until(cur, u) < 0) return -1;
+                if (write_site(cur, u, 1, R->pblk[i] + (size_t)j * n_hap) < 0) return -1;
+                cur->next_site = u + 1;
+            }
+        }
+        if (o->progress) o->progress(o->progress_ctx, R->w_done + w0 + n_blk, R->w_total, spin_realtime() - R->wall0);
+    }
+    R->w_done += n_win;
+    /* typed sites after the last window, up to the end of the core region */
+    if (write_typed_until(cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0 ||
+        write_mono_until(cur, panel->n_site) < 0)
+        return -1;
+    return 0;
+}
+
+/* Chunk c's view of the contig's targets tg: the typed sites among panel
+ * sites [c->s0, c->s1), with site indices relative to s0 (the chunk's panel
+ * holds exactly those sites); the genotype arrays point into tg's (rows of
+ * consecutive typed sites are contiguous). Only v->site is allocated. */
+static int targets_view(const spin_targets_t *tg, const spin_chunk_t *c, spin_targets_t *v, int *first)
+{
+    int k0 = 0, k1;
+    while (k0 < tg->n_typed && tg->site[k0] < c->s0) k0++; /* chunks are few: a scan is cheap */
+    for (k1 = k0; k1 < tg->n_typed && tg->site[k1] < c->s1;) k1++;
+    *v = *tg;
+    v->n_typed = v->m_typed = k1 - k0;
+    if (!(v->site = malloc((size_t)(k1 > k0 ? k1 - k0 : 1) * sizeof(int)))) return -1;
+    for (int k = k0; k < k1; k++) v->site[k - k0] = tg->site[k] - c->s0;
+    v->allele = tg->allele + (size_t)k0 * tg->n_hap;
+    v->gt = tg->gt + (size_t)k0 * tg->n_sample;
+    v->phased = tg->phased + (size_t)k0 * tg->n_sample;
+    if (tg->ploidy) v->ploidy = tg->ploidy + (size_t)k0 * tg->n_sample;
+    v->n_unphased = 0; /* the chunked path only runs on phased targets */
+    *first = k0;
+    return 0;
+}
+
+/* Chunk c's windows: the contig's windows [c->w0, c->w1) with site indices
+ * relative to c->s0 and typed indices relative to the view's first typed
+ * site k0. <0 OOM or (internal) a window reaching outside the chunk. */
+static int windows_view(const spin_window_t *win, const spin_chunk_t *c, int k0, int n_typed, spin_window_t **cw,
+                        int **store)
+{
+    size_t n = 0;
+    for (int j = c->w0; j < c->w1; j++) n += (size_t)win[j].n_untyped;
+    *cw = malloc((size_t)(c->w1 - c->w0) * sizeof(spin_window_t));
+    *store = malloc((n ? n : 1) * sizeof(int));
+    if (!*cw || !*store) {
+        spin_error("out of memory");
+        return -1;
+    }
+    int *u = *store;
+    for (int j = c->w0; j < c->w1; j++) {
+        spin_window_t *w = &(*cw)[j - c->w0];
+        w->n_untyped = win[j].n_untyped, w->untyped = u;
+        for (int i = 0; i < win[j].n_untyped; i++) *u++ = win[j].untyped[i] - c->s0;
+        w->t0 = win[j].t0 - k0, w->t1 = win[j].t1 - k0;
+        if (w->untyped[0] < 0 || w->untyped[w->n_untyped - 1] >= c->s1 - c->s0 ||
+            (w->t1 > w->t0 && (w->t0 < 0 || w->t1 > n_typed))) {
+            spin_error("internal: window %d reaches outside its chunk", j);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The panel's sites at positions [lo, hi] of contig chrom, read by region
+ * (quietly: the plan logged the panel), checked to be the plan's n_expect
+ * sites of n_hap haplotypes, cM from map. NULL on error (logged). */
+static spin_panel_t *read_span(const spin_impute_opt_t *o, const char *chrom, int64_t lo, int64_t hi, int n_expect,
+                               int n_hap, const spin_gmap_t *map, int n_threads, htsThreadPool *pool,
+                               stage_times_t *tm)
+{
+    char *reg = buffered_region(chrom, lo, hi, 0);
+    if (!reg) {
+        spin_error("out of memory");
+        return NULL;
+    }
+    double t0 = spin_realtime();
+    spin_panel_t *p = spin_panel_read_flags(o->ref_fn, reg, NULL, n_threads, pool, SPIN_PANEL_QUIET);
+    tm->panel += spin_realtime() - t0;
+    if (p && (p->n_site != n_expect || p->n_hap != n_hap || p->pos[0] != lo || p->pos[p->n_site - 1] != hi)) {
+        spin_error("reference panel '%s' changed while it was read: region %s gave %d sites, %d expected", o->ref_fn,
+                   reg, p->n_site, n_expect);
+        spin_panel_destroy(p);
+        p = NULL;
+    }
+    free(reg);
+    if (p) spin_panel_set_map(p, map);
+    return p;
+}
+
+/* Imputes chunk c: reads its panel sites by region, checks they are the
+ * plan's, and writes its core. */
+static int impute_chunk(run_t *R, const char *chrom, const spin_gmap_t *map, const spin_targets_t *tg,
+                        const spin_window_t *win, const spin_chunk_t *c, int n_threads, htsThreadPool *pool)
+{
+    spin_targets_t v;
+    spin_window_t *cw = NULL;
+    int *cstore = NULL, k0 = 0, rc = -1;
+    v.site = NULL;
+    spin_panel_t *p = read_span(R->o, chrom, c->read_from, c->read_to, c->s1 - c->s0, R->n_hap, map,
+                                n_threads, pool, R->tm);
+    if (!p) goto end;
+    if (targets_view(tg, c, &v, &k0) < 0) {
+        spin_error("out of memory");
+        goto end;
+    }
+    if (windows_view(win, c, k0, v.n_typed, &cw, &cstore) < 0) goto end;
+    spin_log(SPIN_LOG_DEBUG, __func__, "chunk %s:%lld-%lld (core), read %lld-%lld: %d sites, %d typed, %d windows",
+             chrom, (long long)c->from, (long long)c->to, (long long)c->read_from, (long long)c->read_to, p->n_site,
+             v.n_typed, c->w1 - c->w0);
+    rc = impute_span(R, p, &v, cw, c->w1 - c->w0, c->from, c->to);
+end:
+    free(v.site), free(cw), free(cstore);
+    spin_panel_destroy(p);
+    return rc;
+}
+
+/* The panel at the typed sites only (site k = typed site k of tg), which is
+ * all phasing looks at (phase.c reads hap and cm at t->site): read from plan
+ * (sites-only) by region in runs of at most max_sites panel sites, each
+ * checked against the plan, its typed rows kept and the rest freed. Memory:
+ * n_typed x n_hap bits. NULL on error (logged). */
+static spin_panel_t *typed_panel(const spin_impute_opt_t *o, const spin_panel_t *plan, const spin_targets_t *tg,
+                                 const spin_gmap_t *map, int64_t max_sites, int n_threads, htsThreadPool *pool,
+                                 stage_times_t *tm)
+{
+    spin_panel_t *q = calloc(1, sizeof(*q));
+    int nt = tg->n_typed;
+    if (!q) goto oom;
+    q->n_hap = plan->n_hap, q->nw = (plan->n_hap + 63) / 64; /* no sample names: phasing needs none */
+    q->n_site = q->m_site = nt;
+    if (!(q->fn = strdup(plan->fn)) || !(q->chrom = strdup(plan->chrom)) ||
+        !(q->pos = malloc((size_t)nt * sizeof(int64_t))) || !(q->cm = malloc((size_t)nt * sizeof(double))) ||
+        !(q->af = malloc((size_t)nt * sizeof(float))) ||
+        !(q->hap = malloc((size_t)nt * (size_t)q->nw * sizeof(uint64_t))))
+        goto oom;
+    for (int k0 = 0, k1; k0 < nt; k0 = k1) {
+        for (k1 = k0 + 1; k1 < nt && tg->site[k1] - tg->site[k0] < max_sites;) k1++;
+        int64_t lo = plan->pos[tg->site[k0]], hi = plan->pos[tg->site[k1 - 1]];
+        int s0 = spin_pos_lower_bound(plan->pos, plan->n_site, lo), s1 = spin_pos_lower_bound(plan->pos, plan->n_site, hi + 1);
+        spin_panel_t *p = read_span(o, plan->chrom, lo, hi, s1 - s0, q->n_hap, map, n_threads, pool, tm);
+        if (!p) goto err;
+        for (int k = k0; k < k1; k++) {
+            int s = tg->site[k] - s0;
+            q->pos[k] = p->pos[s], q->cm[k] = p->cm[s], q->af[k] = p->af[s];
+            memcpy(q->hap + (size_t)k * q->nw, p->hap + (size_t)s * p->nw, (size_t)q->nw * sizeof(uint64_t));
+        }
+        spin_panel_destroy(p);
+    }
+    return q;
+oom:
+    spin_error("out of memory");
+err:
+    spin_panel_destroy(q);
+    return NULL;
+}
+
+/* Phases tg's unphased heterozygotes against the panel's typed sites only
+ * (typed_panel): the same inputs phase.c would read from the whole panel,
+ * so the same result, at n_typed x n_hap bits. */
+static int phase_chunked(const spin_impute_opt_t *o, const spin_panel_t *plan, spin_targets_t *tg,
+                         const spin_gmap_t *map, int64_t max_sites, const spin_phase_opt_t *po, int64_t *n_ph,
+                         int n_threads, htsThreadPool *pool, stage_times_t *tm)
+{
+    spin_panel_t *q = typed_panel(o, plan, tg, map, max_sites, n_threads, pool, tm);
+    spin_targets_t v = *tg;
+    int rc = -1;
+    if (!q) return -1;
+    if (!(v.site = malloc((size_t)(tg->n_typed ? tg->n_typed : 1) * sizeof(int)))) {
+        spin_error("out of memory");
+        goto end;
+    }
+    for (int k = 0; k < tg->n_typed; k++) v.site[k] = k;
+    rc = spin_phase_run(q, &v, po, n_ph); /* phases tg's allele rows in place (shared) */
+    tg->n_unphased = v.n_unphased;
+end:
+    free(v.site);
+    spin_panel_destroy(q);
+    return rc;
+}
+
 int spin_impute_run(const spin_impute_opt_t *o) { return spin_impute_run_ops(o, NULL); }
 
 int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops)
@@ -298,19 +540,20 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     spin_targets_t *tg = NULL;
     spin_match_stats_t *st = NULL;
     spin_window_t *win = NULL;
-    int *win_store = NULL, n_win = 0;
-    spin_engine_t *eng = NULL;
-    out_cursor_t cur;
-    char *rchrom = NULL, *rbuf = NULL, *rshown = NULL;
-    float **pblk = NULL, *pbuf = NULL, *miss = NULL, *prob = NULL;
-    int64_t from = 0, to = INT64_MAX;
+    spin_chunk_t *chunk = NULL;
+    int *win_store = NULL, n_win = 0, n_chunk = 0;
+    run_t R;
+    out_cursor_t *cur = &R.cur;
+    char *rchrom = NULL, *rbuf = NULL, *rshown = NULL, *chrom = NULL;
+    float *pbuf = NULL, *prob = NULL;
+    int64_t from = 0, to = INT64_MAX, max_sites = 0;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads;
     const char *stats_tmp = NULL; /* --stats is published with the output: both or neither */
     stage_times_t tm;
     double t0;
     /* one HTSlib pool of n_threads for the run: panel and target decompression, output compression */
     htsThreadPool tpool = {NULL, 0}, *pool = NULL;
-    memset(&cur, 0, sizeof(cur));
+    memset(&R, 0, sizeof(R));
     memset(&tm, 0, sizeof(tm));
     if (!ops) ops = &direct_ops;
 
@@ -322,6 +565,10 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     }
     if (!o->ref_fn || !o->target_fn) {
         spin_error("spin_impute_opt_t needs ref_fn and target_fn");
+        return SPIN_ERR_USAGE;
+    }
+    if (!(o->max_panel_mb >= 0)) {
+        spin_error("spin_impute_opt_t.max_panel_mb must be >= 0 (0: no chunking)");
         return SPIN_ERR_USAGE;
     }
     if (!o->phase_only && !model && !(model = own_model = spin_model_load(o->model_fn))) goto done;
@@ -342,8 +589,13 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         if (o->buffer > 0) snprintf(rshown, n, "%s (or its %lld bp buffer)", o->region, (long long)o->buffer);
         else snprintf(rshown, n, "%s", o->region);
     }
+    /* internal chunks need region reads; without an index the panel is read
+     * whole, once, and so is one whose index says it fits the budget */
+    int64_t bits = o->phase_only || !(o->max_panel_mb > 0) ? -1 : spin_panel_indexed_bits(o->ref_fn);
+    int chunked = bits >= 0 && (double)bits / 8.0 > o->max_panel_mb * 1048576.0;
     t0 = spin_realtime();
-    if (!(panel = spin_panel_read_shown(o->ref_fn, rbuf, rshown, n_threads, pool))) goto done;
+    if (!(panel = spin_panel_read_flags(o->ref_fn, rbuf, rshown, n_threads, pool, chunked ? SPIN_PANEL_SITES_ONLY : 0)))
+        goto done;
     tm.panel = spin_realtime() - t0;
     if (panel->n_site == 0) {
         spin_error("%s: no records%s%s in the reference panel", o->ref_fn, o->region ? " in " : "",
@@ -364,14 +616,61 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     tm.targets = spin_realtime() - t0;
     if (check_observed(tg) < 0) goto done;
     if (warn_shared_samples(panel, tg) < 0) goto oom;
+    const spin_config_t *cfg = o->phase_only ? NULL : spin_model_config(model);
+    if (chunked) {
+        /* the sites-only plan: windows of the whole region, cut into chunks
+         * whose bit matrix stays under the budget */
+        if (spin_windows_make_cfg(panel, tg, cfg, from, to, &win, &n_win, &win_store) < 0) goto done;
+        int64_t row = (int64_t)((panel->n_hap + 63) / 64) * 8;
+        max_sites = (int64_t)(o->max_panel_mb * 1048576.0 / (double)row);
+        if (max_sites < 1) max_sites = 1;
+        int c_miss = cfg->c > 0 ? cfg->c : 1; /* engine.c: a missing typed allele looks at c typed sites a side */
+        if (n_win > 0 && spin_chunk_plan(panel, tg, win, n_win, from, to, c_miss, max_sites, &chunk,
+                                         &n_chunk) < 0)
+            goto oom;
+        int64_t mx = 0;
+        for (int i = 0; i < n_chunk; i++) mx = chunk[i].s1 - chunk[i].s0 > mx ? chunk[i].s1 - chunk[i].s0 : mx;
+        /* one chunk; or the budget cannot be met (a window's typed context
+         * alone needs more) and chunks would still hold over half the panel:
+         * they would save little memory for reading much of it again and again */
+        if (n_chunk <= 1 || (mx > max_sites && 2 * mx > panel->n_site)) {
+            if (n_chunk > 1)
+                spin_info("the typed context of a window spans %lld of the panel's %d sites, over the budget: "
+                          "reading it at once, not in %d chunks",
+                          (long long)mx, panel->n_site, n_chunk);
+            chunked = 0;
+            free(chunk), chunk = NULL, n_chunk = 0;
+            t0 = spin_realtime();
+            spin_panel_t *full = spin_panel_read_flags(o->ref_fn, rbuf, rshown, n_threads, pool, SPIN_PANEL_QUIET);
+            tm.panel += spin_realtime() - t0;
+            if (!full) goto done;
+            if (full->n_site != panel->n_site) {
+                spin_error("reference panel '%s' changed while it was read: %d sites, then %d", o->ref_fn,
+                           panel->n_site, full->n_site);
+                spin_panel_destroy(full);
+                goto done;
+            }
+            spin_panel_destroy(panel);
+            panel = full;
+            spin_panel_set_map(panel, map);
+        } else {
+            spin_info("reading the panel in %d chunks of whole windows (at most %lld sites, %.3g MB of haplotypes; "
+                      "budget %g MB, --max-panel-mb)",
+                      n_chunk, (long long)mx, (double)(mx * row) / 1048576.0, o->max_panel_mb);
+        }
+    }
     if (tg->n_unphased > 0 || o->phase_only) { /* the engine needs haplotypes */
         spin_phase_opt_t po;
         spin_phase_opt_default(&po);
         po.n_threads = n_threads, po.fill_missing = o->phase_only;
         int64_t n_ph = 0;
+        double panel_s = tm.panel; /* chunked: the typed sites' reads count as reading the panel */
         t0 = spin_realtime();
-        if (spin_phase_run(panel, tg, &po, &n_ph) < 0) goto done;
-        tm.phase = spin_realtime() - t0;
+        /* chunked: the panel at the typed sites is all phasing reads */
+        if (chunked ? phase_chunked(o, panel, tg, map, max_sites, &po, &n_ph, n_threads, pool, &tm) < 0
+                    : spin_phase_run(panel, tg, &po, &n_ph) < 0)
+            goto done;
+        tm.phase = spin_realtime() - t0 - (chunked ? tm.panel - panel_s : 0);
         spin_info("phased %lld unphased heterozygous genotypes of %d target samples at %d typed sites against %d "
                   "reference haplotypes (%d iterations, %.2f s)",
                   (long long)n_ph, tg->n_sample, tg->n_typed, panel->n_hap, po.n_iter, tm.phase);
@@ -380,9 +679,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         status = write_phased(o, ops, panel, tg, st, from, to, n_threads, wall0, &tm, pool);
         goto done;
     }
-    const spin_config_t *cfg = spin_model_config(model);
-    if (spin_windows_make_cfg(panel, tg, cfg, from, to, &win, &n_win, &win_store) < 0)
-        goto done;
+    if (!chunked && spin_windows_make_cfg(panel, tg, cfg, from, to, &win, &n_win, &win_store) < 0) goto done;
     spin_info("%d reference haplotypes, %d target samples, %d typed sites, %d windows of up to %d untyped sites",
               panel->n_hap, tg->n_sample, tg->n_typed, n_win, cfg->w);
 
@@ -391,87 +688,67 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
     writer_opt(o, panel, tg, inputs, &wo);
     wo.model_checksum = spin_model_checksum(model);
     wo.times = &tm.wr, wo.pool = pool;
-    if (!(cur.wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
-    if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur.wr, o->stats_fn))) goto done;
+    if (!(cur->wr = ops->open(o->out_fn, o->out_fmt, n_threads, &wo))) goto done;
+    if (o->stats_fn && !(stats_tmp = spin_writer_companion(cur->wr, o->stats_fn))) goto done;
 
-    if (!(eng = spin_engine_init(model, n_threads))) goto oom;
+    if (!(R.eng = spin_engine_init(model, n_threads))) goto oom;
     int n_hap = tg->n_hap;
-    /* P(ALT) at missing typed alleles, for all typed sites of the region */
-    size_t nmiss = (size_t)tg->n_typed * n_hap;
-    if (!(miss = malloc((nmiss ? nmiss : 1) * sizeof(float))) || !(prob = malloc((size_t)n_hap * sizeof(float))))
-        goto oom;
-    t0 = spin_realtime();
-    if (spin_engine_impute_typed_missing(eng, panel, tg, miss) < 0) goto done;
-    tm.miss = spin_realtime() - t0;
-
-    /* impute windows in blocks and write every panel site of [from, to] in order:
-     * untyped sites from the block's results, typed sites with observed alleles */
+    if (!(prob = malloc((size_t)n_hap * sizeof(float)))) goto oom;
+    /* impute windows in blocks of about BLOCK_WINDOWS x 128 untyped sites per
+     * thread, whatever the window size (segments hold thousands), and at
+     * least one window per thread */
     size_t max_u = 0;
     for (int i = 0; i < n_win; i++) max_u = (size_t)win[i].n_untyped > max_u ? (size_t)win[i].n_untyped : max_u;
-    /* about BLOCK_WINDOWS x 128 untyped sites per thread, whatever the window size
-     * (segments hold thousands), and at least one window per thread */
     size_t per = (size_t)BLOCK_WINDOWS * 128 / (max_u ? max_u : 1);
-    int blk = (int)((per < 1 ? 1 : per > BLOCK_WINDOWS ? BLOCK_WINDOWS : per) * n_threads);
-    if (!(pblk = calloc((size_t)blk, sizeof(float *))) || !(pbuf = malloc((size_t)blk * max_u * n_hap * sizeof(float) + 1)))
+    R.blk = (int)((per < 1 ? 1 : per > BLOCK_WINDOWS ? BLOCK_WINDOWS : per) * n_threads);
+    if (!(R.pblk = calloc((size_t)R.blk, sizeof(float *))) ||
+        !(pbuf = malloc((size_t)R.blk * max_u * n_hap * sizeof(float) + 1)))
         goto oom;
-    for (int i = 0; i < blk; i++) pblk[i] = pbuf + (size_t)i * max_u * n_hap;
-
-    cur.panel = panel, cur.tg = tg, cur.miss = miss, cur.prob = prob;
-    cur.from = from, cur.to = to;
+    for (int i = 0; i < R.blk; i++) R.pblk[i] = pbuf + (size_t)i * max_u * n_hap;
+    R.o = o, R.tm = &tm, R.wall0 = wall0, R.w_total = n_win, R.n_hap = panel->n_hap;
+    cur->prob = prob;
     int max_nalt = 1;
     for (int s = 0; s < panel->n_site; s++) max_nalt = panel->nalt[s] > max_nalt ? panel->nalt[s] : max_nalt;
-    if (!(cur.rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) || !(cur.pl = malloc((size_t)tg->n_sample)) ||
-        !(cur.rec_k = malloc((size_t)max_nalt * sizeof(float *))) ||
-        !(cur.rec_alt = malloc((size_t)max_nalt * sizeof(char *))))
+    if (!(cur->rec_p = malloc((size_t)max_nalt * n_hap * sizeof(float))) || !(cur->pl = malloc((size_t)tg->n_sample)) ||
+        !(cur->rec_k = malloc((size_t)max_nalt * sizeof(float *))) ||
+        !(cur->rec_alt = malloc((size_t)max_nalt * sizeof(char *))))
         goto oom;
-    cur.next_site = spin_pos_lower_bound(panel->pos, panel->n_site, from);
-    while (cur.next_typed < tg->n_typed && tg->site[cur.next_typed] < cur.next_site) cur.next_typed++;
     if (o->progress && n_win > 0) o->progress(o->progress_ctx, 0, n_win, spin_realtime() - wall0);
-    for (int w0 = 0; w0 < n_win; w0 += blk) {
-        int n_blk = n_win - w0 < blk ? n_win - w0 : blk;
-        t0 = spin_realtime();
-        if (spin_engine_impute(eng, panel, tg, win + w0, n_blk, pblk) < 0) goto done;
-        tm.engine += spin_realtime() - t0;
-        for (int i = 0; i < n_blk; i++) {
-            const spin_window_t *wi = &win[w0 + i];
-            for (int j = 0; j < wi->n_untyped; j++) {
-                int u = wi->untyped[j];
-                if (write_typed_until(&cur, u) < 0) goto done;
-                if (write_site(&cur, u, 1, pblk[i] + (size_t)j * n_hap) < 0) goto done;
-                cur.next_site = u + 1;
-            }
-        }
-        if (o->progress) o->progress(o->progress_ctx, w0 + n_blk, n_win, spin_realtime() - wall0);
+    if (!chunked) {
+        if (impute_span(&R, panel, tg, win, n_win, from, to) < 0) goto done;
+    } else {
+        /* the plan's sites are no longer needed: each chunk reads its own */
+        if (!(chrom = strdup(panel->chrom))) goto oom;
+        spin_panel_destroy(panel);
+        panel = NULL;
+        for (int i = 0; i < n_chunk; i++)
+            if (impute_chunk(&R, chrom, map, tg, win, &chunk[i], n_threads, pool) < 0) goto done;
     }
-    /* typed sites after the last window, up to the end of the core region */
-    if (write_typed_until(&cur, spin_pos_lower_bound(panel->pos, panel->n_site, to == INT64_MAX ? to : to + 1)) < 0 ||
-        write_mono_until(&cur, panel->n_site) < 0)
-        goto done;
     if (stats_tmp && spin_stats_write_tsv_as(st, stats_tmp, o->stats_fn) < 0) goto done;
-    int rc = ops->close(cur.wr);
-    cur.wr = NULL;
+    int rc = ops->close(cur->wr);
+    cur->wr = NULL;
     if (rc < 0) goto done;
     spin_stats_log_summary(st);
-    if (cur.n_typed_missing)
+    if (cur->n_typed_missing)
         spin_warn("%lld typed site(s) had every target allele missing: written as imputed, flagged IMP",
-                  (long long)cur.n_typed_missing);
-    spin_engine_log_costs(eng);
+                  (long long)cur->n_typed_missing);
+    spin_engine_log_costs(R.eng);
     log_stages(&tm);
     double rss = (double)spin_peakrss() / (1024.0 * 1024.0);
     spin_info("done: %lld records written (%lld imputed, %lld typed), %d windows, %d target samples; "
               "%.2f s wall, %.2f s CPU, peak RSS %.1f MB",
-              (long long)(cur.n_imputed + cur.n_typed), (long long)cur.n_imputed, (long long)cur.n_typed, n_win,
+              (long long)(cur->n_imputed + cur->n_typed), (long long)cur->n_imputed, (long long)cur->n_typed, n_win,
               tg->n_sample, spin_realtime() - wall0, spin_cputime(), rss);
     status = 0;
     goto done;
 oom:
     spin_error("out of memory");
 done:
-    if (cur.wr) ops->abort(cur.wr);
-    spin_engine_destroy(eng);
-    free(pblk), free(pbuf), free(miss), free(prob);
-    free(cur.rec_p), free((void *)cur.rec_k), free((void *)cur.rec_alt), free(cur.pl);
-    free(win), free(win_store);
+    if (cur->wr) ops->abort(cur->wr);
+    spin_engine_destroy(R.eng);
+    free(R.pblk), free(pbuf), free(R.miss), free(prob);
+    free(cur->rec_p), free((void *)cur->rec_k), free((void *)cur->rec_alt), free(cur->pl);
+    free(win), free(win_store), free(chunk), free(chrom);
     spin_match_stats_destroy(st);
     spin_targets_destroy(tg);
     spin_gmap_destroy(map);

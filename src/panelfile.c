@@ -380,6 +380,17 @@ bcf_hdr_t *spin_panelfile_header(const char *fn)
     return h;
 }
 
+int64_t spin_panelfile_bits(const char *fn)
+{
+    pfile_t *f = pfile_open(fn, 1);
+    if (!f) return -1;
+    int64_t n = 0;
+    for (uint32_t i = 0; i < f->n_contig; ++i) n += f->ctg[i].n_site;
+    n *= (int64_t)((f->n_hap + 63) / 64) * 64;
+    pfile_close(f);
+    return n;
+}
+
 int spin_panelfile_contigs(const char *fn, char ***names, int *n)
 {
     *names = NULL, *n = 0;
@@ -408,7 +419,7 @@ int spin_panelfile_contigs(const char *fn, char ***names, int *n)
  * whose arrays have room for them (sized from the index). raw/comp: scratch
  * of at least b->rlen / b->clen bytes. 0, or -1 with a message. */
 static int block_load(const pfile_t *f, const pcontig_t *g, uint32_t bi, int64_t from, int64_t to, spin_panel_t *p,
-                      uint8_t *comp, uint8_t *raw)
+                      uint8_t *comp, uint8_t *raw, int sites_only)
 {
     const pblock_t *b = &g->blk[bi];
     const char *why = NULL;
@@ -475,7 +486,7 @@ static int block_load(const pfile_t *f, const pcontig_t *g, uint32_t bi, int64_t
     for (int k = 0; k < ns; ++k) {
         size_t l;
         const char *id = get_str(&c, &l);
-        if (k < k0 || k >= k1 || c.err) continue;
+        if (k < k0 || k >= k1 || c.err || sites_only) continue;
         if (!(p->id[s_base + k - k0] = dup_n(id, l))) goto oom;
     }
     for (int k = 0; k < ns; ++k) {
@@ -519,6 +530,14 @@ static int block_load(const pfile_t *f, const pcontig_t *g, uint32_t bi, int64_t
         p->mono_id[i] = dup_n(id, li), p->mono_ref[i] = dup_n(ref, lr);
         ++p->n_mono;
         if (!p->mono_id[i] || !p->mono_ref[i]) goto oom;
+    }
+    if (sites_only) { /* the haplotypes follow: not needed */
+        if (c.err) {
+            why = "short block";
+            goto bad;
+        }
+        for (int s = s_base; s < p->n_site; ++s) p->cm[s] = (double)p->pos[s] * 1e-6, p->af[s] = 0;
+        return 0;
     }
     /* haplotypes */
     const size_t nb = ((size_t)p->n_hap + 7) / 8;
@@ -601,6 +620,12 @@ bad:
 
 spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char *shown)
 {
+    return spin_panelfile_read_flags(fn, region, shown, 0);
+}
+
+spin_panel_t *spin_panelfile_read_flags(const char *fn, const char *region, const char *shown, int flags)
+{
+    const int sites_only = flags & SPIN_PANEL_SITES_ONLY;
     pfile_t *f = NULL;
     spin_panel_t *p = NULL;
     char *rchrom = NULL;
@@ -609,7 +634,7 @@ spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char
     const pcontig_t *g = NULL;
     if (!(f = pfile_open(fn, 0))) return NULL;
     if (!(p = calloc(1, sizeof(*p))) || !(p->fn = strdup(fn))) goto oom;
-    p->n_sample = (int)f->n_sample, p->n_hap = (int)f->n_hap, p->nw = (p->n_hap + 63) / 64;
+    p->n_sample = (int)f->n_sample, p->n_hap = (int)f->n_hap, p->nw = sites_only ? 0 : (p->n_hap + 63) / 64;
     if (!(p->samples = calloc((size_t)p->n_sample, sizeof(char *)))) goto oom;
     for (int i = 0; i < p->n_sample; ++i)
         if (!(p->samples[i] = strdup(f->hdr->samples[i]))) goto oom;
@@ -659,7 +684,8 @@ spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char
     if (!(p->pos = malloc(ms * sizeof(int64_t))) || !(p->id = calloc(ms, sizeof(char *))) ||
         !(p->aoff = malloc(ms * sizeof(size_t))) || !(p->ialt = malloc(ms * sizeof(uint16_t))) ||
         !(p->nalt = malloc(ms * sizeof(uint16_t))) || !(p->cm = malloc(ms * sizeof(double))) ||
-        !(p->af = malloc(ms * sizeof(float))) || !(p->hap = calloc(ms * (size_t)p->nw, sizeof(uint64_t))) ||
+        !(p->af = malloc(ms * sizeof(float))) ||
+        (!sites_only && !(p->hap = calloc(ms * (size_t)p->nw, sizeof(uint64_t)))) ||
         !(comp = malloc(max_c)) || !(raw = malloc(max_r)))
         goto oom;
     if (max_mono > 0) {
@@ -672,7 +698,7 @@ spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char
     for (uint32_t i = 0; i < g->n_block; ++i) {
         const pblock_t *b = &g->blk[i];
         if (b->pos_hi < from || b->pos_lo > to) continue;
-        if (block_load(f, g, i, from, to, p, comp, raw) < 0) goto err;
+        if (block_load(f, g, i, from, to, p, comp, raw, sites_only) < 0) goto err;
     }
     if (p->n_site == 0) {
         if (region)
@@ -691,7 +717,7 @@ spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char
     }
     if (!(p->chrom = strdup(g->name))) goto oom;
     p->chrom_len = g->chrom_len;
-    spin_panel_log_counts(p, fn, " (prepared)");
+    if (!(flags & SPIN_PANEL_QUIET)) spin_panel_log_counts(p, fn, " (prepared)");
     free(rchrom);
     free(comp), free(raw);
     pfile_close(f);

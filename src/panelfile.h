@@ -57,11 +57,18 @@ int spin_panelfile_detect(const char *fn);
  * wrong-magic and wrong-version files are refused with a message saying which.
  * `shown` names the region in messages (NULL: region). */
 spin_panel_t *spin_panelfile_read(const char *fn, const char *region, const char *shown);
+/* The same with spin_panel_read_flags' flags (vcfin.h): SITES_ONLY skips the
+ * haplotypes of every block (they are still inflated and CRC-checked). */
+spin_panel_t *spin_panelfile_read_flags(const char *fn, const char *region, const char *shown, int flags);
 
 /* The panel's VCF header as stored in prepared file fn (for the target
  * reader's contig-length check), or NULL if fn is not a prepared panel or is
  * unreadable (silently: the caller falls back). Free with bcf_hdr_destroy. */
 bcf_hdr_t *spin_panelfile_header(const char *fn);
+
+/* Bits the haplotypes of every site of prepared file fn take in a
+ * spin_panel_t (sites x 64 x nw), or -1 if unreadable (silently). */
+int64_t spin_panelfile_bits(const char *fn);
 
 /* The contigs stored in prepared file fn, in file order: *names (each and the
  * array malloc'ed; caller frees) and *n. Returns 0, <0 on error (logged). */

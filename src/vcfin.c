@@ -868,7 +868,9 @@ static int panel_grow(spin_panel_t *p)
     GROW(nalt, sizeof(uint16_t));
     GROW(cm, sizeof(double));
     GROW(af, sizeof(float));
-    GROW(hap, (size_t)p->nw * sizeof(uint64_t));
+    if (p->nw) { /* nw 0: sites only */
+        GROW(hap, (size_t)p->nw * sizeof(uint64_t));
+    }
     if (p->n_haploid) {
         GROW(n_haploid, sizeof(int));
         GROW(n_haploid_alt, sizeof(int));
@@ -941,6 +943,49 @@ spin_panel_t *spin_panel_read(const char *fn, const char *region, int n_threads)
 spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads,
                                     htsThreadPool *pool)
 {
+    return spin_panel_read_flags(fn, region, shown, n_threads, pool, 0);
+}
+
+int64_t spin_panel_indexed_bits(const char *fn)
+{
+    struct stat st; /* a FIFO or stdin must not be opened twice: its data would be gone */
+    if (strcmp(fn, "-") == 0 || stat(fn, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    if (spin_panelfile_detect(fn)) return spin_panelfile_bits(fn); /* its own block index */
+    htsFile *fp = hts_open(fn, "r");
+    if (!fp) return -1;
+    const htsFormat *fmt = hts_get_format(fp);
+    bcf_hdr_t *h = fmt->format == bcf || fmt->format == vcf ? bcf_hdr_read(fp) : NULL;
+    hts_idx_t *idx = NULL;
+    tbx_t *tbx = NULL;
+    if (h && fmt->format == bcf) idx = hts_idx_load3(fn, NULL, HTS_FMT_CSI, HTS_IDX_SILENT_FAIL);
+    else if (h && fmt->compression == bgzf) tbx = tbx_index_load3(fn, NULL, HTS_IDX_SILENT_FAIL);
+    int64_t bits = -1;
+    hts_idx_t *ix = idx ? idx : tbx ? tbx->idx : NULL;
+    if (ix) {
+        int n = 0;
+        const char **seq = idx ? bcf_index_seqnames(idx, h, &n) : tbx_seqnames(tbx, &n);
+        uint64_t rec = 0, mapped, unmapped;
+        int known = seq != NULL;
+        for (int i = 0; i < n && known; i++) {
+            int tid = idx ? bcf_hdr_name2id(h, seq[i]) : tbx_name2id(tbx, seq[i]);
+            if (tid >= 0 && hts_idx_get_stat(ix, tid, &mapped, &unmapped) == 0) rec += mapped;
+            else known = 0;
+        }
+        free(seq);
+        /* an index without record counts: the size is unknown, so plan (which reads sites only) */
+        bits = known ? (int64_t)rec * (((int64_t)bcf_hdr_nsamples(h) * 2 + 63) / 64) * 64 : INT64_MAX;
+    }
+    if (idx) hts_idx_destroy(idx);
+    if (tbx) tbx_destroy(tbx);
+    if (h) bcf_hdr_destroy(h);
+    hts_close(fp);
+    return bits;
+}
+
+spin_panel_t *spin_panel_read_flags(const char *fn, const char *region, const char *shown, int n_threads,
+                                    htsThreadPool *pool, int flags)
+{
+    const int sites_only = flags & SPIN_PANEL_SITES_ONLY;
     reader_t r;
     spin_panel_t *p = NULL;
     bcf1_t *rec = NULL;
@@ -950,8 +995,8 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     char *rchrom = NULL;
     int8_t *alleles = NULL; /* [n_hap] one record's alleles */
     uint8_t *pl = NULL;     /* [n_sample] their ploidy */
-    if (spin_panelfile_detect(fn)) return spin_panelfile_read(fn, region, shown); /* `spin-impute prepare` made it */
-    if (reader_open(&r, fn, n_threads, pool, &panel_gt) < 0) return NULL;
+    if (spin_panelfile_detect(fn)) return spin_panelfile_read_flags(fn, region, shown, flags); /* `spin-impute prepare` made it */
+    if (reader_open(&r, fn, n_threads, pool, sites_only ? NULL : &panel_gt) < 0) return NULL;
     if (!(p = calloc(1, sizeof(*p))) || !(p->fn = strdup(fn))) goto oom;
     p->n_sample = bcf_hdr_nsamples(r.hdr);
     if (p->n_sample == 0) {
@@ -959,7 +1004,7 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
         goto err;
     }
     p->n_hap = 2 * p->n_sample;
-    p->nw = (p->n_hap + 63) / 64;
+    p->nw = sites_only ? 0 : (p->n_hap + 63) / 64;
     if (!(alleles = malloc((size_t)p->n_hap)) || !(pl = malloc((size_t)p->n_sample))) goto oom;
     if (!(p->samples = calloc((size_t)p->n_sample, sizeof(char *)))) goto oom;
     for (int i = 0; i < p->n_sample; ++i)
@@ -1040,6 +1085,22 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
             ++n_dup;
             continue;
         }
+        int type = record_type(al, na);
+        int64_t *cnt[SPIN_N_CLASS] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
+        if (sites_only) { /* positions, ALT index and count, alleles: no GT, no ID */
+            ++*cnt[type];
+            for (int k = 1; k < na; ++k) {
+                if (p->n_site == p->m_site && panel_grow(p) < 0) goto oom;
+                int s = p->n_site;
+                char rb[2] = {(char)toupper((unsigned char)al[0][0]), 0}, ab[2] = {(char)toupper((unsigned char)al[k][0]), 0};
+                int snp = type == SPIN_CLASS_SNP;
+                if ((p->aoff[s] = panel_put_alleles(p, snp ? rb : al[0], snp ? ab : al[k])) == (size_t)-1) goto oom;
+                p->pos[s] = pos, p->id[s] = NULL, p->ialt[s] = (uint16_t)k, p->nalt[s] = (uint16_t)(na - 1);
+                p->cm[s] = (double)pos * 1e-6, p->af[s] = 0;
+                ++p->n_site;
+            }
+            continue;
+        }
         /* GT read, checked and packed in the parallel part; if that found a
          * problem, read it again here for the message */
         const slot_t *sl = reader_slot(&r);
@@ -1048,8 +1109,6 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
             goto err;
         int n_hap1 = sl->gt_ok ? sl->n_haploid : haploid_count(alleles, pl, p->n_sample, -1);
         if (n_hap1 && !p->n_haploid && spin_panel_haploid_init(p) < 0) goto oom;
-        int type = record_type(al, na);
-        int64_t *cnt[SPIN_N_CLASS] = {&p->n_rec_snp, &p->n_rec_indel, &p->n_rec_other, &p->n_rec_multi};
         ++*cnt[type];
         /* one site per ALT allele k: haplotypes carrying ALT k are 1, all others 0 */
         for (int k = 1; k < na; ++k) {
@@ -1088,8 +1147,8 @@ spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const ch
     }
     if (!(p->chrom = strdup(bcf_hdr_id2name(r.hdr, tid0)))) goto oom;
     p->chrom_len = hdr_contig_len(r.hdr, tid0);
-    spin_panel_log_counts(p, fn, "");
-    if (n_dup) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
+    if (!(flags & SPIN_PANEL_QUIET)) spin_panel_log_counts(p, fn, "");
+    if (n_dup && !(flags & SPIN_PANEL_QUIET)) spin_warn("reference panel '%s': skipped %lld records repeating an earlier position and alleles", fn,
                          (long long)n_dup);
     free(rchrom);
     free(gt);

@@ -67,6 +67,24 @@ int spin_targets_ploidy_before(const spin_targets_t *t, int site, uint8_t *out);
 spin_panel_t *spin_panel_read_shown(const char *fn, const char *region, const char *shown, int n_threads,
                                     htsThreadPool *pool);
 
+/* Flags of spin_panel_read_flags. SITES_ONLY: positions, ALT index and
+ * count, alleles, record counts and REF-only records, as the full read gives
+ * them, but no genotypes (nw 0, hap NULL, af 0, id[] NULL): a whole contig's
+ * plan costs tens of bytes a site, not n_hap bits. Genotypes are not decoded,
+ * so their errors surface when the sites are read in full. QUIET: no INFO
+ * lines or repeated-record warnings (a chunk re-reads what the plan logged). */
+enum { SPIN_PANEL_SITES_ONLY = 1, SPIN_PANEL_QUIET = 2 };
+spin_panel_t *spin_panel_read_flags(const char *fn, const char *region, const char *shown, int n_threads,
+                                    htsThreadPool *pool, int flags);
+/* If fn can be read by region through an index (a prepared panel, a BCF
+ * with a .csi, a bgzipped VCF with a .tbi/.csi): the bits its haplotypes
+ * would take in a spin_panel_t read whole, from the index's counts (VCF/BCF:
+ * records, so each multi-allelic record counts as one site; INT64_MAX when
+ * the index holds no record counts); otherwise -1
+ * (also when fn is not a regular file or cannot be opened: the full read
+ * then says why). Reads no record. */
+int64_t spin_panel_indexed_bits(const char *fn);
+
 /* n copies of h, one for each of n jobs that vcf_parse at the same time
  * (vcf_parse uses the header's scratch memory, so no two may share one).
  * Every copy has h's dictionary ids, which is checked. NULL on failure (then

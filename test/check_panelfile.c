@@ -15,6 +15,7 @@
 
 #include "check_util.h"
 #include "panelfile.h"
+#include "vcfin.h"
 
 static char tmpdir[64];
 static char vcf_fn[320], pan_fn[128];
@@ -130,26 +131,19 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Every field a run uses, equal. */
-static void same_panel(const spin_panel_t *a, const spin_panel_t *b)
+/* What a sites-only read keeps (vcfin.h), equal in a and b. */
+static void same_sites_of(const spin_panel_t *a, const spin_panel_t *b)
 {
     ck_assert_str_eq(a->chrom, b->chrom);
     ck_assert_int_eq(a->chrom_len, b->chrom_len);
-    ck_assert_int_eq(a->n_sample, b->n_sample);
     ck_assert_int_eq(a->n_hap, b->n_hap);
-    ck_assert_int_eq(a->nw, b->nw);
-    for (int i = 0; i < a->n_sample; ++i) ck_assert_str_eq(a->samples[i], b->samples[i]);
     ck_assert_int_eq(a->n_site, b->n_site);
     for (int s = 0; s < a->n_site; ++s) {
         ck_assert_int_eq(a->pos[s], b->pos[s]);
-        ck_assert_str_eq(a->id[s], b->id[s]);
         ck_assert_str_eq(spin_panel_ref(a, s), spin_panel_ref(b, s));
         ck_assert_str_eq(spin_panel_alt(a, s), spin_panel_alt(b, s));
         ck_assert_int_eq(a->ialt[s], b->ialt[s]);
         ck_assert_int_eq(a->nalt[s], b->nalt[s]);
-        ck_assert(a->cm[s] == b->cm[s]);
-        ck_assert(a->af[s] == b->af[s]);
-        ck_assert_int_eq(memcmp(a->hap + (size_t)s * a->nw, b->hap + (size_t)s * b->nw, (size_t)a->nw * 8), 0);
     }
     ck_assert_int_eq(a->n_rec_snp, b->n_rec_snp);
     ck_assert_int_eq(a->n_rec_indel, b->n_rec_indel);
@@ -159,9 +153,24 @@ static void same_panel(const spin_panel_t *a, const spin_panel_t *b)
     for (int i = 0; i < a->n_mono; ++i) {
         ck_assert_int_eq(a->mono_pos[i], b->mono_pos[i]);
         ck_assert_int_eq(a->mono_site[i], b->mono_site[i]);
-        ck_assert_str_eq(a->mono_id[i], b->mono_id[i]);
         ck_assert_str_eq(a->mono_ref[i], b->mono_ref[i]);
     }
+}
+
+/* Every field a run uses, equal. */
+static void same_panel(const spin_panel_t *a, const spin_panel_t *b)
+{
+    same_sites_of(a, b);
+    ck_assert_int_eq(a->n_sample, b->n_sample);
+    ck_assert_int_eq(a->nw, b->nw);
+    for (int i = 0; i < a->n_sample; ++i) ck_assert_str_eq(a->samples[i], b->samples[i]);
+    for (int s = 0; s < a->n_site; ++s) {
+        ck_assert_str_eq(a->id[s], b->id[s]);
+        ck_assert(a->cm[s] == b->cm[s]);
+        ck_assert(a->af[s] == b->af[s]);
+        ck_assert_int_eq(memcmp(a->hap + (size_t)s * a->nw, b->hap + (size_t)s * b->nw, (size_t)a->nw * 8), 0);
+    }
+    for (int i = 0; i < a->n_mono; ++i) ck_assert_str_eq(a->mono_id[i], b->mono_id[i]);
 }
 
 static void same_region(const char *region, int expect_ok)
@@ -202,6 +211,53 @@ START_TEST(test_roundtrip_regions)
     same_region("21", 0);
     same_region("19:1-100", 0);
     same_region("20:1-10", 0);
+}
+END_TEST
+
+/* The sites of full read f as sites-only read s has them (vcfin.h): no haplotypes, IDs or
+ * frequencies, everything else a run's plan uses equal. */
+static void same_sites(const spin_panel_t *f, const spin_panel_t *s)
+{
+    ck_assert_int_eq(s->nw, 0);
+    ck_assert_ptr_null(s->hap);
+    for (int k = 0; k < s->n_site; ++k) ck_assert_ptr_null(s->id[k]);
+    same_sites_of(f, s);
+}
+
+/* Internal chunking's reads (impute.c): the sites-only plan read matches the full
+ * read, by both readers, whole contig and regions; the index estimate of the
+ * haplotype bits is the prepared panel's exact count and -1 without an index. */
+START_TEST(test_sites_only)
+{
+    const char *regions[] = {"20", "chr22:5000-5100", "20:1-3000", NULL};
+    for (int i = 0; regions[i]; ++i)
+        for (int r = 0; r < 2; ++r) {
+            const char *fn = r ? pan_fn : vcf_fn;
+            spin_panel_t *f = spin_panel_read(fn, regions[i], 1);
+            spin_panel_t *s = spin_panel_read_flags(fn, regions[i], NULL, 2, NULL, SPIN_PANEL_SITES_ONLY | SPIN_PANEL_QUIET);
+            ck_assert_msg(f && s, "%s %s: a read failed", fn, regions[i]);
+            same_sites(f, s);
+            spin_panel_destroy(f);
+            spin_panel_destroy(s);
+        }
+    spin_panel_t *a = spin_panel_read(vcf_fn, "20", 1), *b = spin_panel_read(vcf_fn, "chr22", 1);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    int64_t nw = (a->n_hap + 63) / 64;
+    ck_assert_int_eq(spin_panel_indexed_bits(pan_fn), (int64_t)(a->n_site + b->n_site) * 64 * nw);
+    /* the VCF's index counts records: a multi-allelic record is one */
+    int64_t rec = a->n_rec_snp + a->n_rec_indel + a->n_rec_other + a->n_rec_multi + a->n_mono + b->n_rec_snp +
+                  b->n_rec_indel + b->n_rec_other + b->n_rec_multi + b->n_mono;
+    int64_t vb = spin_panel_indexed_bits(vcf_fn);
+    ck_assert_int_ge(vb, rec * 64 * nw); /* records skipped by the reader (ALT == REF, repeats) count too */
+    ck_assert_int_le(vb, (int64_t)(a->n_site + b->n_site + a->n_mono + b->n_mono) * 2 * 64 * nw);
+    spin_panel_destroy(a);
+    spin_panel_destroy(b);
+    char plain[200];
+    snprintf(plain, sizeof(plain), "%s/panel.vcf", tmpdir); /* the text VCF the bgzipped one was made from */
+    ck_assert_int_eq(access(plain, R_OK), 0);
+    ck_assert_int_eq(spin_panel_indexed_bits(plain), -1);
+    ck_assert_int_eq(spin_panel_indexed_bits("/nonexistent.vcf.gz"), -1);
 }
 END_TEST
 
@@ -273,6 +329,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_roundtrip_regions);
     tcase_add_test(tc, test_damaged_refused);
+    tcase_add_test(tc, test_sites_only);
     suite_add_tcase(s, tc);
     return spin_check_run(s);
 }
