@@ -124,7 +124,8 @@ static void chunk_span(const spin_panel_t *p, const spin_targets_t *t, const spi
 }
 
 int spin_chunk_plan(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *win, int n_win,
-                    int64_t from, int64_t to, int c_miss, int64_t max_sites, spin_chunk_t **ch, int *n_ch)
+                    int64_t from, int64_t to, int c_miss, int64_t max_sites, int min_win, spin_chunk_t **ch,
+                    int *n_ch)
 {
     spin_chunk_t *c = calloc((size_t)n_win, sizeof(*c));
     if (!c) return -1;
@@ -140,9 +141,12 @@ int spin_chunk_plan(const spin_panel_t *p, const spin_targets_t *t, const spin_w
             if (w1 < n_win && end == p->pos[win[w1].untyped[0]]) continue; /* no cut inside a position */
             k->w0 = w0, k->w1 = w1, k->to = w1 == n_win ? to : end;
             chunk_span(p, t, win, c_miss, k);
-            if (best >= 0 && k->s1 - k->s0 > max_sites) break;
+            /* over the budget: stop, unless fewer than min_win windows are taken and
+             * the span is within twice the budget (idle threads cost more than that) */
+            const int64_t sp = k->s1 - k->s0;
+            if (best >= 0 && sp > max_sites && (best - w0 >= min_win || sp > 2 * max_sites)) break;
             best = w1;
-            if (k->s1 - k->s0 > max_sites) break; /* one window over the budget: alone */
+            if (sp > max_sites && (w1 - w0 >= min_win || sp > 2 * max_sites)) break; /* alone if it must */
         }
         const spin_window_t *a = &win[best - 1];
         k->w0 = w0, k->w1 = best, k->to = best == n_win ? to : p->pos[a->untyped[a->n_untyped - 1]];

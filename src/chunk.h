@@ -52,8 +52,12 @@ void spin_chunks_destroy(spin_chunks_t *c);
  * first core starts at from, the last ends at to, cores are contiguous and
  * disjoint. *ch (malloc'ed, caller frees) gets *n_ch chunks with s0, s1,
  * read_from, read_to, w0, w1, from, to, n_untyped, n_typed and buffer (bp
- * read beyond the core, the larger side). n_win >= 1. Returns 0, <0 OOM. */
+ * read beyond the core, the larger side). n_win >= 1. Up to twice max_sites, a
+ * chunk takes windows until it holds min_win of them (the engine runs a chunk's
+ * windows in parallel: fewer than the threads leave threads idle). Returns 0,
+ * <0 OOM. */
 int spin_chunk_plan(const spin_panel_t *p, const spin_targets_t *t, const spin_window_t *win, int n_win,
-                    int64_t from, int64_t to, int c_miss, int64_t max_sites, spin_chunk_t **ch, int *n_ch);
+                    int64_t from, int64_t to, int c_miss, int64_t max_sites, int min_win, spin_chunk_t **ch,
+                    int *n_ch);
 
 #endif

@@ -625,7 +625,7 @@ int spin_impute_run_ops(const spin_impute_opt_t *o, const spin_writer_ops_t *ops
         max_sites = (int64_t)(o->max_panel_mb * 1048576.0 / (double)row);
         if (max_sites < 1) max_sites = 1;
         int c_miss = cfg->c > 0 ? cfg->c : 1; /* engine.c: a missing typed allele looks at c typed sites a side */
-        if (n_win > 0 && spin_chunk_plan(panel, tg, win, n_win, from, to, c_miss, max_sites, &chunk,
+        if (n_win > 0 && spin_chunk_plan(panel, tg, win, n_win, from, to, c_miss, max_sites, n_threads, &chunk,
                                          &n_chunk) < 0)
             goto oom;
         int64_t mx = 0;
