@@ -373,6 +373,14 @@ int spin_writer_ref_only(spin_writer_t *w, const char *chrom, int64_t pos, const
 /* Appends s and its NUL to the block's string arena. */
 static int arena_put(kstring_t *a, const char *s) { return kputsn(s, strlen(s), a) < 0 || kputc('\0', a) < 0 ? -1 : 0; }
 
+/* x in Beagle's "#.##" form (spin_fmt_dose), appended to s: once per value
+ * written, so the length spin_fmt_dose returns is used, not strlen. */
+static inline void put_dose(kstring_t *s, double x)
+{
+    char b[24];
+    kputsn(b, (size_t)spin_fmt_dose(b, x), s);
+}
+
 /* A haploid sample's fields from haplotype h of rows q[0..n_alt): Beagle
  * 5.4's GT ("1"), DS and AP1 (its one haplotype's ALT dose); AP2, which it
  * has not, is "." when GP follows and left out otherwise (as Beagle leaves
@@ -380,15 +388,14 @@ static int arena_put(kstring_t *a, const char *s) { return kputsn(s, strlen(s), 
  * writes none: bcftools +impute-info and other GP readers need it. */
 static void format_haploid(const spin_writer_t *w, const float *const *q, int n_alt, int h, kstring_t *s)
 {
-    char b[24];
     kputw(spin_gt_allele_multi(q, n_alt, h), s);
-    for (int k = 0; k < n_alt; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, q[k][h]), kputs(b, s);
+    for (int k = 0; k < n_alt; k++) kputc(k ? ',' : ':', s), put_dose(s, q[k][h]);
     if (w->ap) {
-        for (int k = 0; k < n_alt; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, q[k][h]), kputs(b, s);
+        for (int k = 0; k < n_alt; k++) kputc(k ? ',' : ':', s), put_dose(s, q[k][h]);
         if (w->gp) kputs(":.", s);
     }
     if (w->gp)
-        for (int a = 0; a <= n_alt; a++) kputc(a ? ',' : ':', s), spin_fmt_dose(b, spin_allele_prob(q, n_alt, h, a)), kputs(b, s);
+        for (int a = 0; a <= n_alt; a++) kputc(a ? ',' : ':', s), put_dose(s, spin_allele_prob(q, n_alt, h, a));
 }
 
 /* Formats pending record e of block blk as its VCF line, newline included,
@@ -401,7 +408,6 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
     const char *alt = ref + strlen(ref) + 1;
     int n_alt = e->n_alt, n_hap = 2 * w->n_sample;
     const uint8_t *pl = e->pl == NO_PLOIDY ? NULL : blk->pls + e->pl;
-    char b[24];
     s->l = 0;
     if (n_alt == 0) { /* REF-only */
         ksprintf(s, "%s\t%lld\t%s\t%s\t.\t.\tPASS\tIMP\tGT:DS", chrom, (long long)e->pos, id, ref);
@@ -446,15 +452,15 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
             kputc('|', s);
             kputc('0' + spin_gt_allele(p2), s);
             kputc(':', s);
-            spin_fmt_dose(b, p1 + p2), kputs(b, s);
+            put_dose(s, p1 + p2);
             if (w->ap) {
-                kputc(':', s), spin_fmt_dose(b, p1), kputs(b, s);
-                kputc(':', s), spin_fmt_dose(b, p2), kputs(b, s);
+                kputc(':', s), put_dose(s, p1);
+                kputc(':', s), put_dose(s, p2);
             }
             if (w->gp) {
                 double gp[3];
                 spin_gp(p1, p2, gp);
-                for (int k = 0; k < 3; k++) kputc(k ? ',' : ':', s), spin_fmt_dose(b, gp[k]), kputs(b, s);
+                for (int k = 0; k < 3; k++) kputc(k ? ',' : ':', s), put_dose(s, gp[k]);
             }
             continue;
         }
@@ -462,11 +468,11 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
         kputc('|', s);
         kputw(spin_gt_allele_multi(q, n_alt, 2 * i + 1), s);
         for (int k = 0; k < n_alt; k++)
-            kputc(k ? ',' : ':', s), spin_fmt_dose(b, (double)q[k][2 * i] + q[k][2 * i + 1]), kputs(b, s);
+            kputc(k ? ',' : ':', s), put_dose(s, (double)q[k][2 * i] + q[k][2 * i + 1]);
         if (w->ap)
             for (int j = 0; j < 2; j++)
                 for (int k = 0; k < n_alt; k++)
-                    kputc(k ? ',' : ':', s), spin_fmt_dose(b, q[k][2 * i + j]), kputs(b, s);
+                    kputc(k ? ',' : ':', s), put_dose(s, q[k][2 * i + j]);
         if (w->gp) {
             /* genotype (a, b), a <= b, at VCF index b(b+1)/2 + a, haplotypes independent */
             for (int bb = 0; bb <= n_alt; bb++)
@@ -474,7 +480,7 @@ static int format_record(const spin_writer_t *w, const wblock_t *blk, pending_t 
                     double x1 = spin_allele_prob(q, n_alt, 2 * i, a), y1 = spin_allele_prob(q, n_alt, 2 * i + 1, a);
                     double x2 = spin_allele_prob(q, n_alt, 2 * i, bb), y2 = spin_allele_prob(q, n_alt, 2 * i + 1, bb);
                     double g = a == bb ? x1 * y1 : x1 * y2 + x2 * y1;
-                    kputc(a == 0 && bb == 0 ? ':' : ',', s), spin_fmt_dose(b, g), kputs(b, s);
+                    kputc(a == 0 && bb == 0 ? ':' : ',', s), put_dose(s, g);
                 }
         }
     }
