@@ -14,13 +14,7 @@
 #include "copypath.h"
 
 static uint64_t rs = 7;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return spin_check_splitmix(&rs); }
 static float unif(void) { return (float)(rnd() >> 40) / (float)(1 << 24); }
 
 START_TEST(test_carriers_same_sum)

@@ -16,13 +16,7 @@
 #include "pbwt.h"
 
 static uint64_t rs = 99;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return spin_check_splitmix(&rs); }
 
 START_TEST(test_gaps)
 {

@@ -22,13 +22,7 @@
     } while (0)
 
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{ /* splitmix64: reproducible, platform-independent */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return spin_check_splitmix(&rng_state); }
 static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 
 typedef struct {
